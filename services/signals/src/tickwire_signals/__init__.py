@@ -1,0 +1,1 @@
+"""Anomalies, bars and features from normalized ticks (faust-streaming); not implemented yet."""
