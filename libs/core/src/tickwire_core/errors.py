@@ -1,0 +1,46 @@
+"""The exceptions tickwire raises, in one place.
+
+TickwireError
+ +-- ConfigError          a missing or invalid setting; the message names the setting
+ +-- StackError           a local Kafka/PostgreSQL that could not be installed, started or stopped
+ +-- SerializationError   Avro encoding or decoding failed (the cause is kept as __cause__)
+ |    +-- SchemaError     a schema file is missing or does not parse
+ +-- DeliveryError        Kafka refused or failed to deliver produced records
+ +-- RejectedRecord       a record that a handler cannot accept; carries a reason code for the
+                          dead-letter topic
+"""
+
+from __future__ import annotations
+
+
+class TickwireError(Exception):
+    """Base of every error tickwire raises on purpose."""
+
+
+class ConfigError(TickwireError):
+    pass
+
+
+class StackError(TickwireError):
+    pass
+
+
+class SerializationError(TickwireError):
+    pass
+
+
+class SchemaError(SerializationError):
+    pass
+
+
+class DeliveryError(TickwireError):
+    pass
+
+
+class RejectedRecord(TickwireError):
+    """Raised by a pure handler for input it cannot accept; the run loop dead-letters it."""
+
+    def __init__(self, reason: str, message: str) -> None:
+        super().__init__(f"{reason}: {message}")
+        self.reason = reason
+        self.message = message

@@ -1,0 +1,281 @@
+"""The one consume -> handle -> produce loop of every Kafka-consuming service: batch consume,
+decode, hand the batch to a handler, produce its output and dead letters, flush, then commit.
+
+If the handler or the flush fails, nothing is committed: the batch's partitions are rewound and the
+batch is tried again after a capped backoff, so a record is never lost and at worst seen twice
+(downstream writers are idempotent on natural keys)."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import signal
+import threading
+import time
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from confluent_kafka import Consumer, KafkaError, TopicPartition
+from prometheus_client import Counter, Gauge, Histogram
+
+from tickwire_core.clock import now_us
+from tickwire_core.errors import RejectedRecord, SerializationError
+from tickwire_core.health import Health
+from tickwire_core.publisher import Publisher
+
+logger = logging.getLogger(__name__)
+
+CONSUMED = Counter("tickwire_records_consumed_total", "Records consumed", ["topic"])
+DEAD_LETTERS = Counter(
+    "tickwire_dead_letters_total", "Records sent to the dead-letter topic", ["reason"]
+)
+BATCH_SECONDS = Histogram("tickwire_batch_seconds", "Time to handle, flush and commit one batch")
+BATCH_FAILURES = Counter("tickwire_batch_failures_total", "Batches retried after an error")
+LAG = Gauge("tickwire_consumer_lag", "High watermark minus position", ["topic", "partition"])
+LAST_COMMIT = Gauge("tickwire_last_commit_timestamp_seconds", "Time of the last offset commit")
+
+
+@dataclass(frozen=True, slots=True)
+class Consumed:
+    topic: str
+    partition: int
+    offset: int
+    key: bytes | None
+    raw: bytes
+    value: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class Output:
+    topic: str
+    key: bytes | None
+    schema: str
+    value: Mapping[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class Reject:
+    topic: str
+    partition: int
+    offset: int
+    key: bytes | None
+    raw: bytes
+    reason: str
+    message: str
+
+
+@dataclass
+class Outcome:
+    outputs: list[Output] = field(default_factory=list)
+    rejects: list[Reject] = field(default_factory=list)
+
+
+class BatchHandler(Protocol):
+    """Turns a batch into outputs and rejects; raising makes the loop retry the whole batch.
+    A handler holding resources may also define close(), called when the loop ends."""
+
+    def __call__(self, records: list[Consumed]) -> Outcome: ...
+
+
+def reject(record: Consumed, reason: str, message: str) -> Reject:
+    return Reject(
+        record.topic, record.partition, record.offset, record.key, record.raw, reason, message
+    )
+
+
+def per_record(handle: Callable[[Consumed], Iterable[Output]]) -> BatchHandler:
+    """A batch handler from a per-record function; RejectedRecord becomes a dead letter."""
+
+    def handle_batch(records: list[Consumed]) -> Outcome:
+        outcome = Outcome()
+        for record in records:
+            try:
+                outcome.outputs.extend(handle(record))
+            except RejectedRecord as exc:
+                outcome.rejects.append(reject(record, exc.reason, exc.message))
+            except Exception as exc:  # a bug must not stall the partition: keep the record
+                logger.exception(
+                    "handler failed topic=%s partition=%d offset=%d",
+                    record.topic,
+                    record.partition,
+                    record.offset,
+                )
+                outcome.rejects.append(
+                    reject(record, "handler_error", f"{type(exc).__name__}: {exc}")
+                )
+        return outcome
+
+    return handle_batch
+
+
+def stop_on_signals() -> threading.Event:
+    """An event set by SIGTERM or SIGINT; a second signal exits at once."""
+    stop = threading.Event()
+
+    def handler(signum: int, _frame: object) -> None:
+        if stop.is_set():
+            raise SystemExit(128 + signum)
+        logger.info("signal %d: stopping after the current batch", signum)
+        stop.set()
+
+    signal.signal(signal.SIGTERM, handler)
+    signal.signal(signal.SIGINT, handler)
+    return stop
+
+
+class RunLoop:
+    def __init__(
+        self,
+        *,
+        service: str,
+        consumer: Consumer,
+        publisher: Publisher,
+        topics: list[str],
+        input_schema: str,
+        handler: BatchHandler,
+        dead_letter_topic: str,
+        health: Health,
+        stop: threading.Event,
+        batch_size: int = 1000,
+        batch_timeout_s: float = 0.2,
+        max_backoff_s: float = 30.0,
+    ) -> None:
+        self.service = service
+        self.consumer = consumer
+        self.publisher = publisher
+        self.topics = topics
+        self.input_schema = input_schema
+        self.handler = handler
+        self.dead_letter_topic = dead_letter_topic
+        self.health = health
+        self.stop = stop
+        self.batch_size = batch_size
+        self.batch_timeout_s = batch_timeout_s
+        self.max_backoff_s = max_backoff_s
+        self.assigned = threading.Event()
+        self._lag_checked = 0.0
+        health.add_check("kafka_partitions", self.assigned.is_set)
+
+    def run(self) -> None:
+        self.consumer.subscribe(self.topics, on_assign=self._on_assign, on_revoke=self._on_revoke)
+        failures = 0
+        try:
+            while not self.stop.is_set():
+                self.health.beat()
+                messages = self.consumer.consume(self.batch_size, self.batch_timeout_s)
+                if not messages:
+                    continue
+                try:
+                    self._process(messages)
+                    failures = 0
+                except Exception:
+                    failures += 1
+                    BATCH_FAILURES.inc()
+                    delay = min(self.max_backoff_s, 0.2 * 2 ** min(failures, 10))
+                    logger.exception(
+                        "batch failed (attempt %d); rewinding, retry in %.1fs", failures, delay
+                    )
+                    self._rewind(messages)
+                    self.stop.wait(delay)
+                self._update_lag()
+        finally:
+            self.consumer.close()
+            close = getattr(self.handler, "close", None)
+            if close is not None:
+                close()
+            logger.info("%s stopped", self.service)
+
+    def _process(self, messages: list[Any]) -> None:
+        started = time.perf_counter()
+        records: list[Consumed] = []
+        rejects: list[Reject] = []
+        offsets: dict[tuple[str, int], int] = {}
+        for msg in messages:
+            if msg.error() is not None:
+                if msg.error().code() == KafkaError._PARTITION_EOF:
+                    continue
+                raise RuntimeError(f"consume error: {msg.error()}")
+            topic, partition, offset = msg.topic(), msg.partition(), msg.offset()
+            offsets[(topic, partition)] = offset + 1
+            CONSUMED.labels(topic).inc()
+            raw = msg.value() or b""
+            try:
+                value = self.publisher.serde.decode(self.input_schema, msg.value())
+            except SerializationError as exc:
+                rejects.append(
+                    Reject(topic, partition, offset, msg.key(), raw, "undecodable", str(exc))
+                )
+                continue
+            records.append(Consumed(topic, partition, offset, msg.key(), raw, value))
+        outcome = self.handler(records) if records else Outcome()
+        for out in outcome.outputs:
+            self.publisher.send(out.topic, out.key, out.schema, out.value)
+        for rej in [*rejects, *outcome.rejects]:
+            self._dead_letter(rej)
+        self.publisher.flush()
+        if offsets:
+            self.consumer.commit(
+                offsets=[TopicPartition(t, p, o) for (t, p), o in offsets.items()],
+                asynchronous=False,
+            )
+            LAST_COMMIT.set_to_current_time()
+        BATCH_SECONDS.observe(time.perf_counter() - started)
+
+    def _dead_letter(self, rej: Reject) -> None:
+        DEAD_LETTERS.labels(rej.reason).inc()
+        logger.warning(
+            "dead-lettered topic=%s partition=%d offset=%d reason=%s: %s",
+            rej.topic,
+            rej.partition,
+            rej.offset,
+            rej.reason,
+            rej.message,
+        )
+        self.publisher.send(
+            self.dead_letter_topic,
+            rej.key,
+            "dead_letter",
+            {
+                "reason": rej.reason,
+                "message": rej.message,
+                "service": self.service,
+                "source_topic": rej.topic,
+                "source_partition": rej.partition,
+                "source_offset": rej.offset,
+                "source_key": rej.key,
+                "payload": rej.raw,
+                "rejected_ts": now_us(),
+            },
+        )
+
+    def _rewind(self, messages: list[Any]) -> None:
+        first: dict[tuple[str, int], int] = {}
+        for msg in messages:
+            if msg.error() is None:
+                first.setdefault((msg.topic(), msg.partition()), msg.offset())
+        for (topic, partition), offset in first.items():
+            try:
+                self.consumer.seek(TopicPartition(topic, partition, offset))
+            except Exception:  # the partition moved to another member: it re-reads from the commit
+                logger.info("not rewinding %s[%d]: no longer assigned", topic, partition)
+
+    def _on_assign(self, _consumer: Consumer, partitions: list[TopicPartition]) -> None:
+        logger.info("assigned %s", [f"{p.topic}[{p.partition}]" for p in partitions])
+        self.assigned.set()
+
+    def _on_revoke(self, _consumer: Consumer, partitions: list[TopicPartition]) -> None:
+        # Nothing is in flight between batches, so there is nothing to flush here.
+        logger.info("revoked %s", [f"{p.topic}[{p.partition}]" for p in partitions])
+        for p in partitions:
+            with contextlib.suppress(KeyError):
+                LAG.remove(p.topic, str(p.partition))
+
+    def _update_lag(self) -> None:
+        if time.monotonic() - self._lag_checked < 5.0:
+            return
+        self._lag_checked = time.monotonic()
+        for tp in self.consumer.position(self.consumer.assignment()):
+            _low, high = self.consumer.get_watermark_offsets(tp, cached=True)
+            if tp.offset >= 0 and high >= 0:
+                LAG.labels(tp.topic, str(tp.partition)).set(max(0, high - tp.offset))

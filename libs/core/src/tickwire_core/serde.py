@@ -1,0 +1,108 @@
+"""The one Avro serde: records from schemas/*.avsc, written as Avro single-object encoding
+(marker C3 01, 8-byte CRC-64-AVRO fingerprint, binary body), so any Avro library can read them."""
+
+from __future__ import annotations
+
+import io
+import json
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import fastavro
+import fastavro.schema
+
+from tickwire_core.errors import SchemaError, SerializationError
+
+MAGIC = b"\xc3\x01"
+_HEADER_LEN = 10
+
+
+def default_schema_dir() -> Path:
+    """schemas/ at the repository root (the images copy it to the same relative place)."""
+    here = Path(__file__).resolve()
+    for parent in here.parents:
+        candidate = parent / "schemas"
+        if (candidate / "tick.avsc").is_file():
+            return candidate
+    raise SchemaError(f"no schemas/ directory found above {here}; set TICKWIRE_SCHEMA_DIR")
+
+
+def _strip_logical_types(node: Any) -> Any:
+    # Timestamps travel as plain UTC-microsecond longs through the whole pipeline; letting fastavro
+    # turn them into datetime objects would cost time on every record and lose nothing to avoid.
+    if isinstance(node, dict):
+        return {k: _strip_logical_types(v) for k, v in node.items() if k != "logicalType"}
+    if isinstance(node, list):
+        return [_strip_logical_types(v) for v in node]
+    return node
+
+
+class AvroSerde:
+    """Encode and decode the records named by their schema file (`tick`, `raw_tick`, ...)."""
+
+    def __init__(self, schema_dir: Path | None = None) -> None:
+        self.schema_dir = schema_dir or default_schema_dir()
+        self._parsed: dict[str, Any] = {}
+        self._fingerprint: dict[str, bytes] = {}
+        self._by_fingerprint: dict[bytes, Any] = {}
+        for path in sorted(self.schema_dir.glob("*.avsc")):
+            self._load(path)
+        if not self._parsed:
+            raise SchemaError(f"no *.avsc files in {self.schema_dir}")
+
+    def _load(self, path: Path) -> None:
+        try:
+            raw = json.loads(path.read_text())
+            canonical = fastavro.schema.to_parsing_canonical_form(raw)
+            parsed = fastavro.parse_schema(_strip_logical_types(raw))
+        except (OSError, ValueError, fastavro.schema.SchemaParseException) as exc:
+            raise SchemaError(f"schema {path.name} does not parse: {exc}") from exc
+        fingerprint = bytes.fromhex(fastavro.schema.fingerprint(canonical, "CRC-64-AVRO"))
+        self._parsed[path.stem] = parsed
+        self._fingerprint[path.stem] = fingerprint
+        self._by_fingerprint[fingerprint] = parsed
+
+    @property
+    def names(self) -> list[str]:
+        return sorted(self._parsed)
+
+    def schema(self, name: str) -> Any:
+        try:
+            return self._parsed[name]
+        except KeyError:
+            raise SchemaError(f"unknown schema {name!r}; known: {', '.join(self.names)}") from None
+
+    def encode(self, name: str, record: Mapping[str, Any]) -> bytes:
+        schema = self.schema(name)
+        out = io.BytesIO()
+        out.write(MAGIC)
+        out.write(self._fingerprint[name])
+        try:
+            fastavro.schemaless_writer(out, schema, record)
+        except (ValueError, TypeError, KeyError, AttributeError) as exc:
+            raise SerializationError(f"cannot encode {name}: {exc}") from exc
+        return out.getvalue()
+
+    def decode(self, name: str, data: bytes | None) -> dict[str, Any]:
+        """Decode `data` into the current `name` schema, resolving from the writer's schema."""
+        reader = self.schema(name)
+        if data is None or len(data) < _HEADER_LEN or data[:2] != MAGIC:
+            raise SerializationError(
+                f"not an Avro single-object {name} record (bad or missing header)"
+            )
+        writer = self._by_fingerprint.get(bytes(data[2:_HEADER_LEN]))
+        if writer is None:
+            raise SerializationError(
+                f"{name} record written with an unknown schema (fingerprint {data[2:10].hex()})"
+            )
+        try:
+            body = io.BytesIO(data[_HEADER_LEN:])
+            record = fastavro.schemaless_reader(body, writer, reader)
+        except Exception as exc:  # fastavro raises many types for truncated or corrupt bodies
+            raise SerializationError(f"cannot decode {name}: {type(exc).__name__}: {exc}") from exc
+        if body.tell() != len(data) - _HEADER_LEN:
+            raise SerializationError(f"cannot decode {name}: trailing bytes after the record")
+        if not isinstance(record, dict):
+            raise SerializationError(f"cannot decode {name}: not a record")
+        return record

@@ -1,0 +1,52 @@
+"""The one way a tickwire service starts: settings built once from the environment, JSON logs,
+the health server, SIGTERM/SIGINT handling, then the service's own run()."""
+
+from __future__ import annotations
+
+import logging
+import sys
+import threading
+from collections.abc import Callable
+from typing import Protocol, TypeVar
+
+from tickwire_core.errors import ConfigError
+from tickwire_core.health import Health, HealthServer
+from tickwire_core.logs import configure_logging
+from tickwire_core.runloop import stop_on_signals
+from tickwire_core.settings import KafkaServiceSettings, load_settings
+
+logger = logging.getLogger(__name__)
+
+S = TypeVar("S", bound=KafkaServiceSettings)
+
+
+class Runnable(Protocol):
+    def run(self) -> None: ...
+
+
+def main(
+    service: str,
+    settings_model: type[S],
+    bootstrap: Callable[[S, Health, threading.Event], Runnable],
+) -> int:
+    """Exit codes: 0 stopped cleanly, 2 bad settings, 1 failed."""
+    try:
+        settings = load_settings(settings_model)
+    except ConfigError as exc:
+        print(f"{service}: {exc}", file=sys.stderr)
+        return 2
+    configure_logging(service, settings.log_level)
+    stop = stop_on_signals()
+    health = Health()
+    server = HealthServer(health, settings.health_host, settings.health_port).start()
+    try:
+        bootstrap(settings, health, stop).run()
+    except ConfigError as exc:
+        logger.error("%s: %s", service, exc)
+        return 2
+    except Exception:
+        logger.exception("%s failed", service)
+        return 1
+    finally:
+        server.stop()
+    return 0

@@ -1,0 +1,83 @@
+"""Typed settings read from the environment, built once at each service's entry point and passed
+down. A missing or invalid setting stops start-up with a ConfigError naming the variable."""
+
+from __future__ import annotations
+
+import socket
+from typing import Any, TypeVar
+
+from pydantic import AliasChoices, Field, ValidationError
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from tickwire_core.errors import ConfigError
+
+ENV_PREFIX = "TICKWIRE_"
+
+
+class ServiceSettings(BaseSettings):
+    """What every service needs. Service settings subclass it and add their own fields; their
+    environment variables are TICKWIRE_<FIELD>, except the standard connection addresses
+    (KAFKA_BOOTSTRAP_SERVERS, KAFKA_CLIENT_CONFIG, DATABASE_URL)."""
+
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX, extra="ignore", frozen=True, populate_by_name=True
+    )
+
+    log_level: str = Field("INFO", pattern=r"^(DEBUG|INFO|WARNING|ERROR|CRITICAL)$")
+    instance_id: str = Field(default_factory=socket.gethostname, min_length=1)
+
+
+class KafkaServiceSettings(ServiceSettings):
+    """A service that talks to Kafka and serves /livez, /readyz, /metrics on its own port."""
+
+    kafka_bootstrap_servers: str = Field(
+        validation_alias=AliasChoices("KAFKA_BOOTSTRAP_SERVERS"),
+        min_length=1,
+        description="host:port[,host:port] of the Kafka brokers.",
+    )
+    kafka_client_config: dict[str, str] = Field(
+        default_factory=dict,
+        validation_alias=AliasChoices("KAFKA_CLIENT_CONFIG"),
+        description="Extra librdkafka settings as JSON, e.g. TLS/SASL: "
+        '{"security.protocol": "SASL_SSL", "sasl.mechanism": "PLAIN", ...}.',
+    )
+    topic_prefix: str = Field(
+        "",
+        pattern=r"^[A-Za-z0-9._-]*$",
+        description="Prepended to every topic name (tenancy, tests).",
+    )
+    health_host: str = Field("0.0.0.0", description="Address of /livez, /readyz, /metrics.")
+    health_port: int = Field(8080, ge=0, le=65535, description="Port of /livez, /readyz, /metrics.")
+
+    def topic(self, name: str) -> str:
+        return f"{self.topic_prefix}{name}"
+
+
+S = TypeVar("S", bound=BaseSettings)
+
+
+def env_name(model: type[BaseSettings], field: str) -> str:
+    info = model.model_fields.get(field)
+    alias = getattr(info, "validation_alias", None) if info else None
+    if isinstance(alias, AliasChoices):
+        return str(alias.choices[0])
+    if isinstance(alias, str):
+        return alias
+    return f"{model.model_config.get('env_prefix', '')}{field}".upper()
+
+
+def load_settings(model: type[S], **overrides: Any) -> S:
+    """Build `model` from the environment (and `overrides`), or raise ConfigError naming every
+    variable that is missing or wrong."""
+    try:
+        return model(**overrides)
+    except ValidationError as exc:
+        problems = []
+        for error in exc.errors():
+            field = str(error["loc"][0]) if error["loc"] else "?"
+            name = env_name(model, field)
+            if error["type"] == "missing":
+                problems.append(f"{name} is required but not set")
+            else:
+                problems.append(f"{name}={error.get('input')!r}: {error['msg']}")
+        raise ConfigError("invalid settings: " + "; ".join(problems)) from None

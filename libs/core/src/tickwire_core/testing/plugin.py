@@ -1,0 +1,74 @@
+"""pytest plugin (enabled in pyproject): session fixtures for a real Kafka broker and a real
+PostgreSQL with TimescaleDB, started by the suite itself on free ports in its own directories.
+
+KAFKA_BOOTSTRAP_SERVERS / DATABASE_URL in the environment replace the local ones (a compose stack,
+a CI service). Nothing here skips: a stack that cannot start fails the tests that need it."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import psycopg
+import pytest
+from psycopg import sql
+
+from tickwire_core.topics import create_topics
+
+
+@dataclass(frozen=True)
+class Stack:
+    kafka_bootstrap_servers: str
+    database_url: str
+
+
+@pytest.fixture(scope="session")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    from tickwire_core.localstack.kafka import LocalKafka
+    from tickwire_core.localstack.postgres import LocalPostgres
+
+    bootstrap = os.environ.get("KAFKA_BOOTSTRAP_SERVERS")
+    database_url = os.environ.get("DATABASE_URL")
+    kafka = postgres = None
+    try:
+        if not bootstrap:
+            kafka = LocalKafka(tmp_path_factory.mktemp("kafka"))
+            kafka.start()
+            bootstrap = kafka.bootstrap_servers
+        if not database_url:
+            # Throwaway cluster: durability settings off for speed, never for a real database.
+            postgres = LocalPostgres(tmp_path_factory.mktemp("postgres"), fast_unsafe=True)
+            postgres.start()
+            database_url = postgres.dsn
+        yield Stack(bootstrap, database_url)
+    finally:
+        if kafka is not None:
+            kafka.stop()
+        if postgres is not None:
+            postgres.stop()
+
+
+@pytest.fixture
+def topic_prefix(stack: Stack) -> str:
+    """A fresh set of the topic table's topics, under a prefix unique to this test."""
+    prefix = f"t{uuid.uuid4().hex[:10]}."
+    create_topics(stack.kafka_bootstrap_servers, prefix=prefix)
+    return prefix
+
+
+@pytest.fixture
+def database_url(stack: Stack) -> Iterator[str]:
+    """A new, empty database with TimescaleDB, dropped after the test."""
+    name = f"test_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(stack.database_url, autocommit=True) as admin:
+        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    url = psycopg.conninfo.make_conninfo(stack.database_url, dbname=name)
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("CREATE EXTENSION IF NOT EXISTS timescaledb")
+    yield url
+    with psycopg.connect(stack.database_url, autocommit=True) as admin:
+        admin.execute(
+            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+        )
