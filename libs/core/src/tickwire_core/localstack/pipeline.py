@@ -1,0 +1,128 @@
+"""The pipeline's services as local processes: started in data-flow order against a given Kafka
+and database, each waited for on /readyz, stopped with SIGTERM in the same order."""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import subprocess
+import sys
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from tickwire_core.localstack._process import PidFile, free_port, spawn, wait_until
+from tickwire_core.topics import create_topics
+
+logger = logging.getLogger(__name__)
+
+# Start order: consumers first, so nothing the feed publishes waits on a service still starting.
+SERVICES = ("sink", "normalize", "ingest", "api")
+# Stop order: the feed first, then each stage once nothing new reaches it.
+STOP_ORDER = ("ingest", "normalize", "sink", "api")
+
+
+@dataclass
+class ServiceProcess:
+    name: str
+    port: int  # /readyz port: the API's own port, or the health port of the others
+    env: dict[str, str]
+    log_path: Path
+    pid_file: PidFile
+    process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def ready_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/readyz"
+
+    def is_ready(self) -> bool:
+        with urllib.request.urlopen(self.ready_url, timeout=2) as response:
+            return bool(response.status == 200)
+
+
+@dataclass
+class Pipeline:
+    state_dir: Path
+    kafka_bootstrap_servers: str
+    database_url: str
+    topic_prefix: str = ""
+    ports: dict[str, int] = field(default_factory=dict)
+    service_env: dict[str, dict[str, str]] = field(default_factory=dict)
+    services: dict[str, ServiceProcess] = field(default_factory=dict, init=False)
+
+    def __post_init__(self) -> None:
+        base = {
+            **os.environ,
+            "KAFKA_BOOTSTRAP_SERVERS": self.kafka_bootstrap_servers,
+            "DATABASE_URL": self.database_url,
+            "TICKWIRE_TOPIC_PREFIX": self.topic_prefix,
+            "TICKWIRE_HEALTH_HOST": "127.0.0.1",
+            "TICKWIRE_API_HOST": "127.0.0.1",
+        }
+        for name in SERVICES:
+            port = self.ports.get(name) or free_port()
+            port_var = "TICKWIRE_API_PORT" if name == "api" else "TICKWIRE_HEALTH_PORT"
+            env = {
+                **base,
+                port_var: str(port),
+                "TICKWIRE_INSTANCE_ID": f"local-{name}",
+                **self.service_env.get(name, {}),
+            }
+            self.services[name] = ServiceProcess(
+                name,
+                port,
+                env,
+                self.state_dir / f"{name}.log",
+                PidFile(self.state_dir / f"{name}.pid", f"tickwire_{name}"),
+            )
+
+    def start(self, timeout: float = 90.0) -> None:
+        self.state_dir.mkdir(parents=True, exist_ok=True)
+        self.stop_leftovers()
+        created = create_topics(self.kafka_bootstrap_servers, prefix=self.topic_prefix)
+        logger.info("topics created: %s", created or "none (all existed)")
+        for name in SERVICES:
+            svc = self.services[name]
+            svc.log_path.write_text("")
+            proc = spawn([sys.executable, "-m", f"tickwire_{name}"], svc.log_path, env=svc.env)
+            svc.process = proc
+            svc.pid_file.write(proc.pid)
+            wait_until(
+                svc.is_ready,
+                what=f"service {name}",
+                log_path=svc.log_path,
+                timeout=timeout,
+                process=proc,
+            )
+            logger.info("service %s ready on port %d", name, svc.port)
+
+    def stop(self, timeout: float = 30.0) -> dict[str, int | None]:
+        """SIGTERM in stop order; returns each service's exit code (None if it was not ours)."""
+        codes: dict[str, int | None] = {}
+        for name in STOP_ORDER:
+            svc = self.services[name]
+            proc = svc.process
+            if proc is not None and proc.poll() is None:
+                proc.send_signal(signal.SIGTERM)
+                try:
+                    codes[name] = proc.wait(timeout)
+                except subprocess.TimeoutExpired:
+                    logger.warning(
+                        "service %s ignored SIGTERM for %.0fs; killing it", name, timeout
+                    )
+                    proc.kill()
+                    codes[name] = proc.wait(5)
+            elif proc is not None:
+                codes[name] = proc.returncode
+            else:
+                codes[name] = None
+            svc.pid_file.path.unlink(missing_ok=True)
+        return codes
+
+    def stop_leftovers(self) -> list[str]:
+        """Stop services a crashed earlier run left behind in this state dir."""
+        return [name for name in STOP_ORDER if self.services[name].pid_file.stop()]
+
+    def urls(self) -> dict[str, str]:
+        return {name: f"http://127.0.0.1:{svc.port}" for name, svc in self.services.items()}
