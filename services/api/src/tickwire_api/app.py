@@ -1,0 +1,43 @@
+"""create_app(settings): the FastAPI application, its pool opened and closed by the lifespan."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from psycopg_pool import ConnectionPool
+
+from tickwire_api.routes import health, ticks
+from tickwire_api.settings import ApiSettings
+
+
+def create_app(settings: ApiSettings) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        # open=True with wait=False: start serving (and answering /readyz with 503) even while
+        # the database is still coming up; the pool keeps trying in the background.
+        pool = ConnectionPool(
+            settings.database_url,
+            min_size=1,
+            max_size=settings.db_pool_size,
+            kwargs={"application_name": "tickwire-api"},
+            open=False,
+        )
+        pool.open(wait=False)
+        app.state.pool = pool
+        app.state.settings = settings
+        try:
+            yield
+        finally:
+            pool.close()
+
+    app = FastAPI(
+        title="tickwire API",
+        version="1",
+        description="History and pipeline status of the tickwire market-data pipeline.",
+        lifespan=lifespan,
+    )
+    app.include_router(ticks.router)
+    app.include_router(health.router)
+    return app

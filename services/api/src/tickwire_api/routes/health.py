@@ -1,0 +1,33 @@
+"""/livez, /readyz, /metrics of the API itself."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import JSONResponse
+from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
+
+router = APIRouter(tags=["health"])
+
+
+@router.get("/livez", summary="The process serves requests")
+def livez() -> dict[str, str]:
+    return {"status": "ok"}
+
+
+@router.get("/readyz", summary="The database answers and the ticks table exists")
+def readyz(request: Request) -> JSONResponse:
+    try:
+        with request.app.state.pool.connection(timeout=2) as conn:
+            found = conn.execute("SELECT to_regclass('ticks') IS NOT NULL").fetchone()
+        ready = found == (True,)
+        detail = {"database": True, "ticks_table": ready}
+    except Exception as exc:  # the answer is "not ready", with the reason
+        ready, detail = False, {"database": f"error: {type(exc).__name__}: {exc}"}
+    return JSONResponse(
+        {"status": "ok" if ready else "fail", **detail}, status_code=200 if ready else 503
+    )
+
+
+@router.get("/metrics", summary="Prometheus metrics")
+def metrics() -> Response:
+    return Response(generate_latest(REGISTRY), media_type=CONTENT_TYPE_LATEST)

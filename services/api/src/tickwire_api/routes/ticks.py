@@ -1,0 +1,49 @@
+"""/v1/ticks: the stored ticks of an instrument."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import psycopg
+from fastapi import APIRouter, Depends, HTTPException, Query
+from psycopg.rows import dict_row
+
+from tickwire_api import deps
+from tickwire_api.models import TickPage
+from tickwire_api.settings import ApiSettings
+
+router = APIRouter(prefix="/v1/ticks", tags=["ticks"])
+
+INSTRUMENT = r"^[A-Za-z0-9][A-Za-z0-9._:/-]{0,63}$"
+PROVIDER = r"^[a-z0-9][a-z0-9_-]{0,31}$"
+DEFAULT_LIMIT = 100
+
+_LATEST = """
+SELECT * FROM ticks
+WHERE instrument = %(instrument)s AND (%(provider)s::text IS NULL OR provider = %(provider)s)
+ORDER BY exchange_ts DESC, dedup_key DESC
+LIMIT %(limit)s
+"""
+
+
+@router.get("/latest", response_model=TickPage, summary="Latest ticks of an instrument")
+def latest_ticks(
+    conn: Annotated[psycopg.Connection, Depends(deps.connection)],
+    settings: Annotated[ApiSettings, Depends(deps.settings)],
+    instrument: Annotated[str, Query(pattern=INSTRUMENT, examples=["SIM-BTC-USD"])],
+    provider: Annotated[str | None, Query(pattern=PROVIDER, examples=["simulator"])] = None,
+    limit: Annotated[
+        int | None, Query(ge=1, description="Rows to return; default 100, at most max_limit.")
+    ] = None
+) -> TickPage:
+    """The newest `limit` ticks of `instrument` (optionally of one `provider`), newest first."""
+    limit = limit if limit is not None else min(DEFAULT_LIMIT, settings.max_limit)
+    if limit > settings.max_limit:
+        raise HTTPException(422, f"limit {limit} is above the maximum of {settings.max_limit}")
+    with conn.cursor(row_factory=dict_row) as cur:
+        rows = cur.execute(
+            _LATEST, {"instrument": instrument, "provider": provider, "limit": limit}
+        ).fetchall()
+    for row in rows:
+        row.pop("dedup_key", None)
+    return TickPage(provider=provider, instrument=instrument, count=len(rows), ticks=rows)

@@ -1,0 +1,1 @@
+"""The sink's I/O: PostgreSQL/TimescaleDB."""

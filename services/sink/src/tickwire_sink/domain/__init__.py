@@ -1,0 +1,1 @@
+"""Pure sink logic: which rows a batch of records becomes."""
