@@ -1,0 +1,27 @@
+# The README's two commands are `make run` and `make test`; the rest are for developers.
+.PHONY: run test stop status install check unit bench
+
+run:        ## the whole pipeline on the simulator feed, with its own Kafka and TimescaleDB
+	bash scripts/run.sh
+
+test:       ## every test tier against a real broker and database the suite starts itself
+	bash scripts/test.sh
+
+stop:       ## stop whatever a run left behind (pid files under .tickwire/)
+	python3 -m uv run --frozen python -m tickwire_core.localstack stop
+
+status:
+	python3 -m uv run --frozen python -m tickwire_core.localstack status
+
+install:    ## uv, the Python environment, the Kafka jars, PostgreSQL + TimescaleDB
+	bash scripts/bootstrap.sh
+
+unit:       ## unit tests only: no services needed
+	python3 -m uv run --frozen pytest -m "not integration and not e2e"
+
+check:      ## lint and schema compatibility with the previous commit
+	python3 -m uv run --frozen ruff check .
+	python3 -m uv run --frozen python -m tickwire_core.schema_compat HEAD~1
+
+bench:      ## end-to-end throughput of the skeleton on the local stack
+	python3 -m uv run --frozen python benchmarks/e2e_throughput.py

@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Installs everything tickwire needs on a fresh machine, idempotently: uv (pinned), the locked
+# Python environment (.venv), the Kafka broker's jars and PostgreSQL with TimescaleDB.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+UV_VERSION=0.13.9
+
+# uv is called as a module of the machine's python3, so no PATH or shim set-up is needed.
+if [ "$(python3 -m uv --version 2>/dev/null | cut -d' ' -f2)" != "$UV_VERSION" ]; then
+    echo "bootstrap: installing uv $UV_VERSION"
+    python3 -m pip install --quiet --disable-pip-version-check "uv==$UV_VERSION"
+fi
+
+echo "bootstrap: Python environment from uv.lock"
+python3 -m uv sync --frozen --quiet
+
+echo "bootstrap: Kafka"
+bash scripts/install-kafka.sh >/dev/null
+echo "bootstrap: PostgreSQL + TimescaleDB"
+bash scripts/install-timescaledb.sh
