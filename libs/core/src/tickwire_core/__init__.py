@@ -1,0 +1,1 @@
+"""tickwire core: the one library every service shares."""
