@@ -4,6 +4,8 @@ loud. `flush()` either returns with everything acknowledged by the brokers or ra
 from __future__ import annotations
 
 import logging
+import threading
+import time
 from collections.abc import Mapping
 from typing import Any, Protocol
 
@@ -13,6 +15,8 @@ from tickwire_core.errors import DeliveryError
 from tickwire_core.serde import AvroSerde
 
 logger = logging.getLogger(__name__)
+
+_FLUSH_GRACE_ON_STOP_S = 5.0
 
 PRODUCED = Counter("tickwire_records_produced_total", "Records acknowledged by Kafka", ["topic"])
 
@@ -58,8 +62,16 @@ class Publisher:
     def poll(self) -> None:
         self.producer.poll(0)
 
-    def flush(self, timeout: float = 30.0) -> None:
-        remaining = self.producer.flush(timeout)
+    def flush(self, timeout: float = 30.0, stop: threading.Event | None = None) -> None:
+        """Wait until every record is acknowledged, or raise. Once `stop` is set the wait is cut
+        to a few seconds: the caller then commits nothing, so the records are produced again on
+        restart instead of holding up a shutdown while the brokers are unreachable."""
+        deadline = time.monotonic() + timeout
+        remaining = self.producer.flush(0)
+        while remaining and time.monotonic() < deadline:
+            if stop is not None and stop.is_set():
+                deadline = min(deadline, time.monotonic() + _FLUSH_GRACE_ON_STOP_S)
+            remaining = self.producer.flush(min(0.5, max(0.0, deadline - time.monotonic())))
         failures, self._failures = self._failures, []
         if remaining:
             raise DeliveryError(f"{remaining} records not acknowledged within {timeout:.0f}s")

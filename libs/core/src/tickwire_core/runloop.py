@@ -213,7 +213,7 @@ class RunLoop:
             self.publisher.send(out.topic, out.key, out.schema, out.value)
         for rej in [*rejects, *outcome.rejects]:
             self._dead_letter(rej)
-        self.publisher.flush()
+        self.publisher.flush(stop=self.stop)
         if offsets:
             self.consumer.commit(
                 offsets=[TopicPartition(t, p, o) for (t, p), o in offsets.items()],

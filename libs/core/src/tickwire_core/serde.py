@@ -25,7 +25,7 @@ def default_schema_dir() -> Path:
         candidate = parent / "schemas"
         if (candidate / "tick.avsc").is_file():
             return candidate
-    raise SchemaError(f"no schemas/ directory found above {here}; set TICKWIRE_SCHEMA_DIR")
+    raise SchemaError(f"no schemas/ directory above {here} (images keep it at /app/schemas)")
 
 
 def _strip_logical_types(node: Any) -> Any:

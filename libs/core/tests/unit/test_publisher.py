@@ -1,3 +1,6 @@
+import threading
+import time
+
 import pytest
 
 from tickwire_core.errors import DeliveryError
@@ -40,3 +43,29 @@ def test_a_full_queue_waits_for_deliveries_instead_of_dropping() -> None:
         publisher.send("signals", None, "signal", SIGNAL)
     publisher.flush()
     assert len(producer.sent) == 5
+
+
+class StuckProducer(FakeProducer):
+    """Never gets an acknowledgement: the brokers are gone."""
+
+    def flush(self, timeout: float = 0) -> int:
+        time.sleep(timeout)
+        return len(self._callbacks)
+
+
+def test_flush_gives_up_and_raises_when_nothing_is_acknowledged() -> None:
+    publisher = Publisher(StuckProducer(), AvroSerde())
+    publisher.send("signals", None, "signal", SIGNAL)
+    with pytest.raises(DeliveryError, match="1 records not acknowledged"):
+        publisher.flush(timeout=0.3)
+
+
+def test_a_stop_request_cuts_the_wait_short() -> None:
+    publisher = Publisher(StuckProducer(), AvroSerde())
+    publisher.send("signals", None, "signal", SIGNAL)
+    stop = threading.Event()
+    stop.set()
+    started = time.monotonic()
+    with pytest.raises(DeliveryError):
+        publisher.flush(timeout=60, stop=stop)
+    assert time.monotonic() - started < 7  # the 5 s grace, not the 60 s timeout

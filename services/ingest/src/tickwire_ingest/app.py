@@ -64,11 +64,11 @@ class SimulatorFeed:
                 )
             sent += due
             if time.monotonic() - last_flush >= _FLUSH_EVERY_S:
-                self.publisher.flush()
+                self.publisher.flush(stop=self.stop)
                 last_flush = time.monotonic()
             else:
                 self.publisher.poll()
-        self.publisher.flush()
+        self.publisher.flush(stop=self.stop)
         logger.info("simulator published messages=%d in %.1fs", sent, time.monotonic() - started)
         if self.count:
             # Stay up (and ready) until told to stop, so supervisors see a clean, finished feed.
