@@ -26,8 +26,12 @@ def main() -> int:
     # it found at start. These handlers take that last signal, so a clean stop exits with 0 like
     # the other services do.
     for sig in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(sig, lambda signum, _frame: logging.getLogger(__name__).info(
-            "stopped after signal %d", signum))
+        signal.signal(
+            sig,
+            lambda signum, _frame: logging.getLogger(__name__).info(
+                "stopped after signal %d", signum
+            ),
+        )
     uvicorn.run(
         create_app(settings),
         host=settings.api_host,

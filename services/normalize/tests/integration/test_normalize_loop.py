@@ -2,13 +2,12 @@
 becomes exactly one dead letter with its reason and origin, and nothing stalls."""
 
 import json
-import threading
 
 import pytest
 
-from tickwire_core.health import Health
 from tickwire_core.serde import AvroSerde
 from tickwire_core.testing.kafka import decode_all, produce, read_topic
+from tickwire_core.testing.loops import running
 from tickwire_core.topics import DEAD_LETTER, RAW_TICKS, TICKS, tick_key
 from tickwire_ingest.domain.raw import Envelope
 from tickwire_ingest.domain.simulator import SimConfig, Simulator, parse_instruments
@@ -57,12 +56,7 @@ def test_normalize_maps_valid_and_dead_letters_bad_records(stack, topic_prefix) 
         consumer_group=f"{topic_prefix}norm",
         batch_size=64,
     )
-    stop = threading.Event()
-    health = Health()
-    loop = bootstrap(settings, health, stop)
-    worker = threading.Thread(target=loop.run)
-    worker.start()
-    try:
+    with running(lambda health, stop: bootstrap(settings, health, stop)) as health:
         ticks = decode_all(
             serde,
             "tick",
@@ -74,10 +68,6 @@ def test_normalize_maps_valid_and_dead_letters_bad_records(stack, topic_prefix) 
             read_topic(stack.kafka_bootstrap_servers, topic_prefix + DEAD_LETTER, expect=2),
         )
         assert health.ready()[0], health.ready()[1]
-    finally:
-        stop.set()
-        worker.join(30)
-    assert not worker.is_alive()
 
     expected = [normalize(r) for r in good]
     key = lambda t: (t["instrument"], t["venue_seq"])  # noqa: E731
@@ -90,8 +80,10 @@ def test_normalize_maps_valid_and_dead_letters_bad_records(stack, topic_prefix) 
         assert seqs == sorted(seqs)
     assert sorted(d["reason"] for d in dead) == ["crossed_market", "undecodable"]
     # Each dead letter points at its original record, and carries it unchanged.
-    originals = {(m.partition(), m.offset()): m.value() for m in read_topic(
-        stack.kafka_bootstrap_servers, raw_topic, expect=len(records))}
+    originals = {
+        (m.partition(), m.offset()): m.value()
+        for m in read_topic(stack.kafka_bootstrap_servers, raw_topic, expect=len(records))
+    }
     for letter in dead:
         assert letter["source_topic"] == raw_topic
         assert originals[(letter["source_partition"], letter["source_offset"])] == letter["payload"]

@@ -1,16 +1,15 @@
 """The sink against the real broker and database: redelivered records become one row each,
 offsets are committed only after the rows are in, an undecodable record is dead-lettered."""
 
-import threading
 import time
 
 import psycopg
 import pytest
 from confluent_kafka import Consumer, TopicPartition
 
-from tickwire_core.health import Health
 from tickwire_core.serde import AvroSerde
 from tickwire_core.testing.kafka import decode_all, produce, read_topic
+from tickwire_core.testing.loops import running
 from tickwire_core.topics import DEAD_LETTER, TICKS, tick_key
 from tickwire_sink.app import bootstrap
 from tickwire_sink.settings import SinkSettings
@@ -50,12 +49,7 @@ def test_sink_writes_each_tick_once_and_commits_after(stack, topic_prefix, datab
         consumer_group=group,
         batch_size=250,
     )
-    stop = threading.Event()
-    health = Health()
-    loop = bootstrap(settings, health, stop)
-    worker = threading.Thread(target=loop.run)
-    worker.start()
-    try:
+    with running(lambda health, stop: bootstrap(settings, health, stop)) as health:
         deadline = time.monotonic() + 60
         count = 0
         while time.monotonic() < deadline and count < 1000:
@@ -69,10 +63,6 @@ def test_sink_writes_each_tick_once_and_commits_after(stack, topic_prefix, datab
         )
         time.sleep(1.0)
         assert health.ready()[0], health.ready()[1]
-    finally:
-        stop.set()
-        worker.join(30)
-    assert not worker.is_alive()
     with psycopg.connect(database_url) as conn:
         count, distinct = conn.execute(
             "SELECT count(*), count(DISTINCT trade_id) FROM ticks"

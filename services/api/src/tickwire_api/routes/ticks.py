@@ -34,7 +34,7 @@ def latest_ticks(
     provider: Annotated[str | None, Query(pattern=PROVIDER, examples=["simulator"])] = None,
     limit: Annotated[
         int | None, Query(ge=1, description="Rows to return; default 100, at most max_limit.")
-    ] = None
+    ] = None,
 ) -> TickPage:
     """The newest `limit` ticks of `instrument` (optionally of one `provider`), newest first."""
     limit = limit if limit is not None else min(DEFAULT_LIMIT, settings.max_limit)
