@@ -38,6 +38,10 @@ def consumer_config(settings: KafkaServiceSettings, group_id: str, **extra: Any)
         "auto.offset.reset": "earliest",
         "isolation.level": "read_committed",
         "partition.assignment.strategy": "cooperative-sticky",
+        # librdkafka heartbeats from its own thread, so a long batch never trips this; it only
+        # bounds how long a crashed member holds its partitions (the default is 45 s).
+        "session.timeout.ms": 10_000,
+        "heartbeat.interval.ms": 2_000,
         **settings.kafka_client_config,
         **extra,
     }

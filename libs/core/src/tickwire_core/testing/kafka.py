@@ -50,3 +50,11 @@ def read_topic(
 
 def decode_all(serde: AvroSerde, schema: str, messages: list[Any]) -> list[dict[str, Any]]:
     return [serde.decode(schema, m.value()) for m in messages]
+
+
+def create_topic(bootstrap: str, name: str, partitions: int = 3) -> str:
+    from confluent_kafka.admin import AdminClient, NewTopic
+
+    admin = AdminClient({"bootstrap.servers": bootstrap})
+    admin.create_topics([NewTopic(name, partitions, 1)])[name].result(30)
+    return name

@@ -1,0 +1,112 @@
+"""The README's run command (`python -m tickwire_core.localstack run`) as a user runs it: its own
+Kafka and TimescaleDB, every service, ticks served by the API; Ctrl-C stops everything, and a
+killed runner leaves no process behind and does not block the next run."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from tickwire_core.localstack._process import free_port, pid_alive
+
+pytestmark = pytest.mark.e2e
+
+
+def start(state: Path, ports: dict[str, int], log: Path) -> subprocess.Popen[bytes]:
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in {"KAFKA_BOOTSTRAP_SERVERS", "DATABASE_URL"} and not k.startswith("TICKWIRE_")
+    }
+    env.update({"TICKWIRE_STATE_DIR": str(state), **{k: str(v) for k, v in ports.items()}})
+    with open(log, "wb") as out:
+        runner = subprocess.Popen(
+            [sys.executable, "-m", "tickwire_core.localstack", "run"],
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    deadline = time.monotonic() + 180
+    while "tickwire is running" not in log.read_text():
+        assert runner.poll() is None, log.read_text()
+        assert time.monotonic() < deadline, log.read_text()
+        time.sleep(0.5)
+    return runner
+
+
+def latest(api_port: int) -> dict:
+    url = f"http://127.0.0.1:{api_port}/v1/ticks/latest?instrument=SIM-BTC-USD&limit=5"
+    with urllib.request.urlopen(url, timeout=5) as response:
+        return json.loads(response.read())
+
+
+def recorded_pids(state: Path) -> dict[str, int]:
+    return {p.stem: int(p.read_text()) for p in state.glob("*/*.pid")}
+
+
+@pytest.fixture
+def ports() -> dict[str, int]:
+    names = [
+        "TICKWIRE_KAFKA_PORT",
+        "TICKWIRE_KAFKA_CONTROLLER_PORT",
+        "TICKWIRE_PG_PORT",
+        "TICKWIRE_API_PORT",
+        "TICKWIRE_SINK_HEALTH_PORT",
+        "TICKWIRE_NORMALIZE_HEALTH_PORT",
+        "TICKWIRE_INGEST_HEALTH_PORT",
+    ]
+    chosen: dict[str, int] = {}
+    while len(set(chosen.values())) < len(names):
+        chosen = {name: free_port() for name in names}
+    return chosen
+
+
+def test_run_serves_simulated_ticks_and_ctrl_c_stops_everything(tmp_path, ports) -> None:
+    state = tmp_path / "state"
+    runner = start(state, ports, tmp_path / "run.log")
+    try:
+        deadline = time.monotonic() + 30
+        body = latest(ports["TICKWIRE_API_PORT"])
+        while body["count"] < 5 and time.monotonic() < deadline:
+            time.sleep(0.5)
+            body = latest(ports["TICKWIRE_API_PORT"])
+        assert body["count"] == 5
+        assert all(t["provider"] == "simulator" for t in body["ticks"])
+        pids = recorded_pids(state)
+        assert set(pids) == {"kafka", "postgres", "sink", "normalize", "ingest", "api"}
+    finally:
+        runner.send_signal(signal.SIGINT)
+        code = runner.wait(90)
+    assert code == 0, (tmp_path / "run.log").read_text()
+    assert "stopped." in (tmp_path / "run.log").read_text()
+    assert not [
+        name
+        for name, pid in pids.items()
+        if Path(f"/proc/{pid}/cmdline").exists() and Path(f"/proc/{pid}/cmdline").read_bytes()
+    ]
+    assert recorded_pids(state) == {}
+
+
+def test_a_killed_runner_leaves_no_orphans_and_the_next_run_starts(tmp_path, ports) -> None:
+    state = tmp_path / "state"
+    runner = start(state, ports, tmp_path / "run1.log")
+    pids = recorded_pids(state)
+    runner.kill()  # SIGKILL: no chance to clean up
+    runner.wait(10)
+    deadline = time.monotonic() + 60
+    alive = dict(pids)
+    while alive and time.monotonic() < deadline:
+        alive = {n: p for n, p in pids.items() if pid_alive(p, "")}
+        time.sleep(0.5)
+    assert alive == {}, f"left running after the runner was killed: {alive}"
+    # The stale pid files stay behind; the next run must not trip over them.
+    assert set(recorded_pids(state)) >= {"kafka", "postgres"}
+    second = start(state, ports, tmp_path / "run2.log")
+    second.send_signal(signal.SIGINT)
+    assert second.wait(90) == 0, (tmp_path / "run2.log").read_text()
