@@ -22,6 +22,18 @@ from tickwire_core.localstack.pipeline import Pipeline
 from tickwire_core.localstack.postgres import LocalPostgres
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process, from /proc."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def family(pid: int) -> list[int]:
+    """A process and its children (PostgreSQL's backends)."""
+    children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    return [pid, *map(int, children)]
+
+
 def main() -> int:
     n = int(sys.argv[1]) if len(sys.argv) > 1 else 200_000
     work = Path(tempfile.mkdtemp(prefix="tickwire-bench-"))
@@ -71,6 +83,12 @@ def main() -> int:
                 "WHERE instrument LIKE %s",
                 (f"B{run_id}-%",),
             ).fetchone()[0]
+        cpu = {name: cpu_seconds(svc.process.pid) for name, svc in pipeline.services.items()
+               if svc.process is not None}
+        if kafka is not None and kafka.running_pid:
+            cpu["kafka"] = cpu_seconds(kafka.running_pid)
+        if postgres is not None and postgres.running_pid:
+            cpu["postgres"] = sum(cpu_seconds(p) for p in family(postgres.running_pid))
         pipeline.stop()
         seconds = (done_us - first_us) / 1e6
         print(
@@ -80,6 +98,9 @@ def main() -> int:
         print(
             f"ticks: {count} of {n} in {seconds:.2f} s -> {count / seconds:,.0f} ticks/s end to end"
         )
+        print("CPU seconds used since start (what bounds the throughput on 2 cores):")
+        for name, used in sorted(cpu.items(), key=lambda kv: -kv[1]):
+            print(f"  {name:10} {used:6.1f} s")
         return 0 if count == n else 1
     finally:
         if kafka is not None:
