@@ -110,3 +110,36 @@ def test_a_killed_runner_leaves_no_orphans_and_the_next_run_starts(tmp_path, por
     second = start(state, ports, tmp_path / "run2.log")
     second.send_signal(signal.SIGINT)
     assert second.wait(90) == 0, (tmp_path / "run2.log").read_text()
+
+
+def test_the_stop_command_stops_a_running_run_in_order(tmp_path, ports) -> None:
+    state = tmp_path / "state"
+    runner = start(state, ports, tmp_path / "run.log")
+    pids = recorded_pids(state)
+    env = {**os.environ, "TICKWIRE_STATE_DIR": str(state)}
+    second = subprocess.run(
+        [sys.executable, "-m", "tickwire_core.localstack", "run"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert second.returncode == 1 and "another run" in second.stderr  # it did not disturb the first
+    stopped = subprocess.run(
+        [sys.executable, "-m", "tickwire_core.localstack", "stop"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+    assert stopped.returncode == 0 and "stopped: runner" in stopped.stdout
+    assert runner.wait(30) == 0, (tmp_path / "run.log").read_text()
+    assert {n: p for n, p in pids.items() if pid_alive(p, "")} == {}
+    status = subprocess.run(
+        [sys.executable, "-m", "tickwire_core.localstack", "status"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert status.returncode == 3 and "running" not in status.stdout

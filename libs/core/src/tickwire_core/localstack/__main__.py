@@ -42,9 +42,22 @@ def _check_free(port: int, var: str, what: str) -> None:
         )
 
 
+def _runner(state: Path) -> PidFile:
+    return PidFile(state / "run.pid", "tickwire_core.localstack run")
+
+
 def run() -> int:
     state = _state_dir()
+    other = _runner(state).live_pid()
+    if other is not None:
+        print(
+            f"error: another run (pid {other}) is using {state}; stop it with `make stop` or "
+            "set TICKWIRE_STATE_DIR to another directory",
+            file=sys.stderr,
+        )
+        return 1
     stop_all(state)  # whatever a crashed earlier run left behind
+    _runner(state).write(os.getpid())
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
@@ -114,12 +127,16 @@ def run() -> int:
             kafka.stop()
         if postgres is not None:
             postgres.stop()
+        _runner(state).path.unlink(missing_ok=True)
         print("stopped.", flush=True)
 
 
 def stop_all(state: Path) -> list[str]:
-    """Stop, from their pid files, everything a run in `state` started."""
+    """Stop, from their pid files, everything a run in `state` started: the runner first (it stops
+    its services, Kafka and PostgreSQL in order), then anything a crashed run left behind."""
     stopped = []
+    if _runner(state).stop(timeout=120):
+        stopped.append("runner")
     for name in STOP_ORDER:
         if PidFile(state / "services" / f"{name}.pid", f"tickwire_{name}").stop():
             stopped.append(name)
@@ -136,7 +153,8 @@ def stop_all(state: Path) -> list[str]:
 
 def status(state: Path) -> int:
     running = 0
-    pids = {
+    pids = {"runner": _runner(state).live_pid()}
+    pids |= {
         n: PidFile(state / "services" / f"{n}.pid", f"tickwire_{n}").live_pid() for n in SERVICES
     }
     pids["kafka"] = LocalKafka(state / "kafka", 0, 1).running_pid
