@@ -83,8 +83,11 @@ def main() -> int:
                 "WHERE instrument LIKE %s",
                 (f"B{run_id}-%",),
             ).fetchone()[0]
-        cpu = {name: cpu_seconds(svc.process.pid) for name, svc in pipeline.services.items()
-               if svc.process is not None}
+        cpu = {
+            name: cpu_seconds(svc.process.pid)
+            for name, svc in pipeline.services.items()
+            if svc.process is not None
+        }
         if kafka is not None and kafka.running_pid:
             cpu["kafka"] = cpu_seconds(kafka.running_pid)
         if postgres is not None and postgres.running_pid:

@@ -40,6 +40,17 @@ def start(state: Path, ports: dict[str, int], log: Path) -> subprocess.Popen[byt
     return runner
 
 
+def localstack(command: str, state: Path, timeout: float) -> subprocess.CompletedProcess[str]:
+    """Another `python -m tickwire_core.localstack <command>` on the same state directory."""
+    return subprocess.run(
+        [sys.executable, "-m", "tickwire_core.localstack", command],
+        env={**os.environ, "TICKWIRE_STATE_DIR": str(state)},
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
 def latest(api_port: int) -> dict:
     url = f"http://127.0.0.1:{api_port}/v1/ticks/latest?instrument=SIM-BTC-USD&limit=5"
     with urllib.request.urlopen(url, timeout=5) as response:
@@ -116,30 +127,11 @@ def test_the_stop_command_stops_a_running_run_in_order(tmp_path, ports) -> None:
     state = tmp_path / "state"
     runner = start(state, ports, tmp_path / "run.log")
     pids = recorded_pids(state)
-    env = {**os.environ, "TICKWIRE_STATE_DIR": str(state)}
-    second = subprocess.run(
-        [sys.executable, "-m", "tickwire_core.localstack", "run"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    second = localstack("run", state, timeout=60)
     assert second.returncode == 1 and "another run" in second.stderr  # it did not disturb the first
-    stopped = subprocess.run(
-        [sys.executable, "-m", "tickwire_core.localstack", "stop"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=180,
-    )
+    stopped = localstack("stop", state, timeout=180)
     assert stopped.returncode == 0 and "stopped: runner" in stopped.stdout
     assert runner.wait(30) == 0, (tmp_path / "run.log").read_text()
     assert {n: p for n, p in pids.items() if pid_alive(p, "")} == {}
-    status = subprocess.run(
-        [sys.executable, "-m", "tickwire_core.localstack", "status"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    status = localstack("status", state, timeout=60)
     assert status.returncode == 3 and "running" not in status.stdout

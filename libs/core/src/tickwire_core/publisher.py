@@ -36,7 +36,6 @@ class Publisher:
         self.producer = producer
         self.serde = serde
         self._failures: list[str] = []
-        self._pending = 0
 
     def send(self, topic: str, key: bytes | None, schema: str, value: Mapping[str, Any]) -> None:
         self.send_bytes(topic, key, self.serde.encode(schema, value))
@@ -45,7 +44,6 @@ class Publisher:
         while True:
             try:
                 self.producer.produce(topic, value=value, key=key, on_delivery=self._delivered)
-                self._pending += 1
                 return
             except BufferError:
                 # The local queue is full: let librdkafka deliver some, then try again. This is the
@@ -53,7 +51,6 @@ class Publisher:
                 self.producer.poll(0.1)
 
     def _delivered(self, err: Any, msg: Any) -> None:
-        self._pending -= 1
         if err is not None:
             self._failures.append(f"{msg.topic()}: {err}")
         else:
