@@ -3,16 +3,23 @@ every service uses, with the user's TLS/SASL settings passed through."""
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from confluent_kafka.admin import AdminClient
 
 from tickwire_core.settings import KafkaServiceSettings
 
+# librdkafka's own log lines go through Python logging (so they come out as JSON like the rest).
+# They are handed over on poll()/consume(), which producers and consumers call all the time; the
+# admin client of the readiness probe is rarely polled, so it keeps librdkafka's stderr logging.
+_LIBRDKAFKA_LOGGER = logging.getLogger("librdkafka")
+
 
 def producer_config(settings: KafkaServiceSettings, **extra: Any) -> dict[str, Any]:
     return {
         "bootstrap.servers": settings.kafka_bootstrap_servers,
+        "logger": _LIBRDKAFKA_LOGGER,
         "client.id": settings.instance_id,
         # Idempotence (which implies acks=all and bounded in-flight requests) keeps retries from
         # duplicating or reordering records within a partition.
@@ -31,6 +38,7 @@ def consumer_config(settings: KafkaServiceSettings, group_id: str, **extra: Any)
     return {
         "bootstrap.servers": settings.kafka_bootstrap_servers,
         "client.id": settings.instance_id,
+        "logger": _LIBRDKAFKA_LOGGER,
         "group.id": group_id,
         # Offsets are committed by the run loop only after the batch's output is durable.
         "enable.auto.commit": False,
