@@ -38,6 +38,20 @@ def _strip_logical_types(node: Any) -> Any:
     return node
 
 
+def fingerprint(schema: Any) -> bytes:
+    """CRC-64-AVRO of the schema's parsing canonical form, as single-object encoding writes it."""
+    canonical = fastavro.schema.to_parsing_canonical_form(schema)
+    return bytes.fromhex(fastavro.schema.fingerprint(canonical, "CRC-64-AVRO"))
+
+
+def _load(path: Path) -> tuple[bytes, Any]:
+    try:
+        raw = json.loads(path.read_text())
+        return fingerprint(raw), fastavro.parse_schema(_strip_logical_types(raw))
+    except (OSError, ValueError, fastavro.schema.SchemaParseException) as exc:
+        raise SchemaError(f"schema {path.name} does not parse: {exc}") from exc
+
+
 class AvroSerde:
     """Encode and decode the records named by their schema file (`tick`, `raw_tick`, ...)."""
 
@@ -47,21 +61,21 @@ class AvroSerde:
         self._fingerprint: dict[str, bytes] = {}
         self._by_fingerprint: dict[bytes, Any] = {}
         for path in sorted(self.schema_dir.glob("*.avsc")):
-            self._load(path)
+            fingerprint, parsed = _load(path)
+            self._parsed[path.stem] = parsed
+            self._fingerprint[path.stem] = fingerprint
+            self._by_fingerprint[fingerprint] = parsed
         if not self._parsed:
             raise SchemaError(f"no *.avsc files in {self.schema_dir}")
+        # Earlier versions (schemas/history/<name>/*.avsc) stay readable as writer schemas, so
+        # records still on a topic from before a schema change decode after an upgrade.
+        for path in sorted(self.schema_dir.glob("history/*/*.avsc")):
+            fingerprint, parsed = _load(path)
+            self._by_fingerprint.setdefault(fingerprint, parsed)
 
-    def _load(self, path: Path) -> None:
-        try:
-            raw = json.loads(path.read_text())
-            canonical = fastavro.schema.to_parsing_canonical_form(raw)
-            parsed = fastavro.parse_schema(_strip_logical_types(raw))
-        except (OSError, ValueError, fastavro.schema.SchemaParseException) as exc:
-            raise SchemaError(f"schema {path.name} does not parse: {exc}") from exc
-        fingerprint = bytes.fromhex(fastavro.schema.fingerprint(canonical, "CRC-64-AVRO"))
-        self._parsed[path.stem] = parsed
-        self._fingerprint[path.stem] = fingerprint
-        self._by_fingerprint[fingerprint] = parsed
+    def can_read(self, fingerprint: bytes) -> bool:
+        """True if records written with the schema of this fingerprint decode."""
+        return fingerprint in self._by_fingerprint
 
     @property
     def names(self) -> list[str]:

@@ -5,7 +5,7 @@ import subprocess
 import pytest
 
 from tickwire_core.schema_compat import check, check_against_git
-from tickwire_core.serde import default_schema_dir
+from tickwire_core.serde import AvroSerde, default_schema_dir, fingerprint
 
 BASE = {
     "type": "record",
@@ -92,3 +92,59 @@ def test_the_git_check_finds_a_breaking_edit(tmp_path) -> None:
 def test_each_schema_is_compatible_with_itself(name: str) -> None:
     schema = json.loads((default_schema_dir() / f"{name}.avsc").read_text())
     assert check(schema, schema) == []
+
+
+def test_every_schema_version_ever_committed_is_still_readable() -> None:
+    """A schema change must keep the old version in schemas/history/<name>/, or records still on
+    a topic from before the change would be dead-lettered as undecodable after an upgrade."""
+    schema_dir = default_schema_dir()
+    serde = AvroSerde()
+    log = subprocess.run(
+        ["git", "log", "--format=%H", "--", "."],
+        cwd=schema_dir,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
+    lost = []
+    for commit in log:
+        listing = subprocess.run(
+            ["git", "ls-tree", "--name-only", f"{commit}:schemas"],
+            cwd=schema_dir,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        for name in listing.stdout.split():
+            if not name.endswith(".avsc"):
+                continue
+            text = subprocess.run(
+                ["git", "show", f"{commit}:schemas/{name}"],
+                cwd=schema_dir,
+                capture_output=True,
+                text=True,
+                check=True,
+            ).stdout
+            if not serde.can_read(fingerprint(json.loads(text))):
+                lost.append(f"{name} of {commit[:10]}")
+    assert lost == []
+
+
+def test_a_version_kept_in_history_decodes_into_the_current_schema(tmp_path) -> None:
+    """The mechanism itself: a record written with an older version reads into the new one."""
+    old = {
+        "type": "record",
+        "name": "T",
+        "namespace": "x",
+        "fields": [{"name": "a", "type": "long"}],
+    }
+    new = {**old, "fields": [*old["fields"], {"name": "b", "type": "string", "default": "-"}]}
+    (tmp_path / "t.avsc").write_text(json.dumps(new))
+    writer_dir = tmp_path / "writer"
+    writer_dir.mkdir()
+    (writer_dir / "t.avsc").write_text(json.dumps(old))
+    data = AvroSerde(writer_dir).encode("t", {"a": 7})
+    assert not AvroSerde(tmp_path).can_read(data[2:10])
+    (tmp_path / "history" / "t").mkdir(parents=True)
+    (tmp_path / "history" / "t" / "1.avsc").write_text(json.dumps(old))
+    assert AvroSerde(tmp_path).decode("t", data) == {"a": 7, "b": "-"}
