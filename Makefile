@@ -19,8 +19,9 @@ install:    ## uv, the Python environment, the Kafka jars, PostgreSQL + Timescal
 unit:       ## unit tests only: no services needed
 	python3 -m uv run --frozen pytest -m "not integration and not e2e"
 
-check:      ## lint and schema compatibility with the previous commit
+check:      ## lint, strict typing, schema compatibility with the previous commit
 	python3 -m uv run --frozen ruff check .
+	python3 -m uv run --frozen mypy
 	python3 -m uv run --frozen python -m tickwire_core.schema_compat HEAD~1
 
 bench:      ## end-to-end throughput of the skeleton on the local stack

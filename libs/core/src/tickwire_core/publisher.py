@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, Protocol
 
 from prometheus_client import Counter
@@ -25,7 +25,12 @@ class ProducerLike(Protocol):
     """The part of confluent_kafka.Producer the pipeline uses (FakeProducer in unit tests)."""
 
     def produce(
-        self, topic: str, value: bytes | None = ..., key: bytes | None = ..., on_delivery: Any = ...
+        self,
+        topic: str,
+        value: bytes | None = ...,
+        key: bytes | None = ...,
+        *,
+        on_delivery: Callable[[Any, Any], None] | None = ...,
     ) -> None: ...
     def poll(self, timeout: float = ...) -> int: ...
     def flush(self, timeout: float = ...) -> int: ...
