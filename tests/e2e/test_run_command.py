@@ -11,6 +11,7 @@ import time
 import urllib.request
 from pathlib import Path
 
+import psycopg
 import pytest
 
 from tickwire_core.localstack._process import free_port, pid_alive
@@ -18,13 +19,16 @@ from tickwire_core.localstack._process import free_port, pid_alive
 pytestmark = pytest.mark.e2e
 
 
-def start(state: Path, ports: dict[str, int], log: Path) -> subprocess.Popen[bytes]:
+def start(
+    state: Path, ports: dict[str, int], log: Path, **addresses: str
+) -> subprocess.Popen[bytes]:
     env = {
         k: v
         for k, v in os.environ.items()
         if k not in {"KAFKA_BOOTSTRAP_SERVERS", "DATABASE_URL"} and not k.startswith("TICKWIRE_")
     }
     env.update({"TICKWIRE_STATE_DIR": str(state), **{k: str(v) for k, v in ports.items()}})
+    env.update(addresses)
     with open(log, "wb") as out:
         runner = subprocess.Popen(
             [sys.executable, "-m", "tickwire_core.localstack", "run"],
@@ -135,3 +139,30 @@ def test_the_stop_command_stops_a_running_run_in_order(tmp_path, ports) -> None:
     assert {n: p for n, p in pids.items() if pid_alive(p, "")} == {}
     status = localstack("status", state, timeout=60)
     assert status.returncode == 3 and "running" not in status.stdout
+
+
+def test_run_uses_the_kafka_and_database_named_in_the_environment(
+    tmp_path, ports, stack, database_url
+) -> None:
+    state = tmp_path / "state"
+    runner = start(
+        state,
+        ports,
+        tmp_path / "run.log",
+        KAFKA_BOOTSTRAP_SERVERS=stack.kafka_bootstrap_servers,
+        DATABASE_URL=database_url,
+    )
+    try:
+        assert set(recorded_pids(state)) == {"sink", "normalize", "ingest", "api"}  # no own stack
+        deadline = time.monotonic() + 30
+        count = 0
+        while count == 0 and time.monotonic() < deadline:
+            time.sleep(0.5)
+            with psycopg.connect(database_url) as conn:
+                count = conn.execute("SELECT count(*) FROM ticks").fetchone()[0]
+        assert count > 0
+        assert latest(ports["TICKWIRE_API_PORT"])["count"] > 0
+    finally:
+        runner.send_signal(signal.SIGINT)
+        code = runner.wait(90)
+    assert code == 0, (tmp_path / "run.log").read_text()
