@@ -5,6 +5,7 @@ killed runner leaves no process behind and does not block the next run."""
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -166,3 +167,24 @@ def test_run_uses_the_kafka_and_database_named_in_the_environment(
         runner.send_signal(signal.SIGINT)
         code = runner.wait(90)
     assert code == 0, (tmp_path / "run.log").read_text()
+
+
+def test_a_taken_port_stops_start_up_naming_it(tmp_path, ports) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", ports["TICKWIRE_API_PORT"]))
+        taken.listen()
+        env = {**os.environ, **{k: str(v) for k, v in ports.items()}}
+        env.pop("KAFKA_BOOTSTRAP_SERVERS", None)
+        env.pop("DATABASE_URL", None)
+        env["TICKWIRE_STATE_DIR"] = str(tmp_path / "state")
+        result = subprocess.run(
+            [sys.executable, "-m", "tickwire_core.localstack", "run"],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    assert result.returncode == 1
+    assert f"port {ports['TICKWIRE_API_PORT']} for the api service is taken" in result.stderr
+    assert "TICKWIRE_API_PORT" in result.stderr
+    assert recorded_pids(tmp_path / "state") == {}  # nothing was started

@@ -14,7 +14,7 @@ import sys
 import threading
 from pathlib import Path
 
-from tickwire_core.errors import StackError
+from tickwire_core.errors import StackError, TickwireError
 from tickwire_core.localstack._process import REPO_ROOT, PidFile, port_open
 from tickwire_core.localstack.kafka import LocalKafka
 from tickwire_core.localstack.pipeline import SERVICES, STOP_ORDER, Pipeline
@@ -61,17 +61,17 @@ def run() -> int:
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
-    ports = {
-        "api": _port("TICKWIRE_API_PORT", 8000),
-        "sink": _port("TICKWIRE_SINK_HEALTH_PORT", 18081),
-        "normalize": _port("TICKWIRE_NORMALIZE_HEALTH_PORT", 18082),
-        "ingest": _port("TICKWIRE_INGEST_HEALTH_PORT", 18083),
-    }
-    for name, port in ports.items():
-        var = "TICKWIRE_API_PORT" if name == "api" else f"TICKWIRE_{name.upper()}_HEALTH_PORT"
-        _check_free(port, var, f"the {name} service")
     kafka = postgres = pipeline = None
     try:
+        ports = {
+            "api": _port("TICKWIRE_API_PORT", 8000),
+            "sink": _port("TICKWIRE_SINK_HEALTH_PORT", 18081),
+            "normalize": _port("TICKWIRE_NORMALIZE_HEALTH_PORT", 18082),
+            "ingest": _port("TICKWIRE_INGEST_HEALTH_PORT", 18083),
+        }
+        for name, port in ports.items():
+            var = "TICKWIRE_API_PORT" if name == "api" else f"TICKWIRE_{name.upper()}_HEALTH_PORT"
+            _check_free(port, var, f"the {name} service")
         bootstrap = os.environ.get("KAFKA_BOOTSTRAP_SERVERS")
         if not bootstrap:
             kafka_port = _port("TICKWIRE_KAFKA_PORT", 19092)
@@ -116,7 +116,7 @@ def run() -> int:
                         f"its log is {svc.log_path}"
                     )
         return 0
-    except StackError as exc:
+    except TickwireError as exc:
         print(f"error: {exc}", file=sys.stderr, flush=True)
         return 1
     finally:
