@@ -82,7 +82,7 @@ def bootstrap(settings: IngestSettings, health: Health, stop: threading.Event) -
     probe = BrokerProbe(settings)
     health.add_check("kafka_topic", lambda: probe.topic_ready(topic))
     config = SimConfig(
-        settings.instruments(),
+        settings.sim_instrument_specs(),
         seed=settings.sim_seed,
         trade_probability=settings.sim_trade_probability,
     )

@@ -4,19 +4,65 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator
 
 from tickwire_core.settings import KafkaServiceSettings
 from tickwire_ingest.domain.simulator import InstrumentSpec, parse_instruments
 
+Connector = Literal["simulator", "replay", "deribit", "binance", "coinbase", "kraken", "ig"]
+
 
 class IngestSettings(KafkaServiceSettings):
-    connector: Literal["simulator"] = "simulator"
+    connector: Connector = "simulator"
     ingest_instance: str = Field(
         "primary",
         pattern=r"^[a-z0-9][a-z0-9_-]{0,31}$",
         description="Carried on every raw record: primary, replica, ...",
     )
+    max_block_ms: int = Field(
+        2000,
+        ge=0,
+        le=60_000,
+        description="How long a connector may wait for room in the Kafka producer's queue before "
+        "the message is counted as lost and a backpressure gap event is published.",
+    )
+
+    # --- WebSocket venues (deribit, binance, coinbase, kraken, ig) ---
+    instruments: str = Field(
+        "", description="The venue's instrument names, comma separated (e.g. BTC-PERPETUAL)."
+    )
+    venue_url: str = Field("", description="Endpoint; empty = the venue's public one.")
+    stale_after_s: float | None = Field(
+        None, gt=0, description="No frame for this long recycles the connection; empty = venue's."
+    )
+    reconnect_min_s: float = Field(0.5, gt=0, description="First reconnect delay.")
+    reconnect_max_s: float = Field(60.0, gt=0, description="Cap of the reconnect delay.")
+    deribit_interval: Literal["raw", "100ms", "agg2"] = "100ms"
+    deribit_heartbeat_s: int = Field(30, ge=10, le=3600, description="Heartbeat interval.")
+    binance_streams: str = Field("bookTicker,aggTrade", description="Stream types per symbol.")
+    binance_streams_per_connection: int = Field(1024, ge=1, le=1024)
+    binance_max_connection_age_s: float = Field(
+        23 * 3600.0, gt=0, le=24 * 3600.0, description="Planned reconnect before the 24 h cut-off."
+    )
+    coinbase_channels: str = Field("ticker,market_trades", description="Besides heartbeats.")
+    kraken_channels: str = Field("ticker,trade")
+    ig_fields: str = Field(
+        "BID,OFR,LTV,UTM,DAY_OPEN_MID,DAY_NET_CHG_MID,DAY_PERC_CHG_MID,DAY_HIGH,DAY_LOW",
+        description="Lightstreamer fields subscribed per MARKET:<epic> item.",
+    )
+    ig_adapter_set: str = Field("DEFAULT", description="Lightstreamer adapter set.")
+    ig_user: str = Field("", description="Lightstreamer user (IG: the account id).")
+    ig_password: SecretStr = Field(
+        SecretStr(""), description="Lightstreamer password (IG: CST-<cst>|XST-<token>)."
+    )
+
+    # --- replay ---
+    replay_path: str = Field("", description="Recorded raw messages: JSON lines, .gz accepted.")
+    replay_speed: float = Field(
+        1.0, ge=0, description="1 = recorded speed, 10 = ten times faster, 0 = as fast as possible."
+    )
+
+    # --- simulator ---
     sim_instruments: str = Field(
         "SIM-BTC-USD:65000:0.5,SIM-ETH-USD:3500:0.05,SIM-SOL-USD:150:0.01",
         description="name[:start price[:tick size]], comma separated.",
@@ -34,5 +80,8 @@ class IngestSettings(KafkaServiceSettings):
         parse_instruments(value)  # raises ValueError with the reason
         return value
 
-    def instruments(self) -> tuple[InstrumentSpec, ...]:
+    def sim_instrument_specs(self) -> tuple[InstrumentSpec, ...]:
         return parse_instruments(self.sim_instruments)
+
+    def venue_instruments(self) -> tuple[str, ...]:
+        return tuple(name.strip() for name in self.instruments.split(",") if name.strip())

@@ -51,11 +51,21 @@ def trade(**over: object) -> dict:
     }
 
 
+def one(record: dict, limits: Limits | None = None) -> dict:
+    """The single tick of a one-tick record, or its reject raised."""
+    out = normalize(record, limits)
+    if out.rejects:
+        raise out.rejects[0]
+    assert len(out.ticks) == 1
+    return out.ticks[0]
+
+
 def test_quote_maps_field_by_field() -> None:
-    tick = normalize(raw(quote()))
+    tick = one(raw(quote()))
     assert tick == {
         "provider": "simulator",
         "instrument": "SIM-BTC-USD",
+        "venue_instrument": "SIM-BTC-USD",
         "kind": "quote",
         "exchange_ts": NOW,
         "received_ts": NOW + 250,
@@ -66,11 +76,12 @@ def test_quote_maps_field_by_field() -> None:
         "ask_amount": 2.0,
         "ingest_instance": "primary",
         "ingest_seq": 42,
+        "dedup_key": "s:9",
     }
 
 
 def test_trade_maps_field_by_field() -> None:
-    tick = normalize(raw(trade()))
+    tick = one(raw(trade()))
     assert tick["kind"] == "trade"
     assert (tick["last_traded_price"], tick["last_traded_volume"]) == (65001.0, 0.01)
     assert (tick["trade_id"], tick["side"], tick["venue_seq"]) == ("SIM-BTC-USD-3", "buy", 10)
@@ -78,7 +89,7 @@ def test_trade_maps_field_by_field() -> None:
 
 
 def test_decimal_strings_parse_to_the_nearest_double() -> None:
-    tick = normalize(raw(quote(bid="0.1", ask="0.30000000000000004")))
+    tick = one(raw(quote(bid="0.1", ask="0.30000000000000004")))
     assert tick["bid_price"] == 0.1 and tick["ask_price"] == 0.30000000000000004
 
 
@@ -109,19 +120,43 @@ def test_decimal_strings_parse_to_the_nearest_double() -> None:
 )
 def test_bad_input_is_rejected_with_a_reason(payload: object, reason: str) -> None:
     with pytest.raises(RejectedRecord) as caught:
-        normalize(raw(payload, received_ts=NOW))
+        one(raw(payload, received_ts=NOW))
     assert caught.value.reason == reason
     assert caught.value.message
 
 
 def test_unknown_provider_is_rejected() -> None:
     with pytest.raises(RejectedRecord) as caught:
-        normalize(raw(quote(), provider="nasdaq-itch"))
+        one(raw(quote(), provider="nasdaq-itch"))
     assert caught.value.reason == "unknown_provider"
 
 
 def test_time_limits_are_configurable() -> None:
     late = raw(quote(ts=NOW - 3_600 * 1_000_000), received_ts=NOW)
-    assert normalize(late)["exchange_ts"] == NOW - 3_600 * 1_000_000
+    assert one(late)["exchange_ts"] == NOW - 3_600 * 1_000_000
     with pytest.raises(RejectedRecord):
-        normalize(late, Limits(max_past_s=60))
+        one(late, Limits(max_past_s=60))
+
+
+def test_gap_events_become_gap_ticks() -> None:
+    body = {
+        "instrument": "SIM-BTC-USD",
+        "reason": "disconnect",
+        "start_ts": NOW - 5_000_000,
+        "end_ts": NOW,
+        "lost": None,
+    }
+    record = {**raw(body), "feed": "gap", "content_type": "application/vnd.tickwire.gap+json"}
+    tick = one(record)
+    assert (tick["kind"], tick["exchange_ts"], tick["gap_end_ts"]) == ("gap", NOW - 5_000_000, NOW)
+    assert (tick["gap_reason"], tick["instrument"]) == ("disconnect", "SIM-BTC-USD")
+    backwards = {**body, "end_ts": NOW - 6_000_000}
+    with pytest.raises(RejectedRecord):
+        one({**record, "payload": json.dumps(backwards).encode()})
+
+
+def test_primary_and_replica_copies_share_a_dedup_key() -> None:
+    primary = one(raw(quote(seq=None)))
+    replica = one({**raw(quote(seq=None)), "ingest_instance": "replica", "received_ts": NOW + 900})
+    assert primary["dedup_key"] == replica["dedup_key"]
+    assert primary["dedup_key"] != one(raw(quote(seq=None, bid="65000.00")))["dedup_key"]

@@ -31,4 +31,9 @@ def test_columns_follow_the_tick_schema_without_the_time_columns() -> None:
     columns = tick_columns(fields)
     assert columns[:3] == ["provider", "instrument", "kind"]
     assert "exchange_ts" not in columns and "received_ts" not in columns
-    assert len(columns) == len(fields) - 2
+    assert "dedup_key" not in columns  # staged first, from the tick or computed
+    assert len(columns) == len(fields) - 3
+
+
+def test_a_key_set_by_normalize_wins() -> None:
+    assert dedup_key({**BASE, "dedup_key": "s:42"}) == "s:42"

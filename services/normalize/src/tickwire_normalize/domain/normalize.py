@@ -1,40 +1,62 @@
-"""normalize(raw) -> Tick: decode the venue message, map it with the provider's mapping, stamp
-identity and receipt, validate."""
+"""normalize(raw) -> ticks: decode the venue message, map it with the provider's mapping, stamp
+identity and receipt, validate each tick."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 from tickwire_core.errors import RejectedRecord
 from tickwire_normalize.domain import reasons
-from tickwire_normalize.domain.simulator import map_simulator
+from tickwire_normalize.domain.gaps import GAP_CONTENT_TYPE, gap_tick
+from tickwire_normalize.domain.identity import dedup_key
 from tickwire_normalize.domain.validate import Limits, validate
+from tickwire_normalize.domain.venues import MAPPINGS
 
-Mapping = Callable[[dict[str, Any]], dict[str, Any]]
-
-MAPPINGS: dict[str, Mapping] = {
-    "simulator": map_simulator,
-}
+_TIME_NOT_IDENTITY = "_exchange_ts_not_identity"
 
 
-def normalize(raw: dict[str, Any], limits: Limits | None = None) -> dict[str, Any]:
-    """One raw_tick record (as decoded from Avro) -> one tick record, or RejectedRecord."""
+@dataclass
+class Normalized:
+    """The ticks of one raw record, and the rejects among them (a frame may carry several)."""
+
+    ticks: list[dict[str, Any]] = field(default_factory=list)
+    rejects: list[RejectedRecord] = field(default_factory=list)
+
+
+def normalize(raw: dict[str, Any], limits: Limits | None = None) -> Normalized:
+    """One raw_tick record (as decoded from Avro) -> its ticks. Raises RejectedRecord when the
+    record as a whole is unusable (unknown provider, undecodable payload, unknown message)."""
+    limits = limits or Limits()
     provider = raw.get("provider") or ""
     mapping = MAPPINGS.get(provider)
     if mapping is None:
         raise RejectedRecord(reasons.UNKNOWN_PROVIDER, f"no mapping for provider {provider!r}")
-    try:
-        message = json.loads(raw["payload"])
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise RejectedRecord(reasons.UNDECODABLE_PAYLOAD, f"payload is not JSON: {exc}") from None
-    if not isinstance(message, dict):
-        raise RejectedRecord(reasons.UNDECODABLE_PAYLOAD, "payload is not a JSON object")
-    tick = mapping(message)
-    tick["provider"] = provider
-    tick["received_ts"] = raw["received_ts"]
-    tick["ingest_instance"] = raw["ingest_instance"]
-    tick["ingest_seq"] = raw["ingest_seq"]
-    validate(tick, raw["received_ts"], limits or Limits())
-    return tick
+    if raw.get("content_type") == GAP_CONTENT_TYPE:
+        mapped = [gap_tick(raw)]
+    else:
+        try:
+            message = json.loads(raw["payload"])
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise RejectedRecord(
+                reasons.UNDECODABLE_PAYLOAD, f"payload is not JSON: {exc}"
+            ) from None
+        mapped = mapping.map(raw.get("feed") or "", message, raw["received_ts"])
+    out = Normalized()
+    for tick in mapped:
+        time_not_identity = bool(tick.pop(_TIME_NOT_IDENTITY, False))
+        venue_instrument = tick.get("venue_instrument") or ""  # the payload's, never the key's
+        tick["instrument"] = mapping.symbol(venue_instrument) if venue_instrument else ""
+        tick["provider"] = provider
+        tick["received_ts"] = raw["received_ts"]
+        tick["ingest_instance"] = raw["ingest_instance"]
+        tick["ingest_seq"] = raw["ingest_seq"]
+        try:
+            validate(tick, raw["received_ts"], limits)
+        except RejectedRecord as exc:
+            out.rejects.append(exc)
+            continue
+        tick["dedup_key"] = dedup_key(tick, time_not_identity)
+        out.ticks.append(tick)
+    return out

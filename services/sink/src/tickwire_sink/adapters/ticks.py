@@ -14,15 +14,29 @@ from tickwire_sink.domain.rows import dedup_key, tick_columns
 
 logger = logging.getLogger(__name__)
 
-_PG_TYPES = {"string": "text", "double": "float8", "long": "int8", "int": "int4"}
+_PG_TYPES = {
+    "string": "text",
+    "double": "float8",
+    "long": "int8",
+    "int": "int4",
+    "timestamp-micros": "int8",  # staged as microseconds, converted on insert
+}
 
 
 def _avro_base_type(avro_type: Any) -> str:
+    """ "string", "double", "long", ... or "timestamp-micros" for a long carrying that type."""
     if isinstance(avro_type, list):  # ["null", T]
         avro_type = next(t for t in avro_type if t != "null")
     if isinstance(avro_type, dict):
-        avro_type = avro_type["type"]
+        return str(avro_type.get("logicalType") or avro_type["type"])
     return str(avro_type)
+
+
+_TIME = "timestamp-micros"
+
+
+def _as_time(expr: sql.Composable) -> sql.Composable:
+    return sql.SQL("timestamptz 'epoch' + {} * interval '1 microsecond'").format(expr)
 
 
 class TickWriter:
@@ -46,13 +60,25 @@ class TickWriter:
         self._copy = sql.SQL("COPY ticks_stage ({}) FROM STDIN (FORMAT BINARY)").format(
             sql.SQL(", ").join(map(sql.Identifier, staged))
         )
-        value_cols = sql.SQL(", ").join(map(sql.Identifier, ["dedup_key", *self.columns]))
+        targets = ["exchange_ts", "received_ts", "dedup_key", *self.columns]
+        selected = [
+            _as_time(sql.Identifier("exchange_us")),
+            _as_time(sql.Identifier("received_us")),
+            sql.Identifier("dedup_key"),
+            *(
+                _as_time(sql.Identifier(c))
+                if fields[c] == _TIME
+                else sql.Identifier(c)
+                for c in self.columns
+            ),
+        ]
         self._insert = sql.SQL(
-            "INSERT INTO ticks (exchange_ts, received_ts, {cols}) "
-            "SELECT timestamptz 'epoch' + exchange_us * interval '1 microsecond', "
-            "timestamptz 'epoch' + received_us * interval '1 microsecond', {cols} "
-            "FROM ticks_stage ON CONFLICT DO NOTHING"
-        ).format(cols=value_cols)
+            "INSERT INTO ticks ({targets}) SELECT {selected} FROM ticks_stage "
+            "ON CONFLICT DO NOTHING"
+        ).format(
+            targets=sql.SQL(", ").join(map(sql.Identifier, targets)),
+            selected=sql.SQL(", ").join(selected),
+        )
         self._staged = False
 
     def write(self, ticks: Sequence[dict[str, Any]]) -> int:

@@ -7,18 +7,21 @@ import json
 from typing import Any
 
 IDENTITY = ("provider", "instrument", "kind", "exchange_ts", "received_ts")
-_NOT_COLUMNS = {"exchange_ts", "received_ts"}
+_NOT_COLUMNS = {"exchange_ts", "received_ts", "dedup_key"}  # written first, always set
 
 
 def tick_columns(schema_fields: list[str]) -> list[str]:
-    """Value columns of the ticks table, in the tick schema's order (the migration mirrors it)."""
+    """Value columns of the ticks table, in the tick schema's order (the migrations mirror it)."""
     return [name for name in schema_fields if name not in _NOT_COLUMNS]
 
 
 def dedup_key(tick: dict[str, Any]) -> str:
     """What tells two ticks of one instrument, kind and exchange time apart: the venue's trade id,
     else its sequence number, else the tick's content. A primary and a replica that saw the same
-    update produce the same key, so the database keeps one row."""
+    update produce the same key, so the database keeps one row. Normalize sets the key on the
+    tick (it knows which venue fields identify an update); this is the fallback."""
+    if tick.get("dedup_key"):
+        return str(tick["dedup_key"])
     if tick.get("trade_id"):
         return f"t:{tick['trade_id']}"
     if tick.get("venue_seq") is not None:

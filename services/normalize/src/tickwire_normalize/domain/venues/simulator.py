@@ -8,11 +8,19 @@ from tickwire_core.errors import RejectedRecord
 from tickwire_normalize.domain import reasons
 from tickwire_normalize.domain.values import decimal_field, int_field, str_field
 
+PROVIDER = "simulator"
 
-def map_simulator(message: dict[str, Any]) -> dict[str, Any]:
+
+def symbol(venue_instrument: str) -> str:
+    return venue_instrument  # simulated names are already unified: SIM-BTC-USD
+
+
+def map_message(_feed: str, message: Any, _received_ts: int) -> list[dict[str, Any]]:
+    if not isinstance(message, dict):
+        raise RejectedRecord(reasons.UNDECODABLE_PAYLOAD, "payload is not a JSON object")
     kind = message.get("type")
     tick: dict[str, Any] = {
-        "instrument": str_field(message, "instrument"),
+        "venue_instrument": str_field(message, "instrument"),
         "exchange_ts": int_field(message, "ts"),
         "venue_seq": int_field(message, "seq"),
     }
@@ -34,4 +42,4 @@ def map_simulator(message: dict[str, Any]) -> dict[str, Any]:
         )
     else:
         raise RejectedRecord(reasons.UNKNOWN_MESSAGE, f"simulator message type {kind!r}")
-    return tick
+    return [tick]
