@@ -45,15 +45,22 @@ class Publisher:
     def send(self, topic: str, key: bytes | None, schema: str, value: Mapping[str, Any]) -> None:
         self.send_bytes(topic, key, self.serde.encode(schema, value))
 
-    def send_bytes(self, topic: str, key: bytes | None, value: bytes) -> None:
+    def send_bytes(
+        self, topic: str, key: bytes | None, value: bytes, max_block_s: float | None = None
+    ) -> bool:
+        """Queue one record. When the local queue is full, wait for room (at most `max_block_s`
+        if given); returns False, with nothing queued, if there was none in time."""
+        deadline = None if max_block_s is None else time.monotonic() + max_block_s
         while True:
             try:
                 self.producer.produce(topic, value=value, key=key, on_delivery=self._delivered)
-                return
+                return True
             except BufferError:
                 # The local queue is full: let librdkafka deliver some, then try again. This is the
                 # backpressure that keeps a slow broker from growing our memory without bound.
-                self.producer.poll(0.1)
+                if deadline is not None and time.monotonic() >= deadline:
+                    return False
+                self.producer.poll(0.05)
 
     def _delivered(self, err: Any, msg: Any) -> None:
         if err is not None:
@@ -63,6 +70,10 @@ class Publisher:
 
     def poll(self) -> None:
         self.producer.poll(0)
+
+    def take_failures(self) -> list[str]:
+        failures, self._failures = self._failures, []
+        return failures
 
     def flush(self, timeout: float = 30.0, stop: threading.Event | None = None) -> None:
         """Wait until every record is acknowledged, or raise. Once `stop` is set the wait is cut

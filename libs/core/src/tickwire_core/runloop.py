@@ -2,8 +2,9 @@
 decode, hand the batch to a handler, produce its output and dead letters, flush, then commit.
 
 If the handler or the flush fails, nothing is committed: the batch's partitions are rewound and the
-batch is tried again after a capped backoff, so a record is never lost and at worst seen twice
-(downstream writers are idempotent on natural keys)."""
+batch is tried again after a capped backoff, so a record is never lost. With the default committer
+a retried batch may be produced twice (downstream writers are idempotent on natural keys); with the
+TransactionalCommitter (tickwire_core.commit) a batch is produced exactly once."""
 
 from __future__ import annotations
 
@@ -16,10 +17,11 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from confluent_kafka import Consumer, KafkaError, TopicPartition
+from confluent_kafka import Consumer, KafkaError, KafkaException, TopicPartition
 from prometheus_client import Counter, Gauge, Histogram
 
 from tickwire_core.clock import now_us
+from tickwire_core.commit import Committer, OffsetCommitter
 from tickwire_core.errors import RejectedRecord, SerializationError
 from tickwire_core.health import Health
 from tickwire_core.publisher import Publisher
@@ -73,7 +75,12 @@ class Outcome:
 
 class BatchHandler(Protocol):
     """Turns a batch into outputs and rejects; raising makes the loop retry the whole batch.
-    A handler holding resources may also define close(), called when the loop ends."""
+
+    Optional hooks a handler may define: close() when the loop ends; on_assign(consumer,
+    partitions) before newly assigned partitions start (it may set their start offsets);
+    on_revoke(partitions); commit_position(topic, partition, next_offset) -> (offset, metadata)
+    or None, what to commit for a partition (None: nothing yet), the metadata being what
+    on_assign reads back to rebuild state."""
 
     def __call__(self, records: list[Consumed]) -> Outcome: ...
 
@@ -140,6 +147,7 @@ class RunLoop:
         batch_size: int = 1000,
         batch_timeout_s: float = 0.2,
         max_backoff_s: float = 30.0,
+        committer: Committer | None = None,
     ) -> None:
         self.service = service
         self.consumer = consumer
@@ -153,12 +161,19 @@ class RunLoop:
         self.batch_size = batch_size
         self.batch_timeout_s = batch_timeout_s
         self.max_backoff_s = max_backoff_s
+        self.committer = committer or OffsetCommitter(publisher, stop)
         self.assigned = threading.Event()
         self._lag_checked = 0.0
         health.add_check("kafka_partitions", self.assigned.is_set)
 
     def run(self) -> None:
-        self.consumer.subscribe(self.topics, on_assign=self._on_assign, on_revoke=self._on_revoke)
+        self.committer.start()
+        self.consumer.subscribe(
+            self.topics,
+            on_assign=self._on_assign,
+            on_revoke=self._on_revoke,
+            on_lost=self._on_revoke,
+        )
         failures = 0
         try:
             while not self.stop.is_set():
@@ -176,6 +191,7 @@ class RunLoop:
                     logger.exception(
                         "batch failed (attempt %d); rewinding, retry in %.1fs", failures, delay
                     )
+                    self.committer.abort()
                     self._rewind(messages)
                     self.stop.wait(delay)
                 self._update_lag()
@@ -208,17 +224,25 @@ class RunLoop:
                 )
                 continue
             records.append(Consumed(topic, partition, offset, msg.key(), raw, value))
+        self.committer.begin()
         outcome = self.handler(records) if records else Outcome()
         for out in outcome.outputs:
             self.publisher.send(out.topic, out.key, out.schema, out.value)
         for rej in [*rejects, *outcome.rejects]:
             self._dead_letter(rej)
-        self.publisher.flush(stop=self.stop)
-        if offsets:
-            self.consumer.commit(
-                offsets=[TopicPartition(t, p, o) for (t, p), o in offsets.items()],
-                asynchronous=False,
-            )
+        hook = getattr(self.handler, "commit_position", None)
+        positions = []
+        for (t, p), o in offsets.items():
+            position = hook(t, p, o) if hook is not None else (o, None)
+            if position is not None:
+                offset, meta = position
+                positions.append(
+                    TopicPartition(t, p, offset)
+                    if meta is None
+                    else TopicPartition(t, p, offset, meta)
+                )
+        self.committer.commit(self.consumer, positions)
+        if positions:
             LAST_COMMIT.set_to_current_time()
         BATCH_SECONDS.observe(time.perf_counter() - started)
 
@@ -260,13 +284,25 @@ class RunLoop:
             except Exception:  # the partition moved to another member: it re-reads from the commit
                 logger.info("not rewinding %s[%d]: no longer assigned", topic, partition)
 
-    def _on_assign(self, _consumer: Consumer, partitions: list[TopicPartition]) -> None:
+    def _on_assign(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
         logger.info("assigned %s", [f"{p.topic}[{p.partition}]" for p in partitions])
+        hook = getattr(self.handler, "on_assign", None)
+        if hook is not None and partitions:
+            hook(consumer, partitions)
+            # Assigning here is what makes the start offsets the hook set take effect (otherwise
+            # the client assigns the partitions as they came, from the committed offsets).
+            try:
+                consumer.incremental_assign(partitions)  # cooperative-sticky, the default
+            except KafkaException:
+                consumer.assign(partitions)  # an eager assignment strategy was configured
         self.assigned.set()
 
     def _on_revoke(self, _consumer: Consumer, partitions: list[TopicPartition]) -> None:
         # Nothing is in flight between batches, so there is nothing to flush here.
         logger.info("revoked %s", [f"{p.topic}[{p.partition}]" for p in partitions])
+        hook = getattr(self.handler, "on_revoke", None)
+        if hook is not None:
+            hook(partitions)
         for p in partitions:
             with contextlib.suppress(KeyError):
                 LAG.remove(p.topic, str(p.partition))

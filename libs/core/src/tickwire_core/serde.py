@@ -81,6 +81,18 @@ class AvroSerde:
     def names(self) -> list[str]:
         return sorted(self._parsed)
 
+    def time_fields(self, name: str) -> frozenset[str]:
+        """Fields of record `name` declared as timestamp-micros (decoded as plain microseconds)."""
+        declared = json.loads((self.schema_dir / f"{name}.avsc").read_text())
+        found = set()
+        for item in declared["fields"]:
+            types = item["type"] if isinstance(item["type"], list) else [item["type"]]
+            if any(
+                isinstance(t, dict) and t.get("logicalType") == "timestamp-micros" for t in types
+            ):
+                found.add(item["name"])
+        return frozenset(found)
+
     def schema(self, name: str) -> Any:
         try:
             return self._parsed[name]

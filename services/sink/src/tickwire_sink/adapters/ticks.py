@@ -4,12 +4,13 @@ ON CONFLICT DO NOTHING into the hypertable, in one transaction per batch."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import Any
 
 import psycopg
 from psycopg import sql
 
+from tickwire_core.serde import AvroSerde
 from tickwire_sink.domain.rows import dedup_key, tick_columns
 
 logger = logging.getLogger(__name__)
@@ -19,20 +20,15 @@ _PG_TYPES = {
     "double": "float8",
     "long": "int8",
     "int": "int4",
-    "timestamp-micros": "int8",  # staged as microseconds, converted on insert
 }
 
 
 def _avro_base_type(avro_type: Any) -> str:
-    """ "string", "double", "long", ... or "timestamp-micros" for a long carrying that type."""
     if isinstance(avro_type, list):  # ["null", T]
         avro_type = next(t for t in avro_type if t != "null")
     if isinstance(avro_type, dict):
-        return str(avro_type.get("logicalType") or avro_type["type"])
+        avro_type = avro_type["type"]
     return str(avro_type)
-
-
-_TIME = "timestamp-micros"
 
 
 def _as_time(expr: sql.Composable) -> sql.Composable:
@@ -42,8 +38,16 @@ def _as_time(expr: sql.Composable) -> sql.Composable:
 class TickWriter:
     """Idempotent writer of tick records (dicts of the tick schema) into the `ticks` table."""
 
-    def __init__(self, conn: psycopg.Connection, tick_schema: dict[str, Any]) -> None:
+    def __init__(
+        self,
+        conn: psycopg.Connection,
+        tick_schema: dict[str, Any],
+        time_columns: Collection[str] | None = None,
+    ) -> None:
+        """`time_columns`: value columns holding UTC microseconds that are stored as timestamptz
+        (by default the tick schema's timestamp-micros fields)."""
         self.conn = conn
+        times = AvroSerde().time_fields("tick") if time_columns is None else time_columns
         fields = {f["name"]: _avro_base_type(f["type"]) for f in tick_schema["fields"]}
         self.columns = tick_columns(list(fields))
         # A tick built in code may omit fields; the schema's defaults fill them, as Avro would.
@@ -66,9 +70,7 @@ class TickWriter:
             _as_time(sql.Identifier("received_us")),
             sql.Identifier("dedup_key"),
             *(
-                _as_time(sql.Identifier(c))
-                if fields[c] == _TIME
-                else sql.Identifier(c)
+                _as_time(sql.Identifier(c)) if c in times else sql.Identifier(c)
                 for c in self.columns
             ),
         ]

@@ -1,0 +1,104 @@
+"""How a run loop makes a batch durable: flush then commit offsets (at-least-once; writers
+downstream are idempotent), or one Kafka transaction holding the batch's output and its input
+offsets (exactly-once: consumers that read committed never see a batch twice or half)."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from typing import Any, Protocol
+
+from confluent_kafka import Consumer, KafkaException, TopicPartition
+
+from tickwire_core.errors import DeliveryError
+from tickwire_core.publisher import Publisher
+
+logger = logging.getLogger(__name__)
+
+
+class Committer(Protocol):
+    def start(self) -> None: ...
+
+    def begin(self) -> None: ...
+
+    def commit(self, consumer: Consumer, offsets: list[TopicPartition]) -> None:
+        """Make the batch's output durable, then its offsets; raise if either failed."""
+        ...
+
+    def abort(self) -> None:
+        """Called after a failed batch, before it is rewound and retried."""
+        ...
+
+
+class OffsetCommitter:
+    def __init__(self, publisher: Publisher, stop: threading.Event) -> None:
+        self.publisher = publisher
+        self.stop = stop
+
+    def start(self) -> None:
+        pass
+
+    def begin(self) -> None:
+        pass
+
+    def commit(self, consumer: Consumer, offsets: list[TopicPartition]) -> None:
+        self.publisher.flush(stop=self.stop)
+        if offsets:
+            consumer.commit(offsets=offsets, asynchronous=False)
+
+    def abort(self) -> None:
+        pass  # what was produced stays; the retry produces it again (idempotent writers)
+
+
+class TransactionalCommitter:
+    """Each batch is one transaction: output, dead letters and the input offsets commit together or
+    not at all. The producer needs a transactional.id that is stable across restarts of the same
+    instance, so a restarted instance fences its predecessor and aborts what it left open."""
+
+    def __init__(self, publisher: Publisher, timeout_s: float = 30.0) -> None:
+        self.publisher = publisher
+        self.producer: Any = publisher.producer
+        self.timeout_s = timeout_s
+        self._open = False
+
+    def start(self) -> None:
+        self.producer.init_transactions(self.timeout_s)
+
+    def begin(self) -> None:
+        self.producer.begin_transaction()
+        self._open = True
+
+    def commit(self, consumer: Consumer, offsets: list[TopicPartition]) -> None:
+        if offsets:
+            self.producer.send_offsets_to_transaction(
+                offsets, consumer.consumer_group_metadata(), self.timeout_s
+            )
+        for attempt in range(1, 4):
+            try:
+                self.producer.commit_transaction(self.timeout_s)
+                break
+            except KafkaException as exc:
+                # Retriable (e.g. a timeout): the outcome is unknown, and only committing again
+                # resolves it. Anything else goes to the caller, which aborts and retries the batch.
+                if not exc.args[0].retriable() or attempt == 3:
+                    raise
+                logger.warning("commit_transaction attempt %d: %s; retrying", attempt, exc)
+        self._open = False
+        self.publisher.poll()  # serve delivery reports, so failures are counted
+        failures = self.publisher.take_failures()
+        if failures:  # cannot happen after a successful commit; kept loud in case it does
+            raise DeliveryError(f"{len(failures)} records failed delivery; first: {failures[0]}")
+
+    def abort(self) -> None:
+        if not self._open:
+            return
+        try:
+            self.producer.abort_transaction(self.timeout_s)
+        except KafkaException as exc:
+            error = exc.args[0]
+            if error.fatal():
+                raise  # fenced by a newer instance, or the producer is broken: exit and restart
+            logger.warning("abort_transaction failed, retrying with the batch: %s", error)
+            return
+        self._open = False
+        self.publisher.take_failures()  # the aborted records' delivery errors are moot
