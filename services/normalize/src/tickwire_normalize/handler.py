@@ -1,0 +1,143 @@
+"""The normalize batch handler: normalize each raw record, drop the copies a second ingest instance
+delivers, count everything per provider and instrument, and keep the dedup window restorable.
+
+Restart guarantee: every commit stores, with the partition's offset, the offset of the oldest
+record the dedup window still remembers. A newly assigned partition is re-read from there up to
+the committed offset with output suppressed, which rebuilds its window exactly as it was (the
+window runs on receipt time, not wall time), so a restart or a rebalance lets no copy through that
+would have been dropped without it."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from confluent_kafka import Consumer, TopicPartition
+from prometheus_client import Counter, Gauge
+
+from tickwire_core.errors import RejectedRecord
+from tickwire_core.runloop import Consumed, Outcome, Output, reject
+from tickwire_core.topics import tick_key
+from tickwire_normalize.domain.dedup import DedupWindow
+from tickwire_normalize.domain.normalize import normalize
+from tickwire_normalize.domain.validate import Limits
+
+logger = logging.getLogger(__name__)
+
+RAW_IN = Counter("tickwire_normalize_raw_total", "Raw records consumed", ["provider", "instance"])
+TICKS_OUT = Counter(
+    "tickwire_normalize_ticks_total", "Ticks published", ["provider", "instrument", "kind"]
+)
+REJECTED = Counter(
+    "tickwire_normalize_rejected_total",
+    "Ticks or records rejected to the dead-letter topic",
+    ["provider", "instrument", "reason"],
+)
+DEDUPLICATED = Counter(
+    "tickwire_normalize_deduplicated_total",
+    "Copies dropped because another instance (or a redelivery) already delivered them",
+    ["provider", "instrument", "instance"],
+)
+WINDOW_KEYS = Gauge("tickwire_normalize_dedup_keys", "Update keys held in the dedup window")
+WINDOW_EVICTED_EARLY = Gauge(
+    "tickwire_normalize_dedup_evicted_early", "Keys evicted by the key cap before their time"
+)
+WARMUP = Counter("tickwire_normalize_warmup_records_total", "Records re-read to rebuild the window")
+
+_META_PREFIX = "dedup-from="
+
+
+class NormalizeHandler:
+    def __init__(self, output_topic: str, limits: Limits, window: DedupWindow) -> None:
+        self.output_topic = output_topic
+        self.limits = limits
+        self.window = window
+        # partition -> committed offset: records below it are re-read only to rebuild the window
+        self._warm_until: dict[tuple[str, int], int] = {}
+
+    def __call__(self, records: list[Consumed]) -> Outcome:
+        outcome = Outcome()
+        for record in records:
+            warming = record.offset < self._warm_until.get((record.topic, record.partition), -1)
+            raw = record.value
+            if warming:
+                WARMUP.inc()
+            else:
+                RAW_IN.labels(raw.get("provider", ""), raw.get("ingest_instance", "")).inc()
+            self._handle(record, raw, outcome, warming)
+        WINDOW_KEYS.set(self.window.size())
+        WINDOW_EVICTED_EARLY.set(self.window.evicted_early)
+        return outcome
+
+    def _handle(
+        self, record: Consumed, raw: dict[str, Any], outcome: Outcome, warming: bool
+    ) -> None:
+        provider = raw.get("provider", "")
+        try:
+            result = normalize(raw, self.limits)
+        except RejectedRecord as exc:
+            if not warming:
+                REJECTED.labels(provider, raw.get("instrument", ""), exc.reason).inc()
+                outcome.rejects.append(reject(record, exc.reason, exc.message))
+            return
+        if not warming:
+            for rejected in result.rejects:
+                REJECTED.labels(provider, raw.get("instrument", ""), rejected.reason).inc()
+                outcome.rejects.append(reject(record, rejected.reason, rejected.message))
+        for tick in result.ticks:
+            key = f"{tick['instrument']}|{tick['kind']}|{tick['dedup_key']}"
+            first = self.window.first_sighting(
+                record.partition, key, tick["received_ts"], record.offset
+            )
+            if warming:
+                continue
+            if not first:
+                DEDUPLICATED.labels(provider, tick["instrument"], tick["ingest_instance"]).inc()
+                continue
+            TICKS_OUT.labels(provider, tick["instrument"], tick["kind"]).inc()
+            outcome.outputs.append(
+                Output(self.output_topic, tick_key(provider, tick["instrument"]), "tick", tick)
+            )
+
+    def commit_position(
+        self, topic: str, partition: int, next_offset: int
+    ) -> tuple[int, str | None] | None:
+        warm_until = self._warm_until.get((topic, partition))
+        if warm_until is not None:
+            if next_offset <= warm_until:
+                return None  # still re-reading: the committed offset must not move back
+            del self._warm_until[(topic, partition)]
+        oldest = self.window.oldest_offset(partition)
+        return next_offset, None if oldest is None else f"{_META_PREFIX}{oldest}"
+
+    def on_assign(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
+        for tp in consumer.committed(partitions, timeout=30):
+            self.window.drop(tp.partition)
+            start = _dedup_start(tp.metadata)
+            if tp.offset < 0 or start is None or start >= tp.offset:
+                continue
+            self._warm_until[(tp.topic, tp.partition)] = tp.offset
+            for target in partitions:
+                if (target.topic, target.partition) == (tp.topic, tp.partition):
+                    target.offset = start
+            logger.info(
+                "rebuilding dedup window of %s[%d] from offset %d to %d",
+                tp.topic,
+                tp.partition,
+                start,
+                tp.offset,
+            )
+
+    def on_revoke(self, partitions: list[TopicPartition]) -> None:
+        for tp in partitions:
+            self.window.drop(tp.partition)
+            self._warm_until.pop((tp.topic, tp.partition), None)
+
+
+def _dedup_start(metadata: str | None) -> int | None:
+    if not metadata or not metadata.startswith(_META_PREFIX):
+        return None
+    try:
+        return int(metadata.removeprefix(_META_PREFIX))
+    except ValueError:
+        return None
