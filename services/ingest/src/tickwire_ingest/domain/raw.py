@@ -14,15 +14,24 @@ class Envelope:
     ingest_instance: str
     next_seq: int = 1
 
-    def wrap(self, feed: str, instrument: str, payload: bytes, received_ts: int) -> dict[str, Any]:
+    def wrap(
+        self,
+        feed: str,
+        instrument: str,
+        payload: bytes,
+        received_ts: int,
+        *,
+        provider: str | None = None,
+        content_type: str = "application/json",
+    ) -> dict[str, Any]:
         record = {
-            "provider": self.provider,
+            "provider": provider or self.provider,
             "feed": feed,
             "ingest_instance": self.ingest_instance,
             "instrument": instrument,
             "received_ts": received_ts,
             "ingest_seq": self.next_seq,
-            "content_type": "application/json",
+            "content_type": content_type,
             "payload": payload,
         }
         self.next_seq += 1
