@@ -17,6 +17,8 @@ def gap_tick(raw: dict[str, Any]) -> dict[str, Any]:
         body = json.loads(raw["payload"])
     except (ValueError, UnicodeDecodeError) as exc:
         raise RejectedRecord(reasons.UNDECODABLE_PAYLOAD, f"gap event is not JSON: {exc}") from None
+    except RecursionError:
+        raise RejectedRecord(reasons.UNDECODABLE_PAYLOAD, "gap event nested too deeply") from None
     if not isinstance(body, dict):
         raise RejectedRecord(reasons.UNDECODABLE_PAYLOAD, "gap event is not a JSON object")
     start, end = int_field(body, "start_ts"), int_field(body, "end_ts")

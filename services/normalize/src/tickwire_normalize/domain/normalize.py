@@ -42,6 +42,8 @@ def normalize(raw: dict[str, Any], limits: Limits | None = None) -> Normalized:
             raise RejectedRecord(
                 reasons.UNDECODABLE_PAYLOAD, f"payload is not JSON: {exc}"
             ) from None
+        except RecursionError:
+            raise RejectedRecord(reasons.UNDECODABLE_PAYLOAD, "payload nested too deeply") from None
         mapped = mapping.map(raw.get("feed") or "", message, raw["received_ts"])
     out = Normalized()
     for tick in mapped:

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from tickwire_normalize.domain.venues import simulator
+from tickwire_normalize.domain.venues import binance, coinbase, deribit, ig, kraken, simulator
 
 
 @dataclass(frozen=True)
@@ -23,4 +23,9 @@ class VenueMapping:
 
 MAPPINGS: dict[str, VenueMapping] = {
     simulator.PROVIDER: VenueMapping(simulator.map_message, simulator.symbol),
+    deribit.PROVIDER: VenueMapping(deribit.map_message, deribit.symbol),
+    binance.PROVIDER: VenueMapping(binance.map_message, binance.symbol),
+    coinbase.PROVIDER: VenueMapping(coinbase.map_message, coinbase.symbol),
+    kraken.PROVIDER: VenueMapping(kraken.map_message, kraken.symbol),
+    ig.PROVIDER: VenueMapping(ig.map_message, ig.symbol),
 }

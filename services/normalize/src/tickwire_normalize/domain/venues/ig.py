@@ -1,0 +1,71 @@
+"""Mapping of IG Lightstreamer MARKET item updates (assembled by the connector into full snapshots
+of string-or-null values) to ticks of kind "quote"."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from tickwire_core.errors import RejectedRecord
+from tickwire_normalize.domain import reasons, symbols
+from tickwire_normalize.domain.values import (
+    decimal_field,
+    epoch_millis_field,
+    object_field,
+    present,
+    shown,
+    str_field,
+)
+
+PROVIDER = "ig"
+
+_MARKET_ITEM = "MARKET:"
+_CURRENCY_PAIR_EPIC = re.compile(r"CS\.D\.([A-Z]{3})([A-Z]{3})\.[A-Z0-9_]+\.IP")
+# ISO 4217 codes of the currencies IG quotes pairs in; a six-letter epic of other letters (a
+# commodity or an index) is not a currency pair.
+CURRENCIES = frozenset({
+    "AUD", "BRL", "CAD", "CHF", "CNH", "CZK", "DKK", "EUR", "GBP", "HKD", "HUF", "ILS", "INR",
+    "JPY", "KRW", "MXN", "NOK", "NZD", "PLN", "RUB", "SEK", "SGD", "THB", "TRY", "TWD", "USD",
+    "ZAR",
+})  # fmt: skip
+
+_VALUES = {
+    "BID": "bid_price",
+    "OFR": "ask_price",
+    "LTV": "last_traded_volume",
+    "DAY_OPEN_MID": "day_open_mid",
+    "DAY_NET_CHG_MID": "day_net_change_mid",
+    "DAY_PERC_CHG_MID": "day_percent_change_mid",
+    "DAY_HIGH": "day_high",
+    "DAY_LOW": "day_low",
+}
+
+
+def symbol(venue_instrument: str) -> str:
+    """A currency-pair epic (CS.D.EURUSD.TODAY.IP) -> EUR-USD; any other epic stays as it is."""
+    match = _CURRENCY_PAIR_EPIC.fullmatch(venue_instrument)
+    if match is None or not {match.group(1), match.group(2)} <= CURRENCIES:
+        return venue_instrument
+    return symbols.spot(match.group(1), match.group(2))
+
+
+def map_message(_feed: str, message: Any, _received_ts: int) -> list[dict[str, Any]]:
+    if not isinstance(message, dict):
+        raise RejectedRecord(reasons.UNDECODABLE_PAYLOAD, "payload is not a JSON object")
+    item = str_field(message, "item") or ""
+    if not item.startswith(_MARKET_ITEM):
+        raise RejectedRecord(reasons.UNKNOWN_MESSAGE, f"ig item {shown(item)}")
+    values = object_field(message, "values")
+    if values is None:
+        raise RejectedRecord(reasons.UNDECODABLE_PAYLOAD, "ig update without values")
+    # An empty value carries no more than a null one.
+    values = {name: None if value == "" else value for name, value in values.items()}
+    state = str_field(values, "MARKET_STATE")
+    tick: dict[str, Any] = {
+        "kind": "quote",
+        "venue_instrument": item.removeprefix(_MARKET_ITEM) or None,
+        "exchange_ts": epoch_millis_field(values, "UTM"),
+        "order_book_state": None if state is None else state.lower(),
+    }
+    tick.update({field: decimal_field(values, name) for name, field in _VALUES.items()})
+    return [present(tick)]
