@@ -73,6 +73,31 @@ class IngestSettings(KafkaServiceSettings):
     )
     sim_count: int = Field(0, ge=0, description="Stop after this many messages; 0 = never.")
     sim_trade_probability: float = Field(0.25, ge=0, le=1)
+    # Fault injection (domain/faults.py): probabilities per message, all off by default.
+    sim_fault_crossed: float = Field(0.0, ge=0, le=1, description="Quotes with bid above ask.")
+    sim_fault_spike: float = Field(
+        0.0, ge=0, le=1, description="Updates priced off the mid times sim_fault_spike_factor."
+    )
+    sim_fault_spike_factor: float = Field(
+        1.2, gt=0, allow_inf_nan=False, description="Mid multiplier of a spike."
+    )
+    sim_fault_duplicate: float = Field(0.0, ge=0, le=1, description="Messages sent twice.")
+    sim_fault_out_of_order: float = Field(
+        0.0, ge=0, le=1, description="Messages sent after the instrument's next one."
+    )
+    sim_fault_malformed: float = Field(
+        0.0, ge=0, le=1, description="Truncated JSON or a price of the wrong JSON type."
+    )
+    sim_fault_silence: float = Field(
+        0.0, ge=0, le=1, description="Updates that silence their instrument."
+    )
+    sim_fault_silence_s: float = Field(
+        5.0, ge=0, allow_inf_nan=False, description="Silence length, seconds of simulated time."
+    )
+    sim_fault_gap: float = Field(
+        0.0, ge=0, le=1, description="Updates preceded by lost messages (a sequence jump)."
+    )
+    sim_fault_gap_size: int = Field(10, ge=1, description="Sequence numbers skipped by a gap.")
 
     @field_validator("sim_instruments")
     @classmethod

@@ -6,7 +6,11 @@ from __future__ import annotations
 import json
 import math
 import random
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+
+from tickwire_ingest.domain import faults
+from tickwire_ingest.domain.events import SILENCE, Gap
+from tickwire_ingest.domain.faults import FaultConfig, FaultCounts, FaultDice
 
 PROVIDER = "simulator"
 
@@ -26,6 +30,7 @@ class SimConfig:
     volatility_per_tick: float = 0.0002  # stddev of the mid's log-return per update
     spread_bps: float = 2.0  # typical half of a liquid spread, before noise
     mean_size: float = 1.0
+    faults: FaultConfig = field(default_factory=FaultConfig)  # none by default
 
 
 @dataclass
@@ -34,6 +39,9 @@ class _Book:
     mid: float
     seq: int = 0
     trades: int = 0
+    silent_from: int | None = None  # exchange_ts an injected silence began
+    silent_until: int = 0
+    held: list[SimMessage] = field(default_factory=list)  # out-of-order, sent after the next
 
 
 @dataclass(frozen=True)
@@ -41,35 +49,103 @@ class SimMessage:
     instrument: str
     feed: str  # "quotes" or "trades"
     payload: bytes  # the venue's JSON
+    faults: tuple[str, ...] = ()  # kinds injected into this message; never part of the payload
 
 
 @dataclass
 class Simulator:
+    """`next_message` is the clean market, one update per call; `step` is the venue with the
+    configured faults, which may send no message (silence, a held-back one) or several."""
+
     config: SimConfig
+    fault_counts: FaultCounts = field(init=False, default_factory=FaultCounts)
     _rng: random.Random = field(init=False)
     _books: list[_Book] = field(init=False)
+    _dice: FaultDice = field(init=False)
 
     def __post_init__(self) -> None:
         if not self.config.instruments:
             raise ValueError("the simulator needs at least one instrument")
         self._rng = random.Random(self.config.seed)
         self._books = [_Book(spec, spec.start_price) for spec in self.config.instruments]
+        self._dice = FaultDice(self.config.faults, self.config.seed)
 
     def next_message(self, exchange_ts: int) -> SimMessage:
         """The next update of a randomly chosen instrument, stamped with `exchange_ts` (UTC us)."""
+        book = self._pick()
+        body, feed = self._update(book, exchange_ts)
+        return SimMessage(book.spec.name, feed, _dump(body))
+
+    def step(self, exchange_ts: int) -> list[SimMessage | Gap]:
+        """What the venue sends for the next update, faults included, in sending order. With all
+        fault rates at 0 this is exactly `[next_message(exchange_ts)]`."""
+        dice, counts = self._dice, self.fault_counts
+        book = self._pick()
+        out: list[SimMessage | Gap] = []
+        if book.silent_from is not None:
+            if exchange_ts < book.silent_until:
+                return out
+            # The instrument speaks again: this update is sent, whatever the dice say.
+            out.append(self._silence_over(book, exchange_ts))
+        elif dice.hits(faults.SILENCE):
+            counts.add(faults.SILENCE)
+            book.silent_from = exchange_ts
+            book.silent_until = exchange_ts + round(self.config.faults.silence_s * 1e6)
+            return out
+        injected: list[str] = []
+        if dice.hits(faults.GAP):
+            book.seq += self.config.faults.gap_size
+            injected.append(faults.GAP)
+        spike = dice.hits(faults.SPIKE)
+        if spike:
+            injected.append(faults.SPIKE)
+        factor = self.config.faults.spike_factor if spike else 1
+        body, feed = self._update(book, exchange_ts, factor)
+        if feed == "quotes" and dice.hits(faults.CROSSED):
+            faults.cross(body)
+            injected.append(faults.CROSSED)
+        payload = _dump(body)
+        if dice.hits(faults.MALFORMED):
+            payload = faults.malform(body, payload, dice.rng)
+            injected.append(faults.MALFORMED)
+        for kind in injected:
+            counts.add(kind)
+        message = SimMessage(book.spec.name, feed, payload, tuple(injected))
+        sent: list[SimMessage] = [message]
+        if dice.hits(faults.DUPLICATE):
+            counts.add(faults.DUPLICATE)
+            sent.append(replace(message, faults=(*message.faults, faults.DUPLICATE)))
+        if book.held:
+            # This is the message the held one waits for: it overtakes, the held one follows.
+            sent.extend(book.held)
+            book.held = []
+        elif dice.hits(faults.OUT_OF_ORDER):
+            counts.add(faults.OUT_OF_ORDER)
+            book.held = [replace(m, faults=(*m.faults, faults.OUT_OF_ORDER)) for m in sent]
+            return out
+        out.extend(sent)
+        return out
+
+    def _pick(self) -> _Book:
+        return self._books[self._rng.randrange(len(self._books))]
+
+    def _update(
+        self, book: _Book, exchange_ts: int, spike_factor: float = 1
+    ) -> tuple[dict[str, object], str]:
         rng = self._rng
-        book = self._books[rng.randrange(len(self._books))]
         book.seq += 1
         book.mid *= math.exp(rng.gauss(0.0, self.config.volatility_per_tick))
+        # A spike prices this one update off a displaced mid; the walk itself is not moved.
+        mid = book.mid * spike_factor if spike_factor != 1 else book.mid
         tick = book.spec.tick_size
-        half_spread = max(tick, book.mid * self.config.spread_bps / 1e4 * rng.expovariate(1.0))
-        bid = _round_down(book.mid - half_spread, tick)
-        ask = max(_round_up(book.mid + half_spread, tick), bid + tick)
+        half_spread = max(tick, mid * self.config.spread_bps / 1e4 * rng.expovariate(1.0))
+        bid = _round_down(mid - half_spread, tick)
+        ask = max(_round_up(mid + half_spread, tick), bid + tick)
         decimals = _decimals(tick)
         if rng.random() < self.config.trade_probability:
             book.trades += 1
             side = "buy" if rng.random() < 0.5 else "sell"
-            body = {
+            body: dict[str, object] = {
                 "type": "trade",
                 "instrument": book.spec.name,
                 "ts": exchange_ts,
@@ -79,20 +155,29 @@ class Simulator:
                 "size": f"{self._size():.4f}",
                 "side": side,
             }
-            feed = "trades"
-        else:
-            body = {
-                "type": "quote",
-                "instrument": book.spec.name,
-                "ts": exchange_ts,
-                "seq": book.seq,
-                "bid": f"{bid:.{decimals}f}",
-                "bid_size": f"{self._size():.4f}",
-                "ask": f"{ask:.{decimals}f}",
-                "ask_size": f"{self._size():.4f}",
-            }
-            feed = "quotes"
-        return SimMessage(book.spec.name, feed, json.dumps(body, separators=(",", ":")).encode())
+            return body, "trades"
+        body = {
+            "type": "quote",
+            "instrument": book.spec.name,
+            "ts": exchange_ts,
+            "seq": book.seq,
+            "bid": f"{bid:.{decimals}f}",
+            "bid_size": f"{self._size():.4f}",
+            "ask": f"{ask:.{decimals}f}",
+            "ask_size": f"{self._size():.4f}",
+        }
+        return body, "quotes"
+
+    def _silence_over(self, book: _Book, exchange_ts: int) -> Gap:
+        start = book.silent_from if book.silent_from is not None else exchange_ts
+        book.silent_from = None
+        return Gap(
+            instrument=book.spec.name,
+            reason=SILENCE,
+            start_ts=start,
+            end_ts=exchange_ts,
+            detail=f"injected silence of {self.config.faults.silence_s:g} s",
+        )
 
     def _size(self) -> float:
         # Lognormal sizes: many small orders, a few large ones, never zero.
@@ -118,6 +203,10 @@ def parse_instruments(spec: str) -> tuple[InstrumentSpec, ...]:
 
 def _decimals(tick: float) -> int:
     return max(0, -math.floor(math.log10(tick) + 1e-9))
+
+
+def _dump(body: dict[str, object]) -> bytes:
+    return json.dumps(body, separators=(",", ":")).encode()
 
 
 def _round_down(value: float, tick: float) -> float:

@@ -1,0 +1,146 @@
+"""The simulator's fault model: which kinds of bad data it injects, at which rates, and how many
+of each it injected, so every downstream defence can be exercised on demand, deterministically."""
+
+from __future__ import annotations
+
+import json
+import math
+import random
+from dataclasses import dataclass, fields
+from typing import Any, Protocol
+
+CROSSED = "crossed"  # a quote whose bid is above its ask
+SPIKE = "spike"  # one update priced off the mid times `spike_factor`
+DUPLICATE = "duplicate"  # the same message sent twice in a row
+OUT_OF_ORDER = "out_of_order"  # held back and sent after the instrument's next message
+MALFORMED = "malformed"  # truncated JSON, or a price field of the wrong JSON type
+SILENCE = "silence"  # the instrument sends nothing for `silence_s` of simulated time
+GAP = "gap"  # the instrument's sequence number skips `gap_size` numbers: messages lost
+
+KINDS = (CROSSED, SPIKE, DUPLICATE, OUT_OF_ORDER, MALFORMED, SILENCE, GAP)
+
+
+@dataclass(frozen=True)
+class FaultConfig:
+    """Probabilities per message (0 = never). `crossed` applies to quotes only, since a trade has
+    no bid and ask; the other kinds apply to every update of an instrument."""
+
+    crossed: float = 0.0
+    spike: float = 0.0
+    spike_factor: float = 1.2
+    duplicate: float = 0.0
+    out_of_order: float = 0.0
+    malformed: float = 0.0
+    silence: float = 0.0
+    silence_s: float = 5.0
+    gap: float = 0.0
+    gap_size: int = 10
+
+    def __post_init__(self) -> None:
+        for kind in KINDS:
+            rate = getattr(self, kind)
+            if not 0.0 <= rate <= 1.0:
+                raise ValueError(f"fault rate {kind}={rate!r} is not a probability in [0, 1]")
+        if not (self.spike_factor > 0 and math.isfinite(self.spike_factor)):
+            raise ValueError(f"spike_factor={self.spike_factor!r} must be a positive number")
+        if not (self.silence_s >= 0 and math.isfinite(self.silence_s)):
+            raise ValueError(f"silence_s={self.silence_s!r} must be a non-negative number")
+        if self.gap_size < 1:
+            raise ValueError(f"gap_size={self.gap_size!r} must skip at least one message")
+
+    @property
+    def enabled(self) -> bool:
+        return any(getattr(self, kind) > 0 for kind in KINDS)
+
+
+@dataclass
+class FaultCounts:
+    """Faults injected so far, by kind (what a service exposes as a counter labelled by kind)."""
+
+    crossed: int = 0
+    spike: int = 0
+    duplicate: int = 0
+    out_of_order: int = 0
+    malformed: int = 0
+    silence: int = 0
+    gap: int = 0
+
+    def add(self, kind: str) -> None:
+        setattr(self, kind, getattr(self, kind) + 1)
+
+    def as_dict(self) -> dict[str, int]:
+        return {f.name: getattr(self, f.name) for f in fields(self)}
+
+    @property
+    def total(self) -> int:
+        return sum(self.as_dict().values())
+
+
+class FaultSettings(Protocol):
+    """The sim_fault_* settings of the ingest service (kept structural so the domain does not
+    depend on the settings module, which depends on the domain)."""
+
+    @property
+    def sim_fault_crossed(self) -> float: ...
+    @property
+    def sim_fault_spike(self) -> float: ...
+    @property
+    def sim_fault_spike_factor(self) -> float: ...
+    @property
+    def sim_fault_duplicate(self) -> float: ...
+    @property
+    def sim_fault_out_of_order(self) -> float: ...
+    @property
+    def sim_fault_malformed(self) -> float: ...
+    @property
+    def sim_fault_silence(self) -> float: ...
+    @property
+    def sim_fault_silence_s(self) -> float: ...
+    @property
+    def sim_fault_gap(self) -> float: ...
+    @property
+    def sim_fault_gap_size(self) -> int: ...
+
+
+def fault_config(settings: FaultSettings) -> FaultConfig:
+    return FaultConfig(
+        crossed=settings.sim_fault_crossed,
+        spike=settings.sim_fault_spike,
+        spike_factor=settings.sim_fault_spike_factor,
+        duplicate=settings.sim_fault_duplicate,
+        out_of_order=settings.sim_fault_out_of_order,
+        malformed=settings.sim_fault_malformed,
+        silence=settings.sim_fault_silence,
+        silence_s=settings.sim_fault_silence_s,
+        gap=settings.sim_fault_gap,
+        gap_size=settings.sim_fault_gap_size,
+    )
+
+
+class FaultDice:
+    """Decides which faults hit, on a random stream of its own: the market the simulator draws
+    stays the same whatever the fault rates, so a faulty run differs from a clean one only where a
+    fault was injected. Only enabled kinds draw, so zero rates cost nothing."""
+
+    def __init__(self, config: FaultConfig, seed: int) -> None:
+        self.config = config
+        self.rng = random.Random(f"tickwire-faults-{seed}")
+
+    def hits(self, kind: str) -> bool:
+        rate: float = getattr(self.config, kind)
+        return rate > 0 and self.rng.random() < rate
+
+
+def cross(body: dict[str, Any]) -> None:
+    """Swap the quote's prices (sizes stay with their sides): the bid ends above the ask."""
+    body["bid"], body["ask"] = body["ask"], body["bid"]
+
+
+def malform(body: dict[str, Any], payload: bytes, rng: random.Random) -> bytes:
+    """Half the time a frame cut short (no proper prefix of a JSON object is valid JSON), half the
+    time valid JSON whose price is an array, which a decoder must reject rather than coerce."""
+    if rng.random() < 0.5:
+        return payload[: rng.randrange(1, len(payload))]
+    price_field = "bid" if body.get("type") == "quote" else "price"
+    wrong = {**body, price_field: [body[price_field]]}
+    return json.dumps(wrong, separators=(",", ":")).encode()
