@@ -30,6 +30,9 @@ class Inbound:
     reconnect: bool = False
     # A frame that could not be understood; published nowhere, counted and logged with a sample.
     malformed: str | None = None
+    # Venue messages recognised as repeats of ones already published (by their sequence numbers);
+    # dropped rather than published twice, and counted.
+    duplicates: int = 0
 
 
 @dataclass(frozen=True)
@@ -38,6 +41,8 @@ class ConnectionPlan:
 
     url: str
     instruments: tuple[str, ...]
+    # WebSocket subprotocols to offer in the handshake (Lightstreamer picks its version from it).
+    subprotocols: tuple[str, ...] = ()
 
 
 class Session(Protocol):
