@@ -74,7 +74,10 @@ def load_settings(model: type[S], **overrides: Any) -> S:
     except ValidationError as exc:
         problems = []
         for error in exc.errors():
-            field = str(error["loc"][0]) if error["loc"] else "?"
+            if not error["loc"]:  # a check across fields: its message names the variables
+                problems.append(str(error["msg"]).removeprefix("Value error, "))
+                continue
+            field = str(error["loc"][0])
             name = env_name(model, field)
             if error["type"] == "missing":
                 problems.append(f"{name} is required but not set")

@@ -10,18 +10,19 @@ from pydantic import BaseModel, Field, create_model
 from tickwire_core.serde import AvroSerde
 
 _PY = {"string": str, "double": float, "long": int, "int": int}
-_TIMES = {"exchange_ts", "received_ts"}
 
 
 def _tick_model() -> type[BaseModel]:
+    serde = AvroSerde()
+    times = serde.time_fields("tick")  # served as date-times, as the database stores them
     fields: dict[str, Any] = {}
-    for f in AvroSerde().schema("tick")["fields"]:
+    for f in serde.schema("tick")["fields"]:
         name, avro_type = f["name"], f["type"]
-        if name in _TIMES:
-            fields[name] = (datetime, Field(description=f.get("doc", "")))
-            continue
         optional = isinstance(avro_type, list)
-        base = _PY[next(t for t in avro_type if t != "null") if optional else avro_type]
+        inner = next(t for t in avro_type if t != "null") if optional else avro_type
+        if isinstance(inner, dict):
+            inner = inner["type"]
+        base: Any = datetime if name in times else _PY[inner]
         fields[name] = (
             base | None if optional else base,
             Field(None if optional else ..., description=f.get("doc", "")),

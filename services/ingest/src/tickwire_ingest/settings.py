@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 
 from tickwire_core.settings import KafkaServiceSettings
 from tickwire_ingest.domain.simulator import InstrumentSpec, parse_instruments
@@ -98,6 +99,15 @@ class IngestSettings(KafkaServiceSettings):
         0.0, ge=0, le=1, description="Updates preceded by lost messages (a sequence jump)."
     )
     sim_fault_gap_size: int = Field(10, ge=1, description="Sequence numbers skipped by a gap.")
+
+    @model_validator(mode="after")
+    def _connector_has_what_it_needs(self) -> IngestSettings:
+        if self.connector == "replay":
+            if not self.replay_path:
+                raise ValueError("TICKWIRE_REPLAY_PATH is required when TICKWIRE_CONNECTOR=replay")
+            if not Path(self.replay_path).is_file():
+                raise ValueError(f"TICKWIRE_REPLAY_PATH={self.replay_path!r} is not a file")
+        return self
 
     @field_validator("sim_instruments")
     @classmethod

@@ -1,0 +1,1 @@
+"""The ingest service's feeds: each drives one connector into the raw sink until stopped."""
