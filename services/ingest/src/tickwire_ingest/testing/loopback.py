@@ -12,7 +12,9 @@ from types import TracebackType
 
 from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.exceptions import ConnectionClosed
+from websockets.headers import parse_subprotocol
 from websockets.http11 import Request, Response
+from websockets.typing import Subprotocol
 
 Reply = Callable[[str], Sequence[str]]  # a client frame -> the frames to answer it with
 
@@ -88,10 +90,19 @@ class LoopbackVenue:
 
     `attempts` holds the monotonic time of every handshake attempt, `received` what the client
     sent on each accepted connection, `paths` the request path (with its query) of each. A script
-    that fails is re-raised when the `async with` block ends."""
+    that fails is re-raised when the `async with` block ends.
+
+    With `subprotocols`, the venue speaks only those (as Lightstreamer does): a handshake offering
+    none of them is refused with 400 (counting as an attempt, like Refuse), otherwise the first
+    of them, in this order, that the client offered is chosen.
+    `offered` holds the subprotocols each handshake attempt offered, `negotiated` the one chosen
+    on each accepted connection."""
 
     def __init__(
-        self, scripts: Sequence[Sequence[Step]], responders: Sequence[Respond] = ()
+        self,
+        scripts: Sequence[Sequence[Step]],
+        responders: Sequence[Respond] = (),
+        subprotocols: Sequence[str] = (),
     ) -> None:
         if not scripts:
             raise ValueError("at least one script")
@@ -100,7 +111,10 @@ class LoopbackVenue:
                 raise ValueError("Refuse can only be a script's first step")
         self.scripts = [tuple(script) for script in scripts]
         self.responders = tuple(responders)
+        self.subprotocols = tuple(subprotocols)
         self.attempts: list[float] = []
+        self.offered: list[tuple[str, ...]] = []
+        self.negotiated: list[str | None] = []
         self.paths: list[str] = []
         self.received: list[list[str]] = []
         self.failures: list[BaseException] = []  # scripts that failed (e.g. an Await timed out)
@@ -124,6 +138,7 @@ class LoopbackVenue:
             "127.0.0.1",
             0,
             process_request=self._process_request,
+            subprotocols=[Subprotocol(name) for name in self.subprotocols] or None,
             close_timeout=0.5,
             ping_interval=None,
         )
@@ -144,6 +159,12 @@ class LoopbackVenue:
     def _process_request(self, connection: ServerConnection, request: Request) -> Response | None:
         number = len(self.attempts)
         self.attempts.append(time.monotonic())
+        offered = tuple(
+            name
+            for header in request.headers.get_all("Sec-WebSocket-Protocol")
+            for name in parse_subprotocol(header)
+        )
+        self.offered.append(offered)
         script = self.scripts[min(number, len(self.scripts) - 1)]
         first = script[0] if script else None
         if isinstance(first, Refuse):
@@ -151,6 +172,10 @@ class LoopbackVenue:
             if first.retry_after is not None:
                 response.headers["Retry-After"] = first.retry_after
             return response
+        if self.subprotocols and not set(offered) & set(self.subprotocols):
+            # Refused here rather than in the negotiation, which would come after the bookkeeping
+            # below of a connection that is never handled.
+            return connection.respond(400, "No supported subprotocol offered\n")
         self._script_of[connection] = script
         self.paths.append(request.path)
         return None
@@ -158,6 +183,7 @@ class LoopbackVenue:
     async def _handle(self, ws: ServerConnection) -> None:
         peer = _Peer(ws, [])
         self.received.append(peer.received)
+        self.negotiated.append(ws.subprotocol)
         script = self._script_of.pop(ws)
         listener = asyncio.create_task(self._listen(peer))
         player = asyncio.create_task(self._play_all(peer, script))
