@@ -24,5 +24,6 @@ check:      ## lint, strict typing, schema compatibility with the previous commi
 	python3 -m uv run --frozen mypy
 	python3 -m uv run --frozen python -m tickwire_core.schema_compat HEAD~1
 
-bench:      ## end-to-end throughput of the skeleton on the local stack
+bench:      ## throughput on the local stack: the skeleton end to end, then one normalize process
 	python3 -m uv run --frozen python benchmarks/e2e_throughput.py
+	python3 -m uv run --frozen python benchmarks/normalize_throughput.py
