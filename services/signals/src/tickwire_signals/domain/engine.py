@@ -1,0 +1,225 @@
+"""SignalEngine: normalized ticks of one provider|instrument in, anomalies, closed bars and features
+out, through an InstrumentState it mutates. Pure: the stream wiring owns the state and the I/O.
+
+A tick's price is its mid where the book has both sides, else its trade price (trades, and
+tickers without a book). Prices the z-score rule finds critical, crossed and locked books are not
+used: they enter neither the z-score window nor a bar nor a feature. A gap jump, however large,
+only reports: markets do move while a feed is down. Late ticks (their finest bar already closed)
+are counted and reported, and change nothing else; gap ticks only arm the gap-jump rule."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from tickwire_signals.domain import rules
+from tickwire_signals.domain.bars import OpenBar
+from tickwire_signals.domain.config import SignalsConfig, ZScoreParams
+from tickwire_signals.domain.features import bar_features, finest_bar_features
+from tickwire_signals.domain.records import Emitted, Record, bar
+from tickwire_signals.domain.series import BarSeries
+from tickwire_signals.domain.state import InstrumentState
+
+__all__ = ["Emitted", "SignalEngine"]
+
+
+class SignalEngine:
+    def __init__(self, config: SignalsConfig) -> None:
+        self.config = config
+        self._lateness = config.allowed_lateness_us
+        self._finest = config.finest.length_us
+        self._params: dict[str, ZScoreParams] = {}  # per instrument: its class's parameters
+
+    def new_state(self, provider: str, instrument: str) -> InstrumentState:
+        return InstrumentState.new(provider, instrument, self.config)
+
+    def apply(
+        self, state: InstrumentState, tick: dict[str, Any], out: Emitted, offset: int | None = None
+    ) -> None:
+        """Apply one tick of state's instrument; `offset`, where given, is stored as last_offset."""
+        state.ticks_applied += 1
+        if offset is not None:
+            state.last_offset = offset
+        kind = tick["kind"]
+        ts: int = tick["exchange_ts"]
+        if kind == "gap":
+            # Only the gap-jump rule needs it; the first of several gaps in a row is kept.
+            if state.gap is None:
+                state.gap = (ts, tick.get("gap_reason") or "unknown")
+            return
+        watermark = state.watermark_ts
+        finest = self._finest
+        if watermark is not None and ts - ts % finest + finest <= watermark:
+            state.late_ticks += 1
+            out.anomalies.append(rules.late(state, ts, watermark, self._lateness))
+            return
+        if state.max_ts is None or ts > state.max_ts:
+            state.max_ts = ts
+            self.advance(state, ts - self._lateness, out)
+        if kind == "trade":
+            price = tick.get("last_traded_price")
+            if price is not None and self._use(state, price, ts, out):
+                volume = tick.get("last_traded_volume") or 0.0
+                for series in state.series:
+                    series.bar_for(ts).add_trade(price, volume, ts)
+                if state.first_trade_ts is None or ts < state.first_trade_ts:
+                    state.first_trade_ts = ts
+            return
+        if kind != "quote" and kind != "ticker":
+            return
+        if state.last_quote_ts is None or ts > state.last_quote_ts:
+            state.last_quote_ts = ts
+            state.stale_reported = False
+        bid, ask = tick.get("bid_price"), tick.get("ask_price")
+        if bid is not None and ask is not None:
+            if bid >= ask:
+                state.excluded_ticks += 1
+                out.anomalies.append(rules.crossed(state, ts, bid, ask))
+            elif self._use(state, (bid + ask) / 2, ts, out):
+                for series in state.series:
+                    series.bar_for(ts).add_quote(bid, ask, ts)
+            return
+        # A ticker's last trade price repeats a trade already counted: it feeds the price rules,
+        # not the bars.
+        price = tick.get("last_traded_price") if kind == "ticker" else None
+        if price is not None:
+            self._use(state, price, ts, out)
+
+    def advance(self, state: InstrumentState, watermark_ts: int, out: Emitted) -> None:
+        """Close every bar ending at or before watermark_ts (event time, lateness already taken
+        off), in event-time order, emitting the bars and their features; ticks that would belong
+        to a closed bar are late from now on."""
+        if state.watermark_ts is not None and watermark_ts <= state.watermark_ts:
+            return
+        state.watermark_ts = watermark_ts
+        closing = [
+            (start + series.length_us, index, start)
+            for index, series in enumerate(state.series)
+            for start in series.open_bars
+            if start + series.length_us <= watermark_ts
+        ]
+        if not closing:
+            return
+        closing.sort()  # by end, the finest interval first
+        for end, index, start in closing:
+            series = state.series[index]
+            open_bar = series.open_bars.pop(start)
+            if index == 0:
+                out.signals.extend(
+                    finest_bar_features(
+                        state.provider,
+                        state.instrument,
+                        series.name,
+                        open_bar,
+                        end,
+                        state.vwap,
+                        self.config.vwap_window_us,
+                    )
+                )
+            record = self._bar_record(state, series, open_bar, end)
+            if record is not None:
+                out.bars.append(record)
+                out.signals.extend(
+                    bar_features(state.provider, state.instrument, series, record, self.config)
+                )
+
+    def stale_quotes(self, states: Iterable[InstrumentState], now_event_ts: int) -> list[Record]:
+        """Stale-quote anomalies among the states of one provider at event time now_event_ts: an
+        instrument whose newest quote is older than the timeout while another instrument of the
+        provider had a tick within it (so the venue is alive). Once per stale stretch: the states
+        remember it until their next quote, so the caller must keep the states it passes."""
+        group = list(states)
+        if len({s.provider for s in group}) > 1:
+            raise ValueError("stale_quotes judges the instruments of one provider at a time")
+        timeout = self.config.stale_quote_timeout_us
+        live = [s for s in group if s.max_ts is not None and now_event_ts - s.max_ts <= timeout]
+        found: list[Record] = []
+        for state in group:
+            if state.stale_reported or state.last_quote_ts is None:
+                continue
+            if now_event_ts - state.last_quote_ts <= timeout:
+                continue
+            witness = next((s for s in live if s is not state), None)
+            if witness is not None:
+                state.stale_reported = True
+                found.append(rules.stale(state, now_event_ts, timeout, witness.instrument))
+        return found
+
+    def _use(self, state: InstrumentState, price: float, ts: int, out: Emitted) -> bool:
+        """Judge a price (gap jump, z-score); True when it is used, which pushes it into the
+        z-score window."""
+        if state.gap is not None:
+            before = state.last_price
+            if before is not None and before > 0.0:
+                jump = rules.gap_jump(
+                    state,
+                    ts,
+                    price,
+                    before,
+                    state.gap,
+                    self.config.gap_jump_warn_bps,
+                    self.config.gap_jump_critical_bps,
+                )
+                if jump is not None:
+                    out.anomalies.append(jump)
+            state.gap = None
+        window = state.zscore
+        params = self._params.get(state.instrument)
+        if params is None:
+            params = self._params[state.instrument] = self.config.zscore_for(state.instrument)
+        if len(window) >= params.min_points:
+            mean, stddev = window.mean_stddev()
+            z = (price - mean) / stddev if stddev > 0.0 else 0.0  # equal prices cannot judge
+            if (z >= params.warn or z <= -params.warn) and self._report_z(
+                state, ts, price, mean, stddev, z, params, out
+            ):
+                return False
+        state.critical_run = 0
+        window.push(price)
+        state.last_price = price
+        return True
+
+    def _report_z(
+        self,
+        state: InstrumentState,
+        ts: int,
+        price: float,
+        mean: float,
+        stddev: float,
+        z: float,
+        params: ZScoreParams,
+        out: Emitted,
+    ) -> bool:
+        critical = abs(z) >= params.critical
+        rebased = False
+        if critical:
+            side = 1 if z > 0 else -1
+            state.critical_run = state.critical_run + 1 if side == state.critical_side else 1
+            state.critical_side = side
+            state.excluded_ticks += 1
+            rebased = state.critical_run >= params.rebase_after
+        judged_by = (mean, stddev, len(state.zscore))
+        record = rules.zscore(state, ts, price, judged_by, z, params, rebased)
+        if rebased:
+            state.zscore.clear()
+            state.critical_run = 0
+        if record is not None:
+            out.anomalies.append(record)
+        return critical
+
+    def _bar_record(
+        self, state: InstrumentState, series: BarSeries, open_bar: OpenBar, end: int
+    ) -> Record | None:
+        # A trade bar where the bar has trades; a mid bar only before the instrument's first
+        # trade: afterwards a bar without trades is no bar, as in any trade-bar feed.
+        if open_bar.trade is not None:
+            ohlc, volume, source = open_bar.trade, open_bar.volume, "trade"
+        elif open_bar.mid is not None and (
+            state.first_trade_ts is None or state.first_trade_ts >= end
+        ):
+            ohlc, volume, source = open_bar.mid, 0.0, "mid"
+        else:
+            return None
+        return bar(
+            state.provider, state.instrument, series.name, open_bar.start_ts, ohlc, volume, source
+        )

@@ -1,0 +1,118 @@
+"""The anomaly rules' verdicts as anomaly records: z-score, crossed or locked book, gap jump, late
+tick and stale quote. Each returns None where its rule finds nothing to report."""
+
+from __future__ import annotations
+
+from tickwire_signals.domain.config import US_PER_S, ZScoreParams
+from tickwire_signals.domain.records import Record, anomaly
+from tickwire_signals.domain.state import InstrumentState
+
+
+def zscore(
+    state: InstrumentState,
+    ts: int,
+    price: float,
+    window: tuple[float, float, int],
+    z: float,
+    params: ZScoreParams,
+    rebased: bool,
+) -> Record | None:
+    """`window` is (mean, stddev, count) of the previous prices that judge `price`."""
+    magnitude = abs(z)
+    if magnitude >= params.critical:
+        severity, threshold = "critical", params.critical
+    elif magnitude >= params.warn:
+        severity, threshold = "warning", params.warn
+    else:
+        return None
+    mean, _, count = window
+    detail = (
+        f"price {price:.10g} is {z:+.2f} standard deviations from the mean {mean:.10g} of the "
+        f"previous {count} prices"
+    )
+    if severity == "critical":
+        detail += "; not used"
+        if rebased:
+            detail += (
+                f"; {params.rebase_after} critical prices in a row on this side: the window "
+                "restarts from the next price"
+            )
+    return anomaly(
+        state.provider,
+        state.instrument,
+        ts,
+        "zscore",
+        severity,
+        z,
+        threshold,
+        detail,
+        window,
+    )
+
+
+def crossed(state: InstrumentState, ts: int, bid: float, ask: float) -> Record:
+    if bid > ask:
+        rule, severity, word = "crossed_market", "critical", "above"
+    else:
+        rule, severity, word = "locked_market", "warning", "equal to"
+    detail = f"bid {bid:.10g} {word} ask {ask:.10g}; quote not used"
+    return anomaly(state.provider, state.instrument, ts, rule, severity, bid - ask, 0.0, detail)
+
+
+def gap_jump(
+    state: InstrumentState,
+    ts: int,
+    price: float,
+    before: float,
+    gap: tuple[int, str],
+    warn_bps: float,
+    critical_bps: float,
+) -> Record | None:
+    bps = (price - before) / before * 1e4
+    if abs(bps) >= critical_bps:
+        severity, threshold = "critical", critical_bps
+    elif abs(bps) >= warn_bps:
+        severity, threshold = "warning", warn_bps
+    else:
+        return None
+    detail = (
+        f"first price {price:.10g} after a gap ({gap[1]}, from {gap[0]}) is {bps:+.1f} bps "
+        f"from the last price {before:.10g} before it"
+    )
+    return anomaly(
+        state.provider, state.instrument, ts, "gap_jump", severity, bps, threshold, detail
+    )
+
+
+def late(state: InstrumentState, ts: int, watermark_ts: int, lateness_us: int) -> Record:
+    # Lateness is measured from the event time the watermark stands for (its own newest tick
+    # unless an outside watermark moved it further), so it always exceeds the allowed lateness.
+    behind = (watermark_ts + lateness_us - ts) / US_PER_S
+    allowed = lateness_us / US_PER_S
+    detail = (
+        f"exchange_ts {ts} is {behind:.3f}s behind; its bar closed at watermark {watermark_ts}; "
+        "not merged"
+    )
+    return anomaly(
+        state.provider, state.instrument, ts, "late_tick", "warning", behind, allowed, detail
+    )
+
+
+def stale(state: InstrumentState, now_ts: int, timeout_us: int, witness: str) -> Record:
+    last = state.last_quote_ts
+    assert last is not None
+    age = (now_ts - last) / US_PER_S
+    detail = (
+        f"no quote for {age:.3f}s (last at {last}) while {witness} of the same provider updated "
+        f"within {timeout_us / US_PER_S:g}s"
+    )
+    return anomaly(
+        state.provider,
+        state.instrument,
+        now_ts,
+        "stale_quote",
+        "warning",
+        age,
+        timeout_us / US_PER_S,
+        detail,
+    )

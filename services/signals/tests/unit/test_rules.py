@@ -1,0 +1,174 @@
+"""The book and feed rules: crossed and locked quotes, the price jump across a gap, and stale
+quotes of an instrument while its venue is alive."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from tickwire_signals.domain import Emitted, InstrumentState, SignalEngine, SignalsConfig
+
+T0 = 1_700_006_400_000_000  # 2023-11-15T00:00:00Z
+S = 1_000_000
+
+
+def tick(kind: str, ts: int, instrument: str = "XRP-USD", **values: Any) -> dict[str, Any]:
+    return {
+        "provider": "sim",
+        "instrument": instrument,
+        "kind": kind,
+        "exchange_ts": ts,
+        "received_ts": ts,
+        **values,
+    }
+
+
+def quote(
+    ts: int, bid: float | None, ask: float | None, instrument: str = "XRP-USD"
+) -> dict[str, Any]:
+    return tick("quote", ts, instrument, bid_price=bid, ask_price=ask)
+
+
+def run(
+    ticks: list[dict[str, Any]], engine: SignalEngine | None = None
+) -> tuple[Emitted, InstrumentState]:
+    engine = engine or SignalEngine(SignalsConfig())
+    state = engine.new_state("sim", ticks[0]["instrument"])
+    out = Emitted()
+    for t in ticks:
+        engine.apply(state, t, out)
+    engine.advance(state, T0 + 10**12, out)
+    return out, state
+
+
+def test_crossed_and_locked_quotes_are_reported_and_not_used() -> None:
+    rng = np.random.default_rng(21)
+    bids = np.round(0.6 + rng.normal(0, 0.001, 300), 4)
+    good = [quote(T0 + i * 10_000, float(b), float(b) + 0.0002) for i, b in enumerate(bids)]
+    crossed, locked = quote(T0 + 1_005_000, 0.61, 0.6), quote(T0 + 2_005_000, 0.605, 0.605)
+    out, state = run([*good[:100], crossed, *good[100:200], locked, *good[200:]])
+    book = [a for a in out.anomalies if a["rule"] != "zscore"]
+    assert [(a["rule"], a["severity"], a["ts"], a["value"], a["threshold"]) for a in book] == [
+        ("crossed_market", "critical", T0 + 1_005_000, 0.61 - 0.6, 0.0),
+        ("locked_market", "warning", T0 + 2_005_000, 0.0, 0.0),
+    ]
+    assert state.excluded_ticks == 2
+    mids = (bids + bids + 0.0002) / 2
+    assert list(state.zscore.prices) == list(mids[-200:])
+    frame = pd.DataFrame({"ts": T0 + np.arange(300) * 10_000, "mid": mids})
+    per_second = frame.groupby(frame.ts // S * S).mid
+    assert [b["high"] for b in out.bars if b["interval"] == "1s"] == list(per_second.max())
+    assert [b["tick_count"] for b in out.bars if b["interval"] == "1s"] == [100, 100, 100]
+
+
+def around_100(n: int) -> list[dict[str, Any]]:
+    # Alternating 99 and 101: a window with stddev ~1, so a jump of a few percent is no z outlier.
+    return [tick("trade", T0 + i * 1_000, last_traded_price=99.0 + 2 * (i % 2)) for i in range(n)]
+
+
+@pytest.mark.parametrize(
+    ("after", "severity", "threshold"),
+    [
+        (101.3, None, None),
+        (101.7, "warning", 50.0),
+        (103.5, "critical", 200.0),
+        (98.0, "critical", 200.0),
+        (100.7, None, None),
+    ],
+)
+def test_the_first_price_after_a_gap_is_judged_against_the_last_price_before_it(
+    after: float, severity: str | None, threshold: float | None
+) -> None:
+    before = around_100(60)
+    last = before[-1]["last_traded_price"]
+    gap = tick("gap", T0 + 60_000, gap_end_ts=T0 + 90_000, gap_reason="disconnect")
+    # A one-sided book and a crossed one carry no price: the rule waits for a real one.
+    waiting = [quote(T0 + 91_000, 99.0, None), quote(T0 + 92_000, 101.0, 100.0)]
+    then = [
+        tick("trade", T0 + 93_000, last_traded_price=after),
+        tick("trade", T0 + 94_000, last_traded_price=after * 1.05),
+    ]
+    out, _ = run([*before, gap, *waiting, *then])
+    jumps = [a for a in out.anomalies if a["rule"] == "gap_jump"]
+    bps = (after - last) / last * 1e4
+    if severity is None:
+        assert jumps == []
+    else:
+        assert [(j["ts"], j["severity"], j["threshold"]) for j in jumps] == [
+            (T0 + 93_000, severity, threshold)
+        ]
+        assert jumps[0]["value"] == pytest.approx(bps, rel=1e-12)
+        assert "disconnect" in jumps[0]["detail"]
+    # The z-score rule judges the same price as usual.
+    window = np.array([t["last_traded_price"] for t in before])
+    z = (after - window.mean()) / window.std(ddof=1)
+    zscores = [a for a in out.anomalies if a["rule"] == "zscore" and a["ts"] == T0 + 93_000]
+    assert len(zscores) == (abs(z) >= 2.5)
+    if zscores:
+        assert zscores[0]["value"] == pytest.approx(z, rel=1e-9)
+
+
+def test_a_gap_with_no_price_before_it_is_not_judged() -> None:
+    gap = tick("gap", T0, gap_end_ts=T0 + 5, gap_reason="silence")
+    out, state = run([gap, tick("trade", T0 + 10, last_traded_price=5.0)])
+    assert out.anomalies == [] and state.gap is None
+
+
+def states_after(ticks: list[dict[str, Any]], engine: SignalEngine) -> dict[str, InstrumentState]:
+    states: dict[str, InstrumentState] = {}
+    out = Emitted()
+    for t in ticks:
+        state = states.setdefault(t["instrument"], engine.new_state("sim", t["instrument"]))
+        engine.apply(state, t, out)
+    return states
+
+
+def test_a_stale_quote_is_reported_once_per_stretch_while_the_venue_lives() -> None:
+    engine = SignalEngine(SignalsConfig())
+    quiet = [quote(T0 + i * S, 1.0, 1.1, "ADA-USD") for i in range(3)]  # 0 .. 2 s
+    busy = [quote(T0 + i * S, 9.0, 9.1, "DOT-USD") for i in range(13)]  # 0 .. 12 s
+    states = states_after(quiet + busy, engine)
+    group = list(states.values())
+    assert engine.stale_quotes(group, T0 + 12 * S) == []  # 10 s old is not older than 10 s
+    (stale,) = engine.stale_quotes(group, T0 + 12_500_000)
+    assert (stale["instrument"], stale["rule"], stale["severity"]) == (
+        "ADA-USD",
+        "stale_quote",
+        "warning",
+    )
+    assert (stale["ts"], stale["value"], stale["threshold"]) == (T0 + 12_500_000, 10.5, 10.0)
+    assert engine.stale_quotes(group, T0 + 13 * S) == []  # once per stretch
+    out = Emitted()
+    engine.apply(states["ADA-USD"], quote(T0 + 14 * S, 1.0, 1.1, "ADA-USD"), out)
+    engine.apply(
+        states["DOT-USD"], tick("trade", T0 + 24 * S, "DOT-USD", last_traded_price=9.0), out
+    )
+    assert engine.stale_quotes(group, T0 + 20 * S) == []
+    # DOT-USD's quote is 13 s old too, but only its own trade says the venue lives: not stale.
+    (again,) = engine.stale_quotes(group, T0 + 25 * S)
+    assert again["instrument"] == "ADA-USD" and again["value"] == 11.0
+
+
+def test_no_stale_quote_when_the_whole_venue_is_silent() -> None:
+    engine = SignalEngine(SignalsConfig())
+    ticks = [
+        quote(T0, 1.0, 1.1, "ADA-USD"),
+        quote(T0 + S, 9.0, 9.1, "DOT-USD"),
+        tick("trade", T0 + 2 * S, "LTC-USD", last_traded_price=3.0),
+    ]
+    states = states_after(ticks, engine)
+    assert engine.stale_quotes(states.values(), T0 + 30 * S) == []
+    # Earlier, LTC-USD's trade 9.5 s before kept the venue alive.
+    alive = engine.stale_quotes(states.values(), T0 + 11_500_000)
+    assert sorted(a["instrument"] for a in alive) == ["ADA-USD", "DOT-USD"]
+    assert all("LTC-USD" in a["detail"] for a in alive)
+
+
+def test_stale_quotes_judges_one_provider_at_a_time() -> None:
+    engine = SignalEngine(SignalsConfig())
+    a, b = engine.new_state("sim", "ADA-USD"), engine.new_state("other", "ADA-USD")
+    with pytest.raises(ValueError, match="one provider"):
+        engine.stale_quotes([a, b], T0)
