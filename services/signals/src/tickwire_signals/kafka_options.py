@@ -1,0 +1,58 @@
+"""The Kafka connection settings every service shares (KAFKA_BOOTSTRAP_SERVERS and the librdkafka
+keys of KAFKA_CLIENT_CONFIG) translated for faust, whose client is aiokafka."""
+
+from __future__ import annotations
+
+import ssl
+from typing import Any
+
+import faust
+
+from tickwire_core.errors import ConfigError
+from tickwire_core.settings import KafkaServiceSettings
+
+_SUPPORTED = {
+    "security.protocol",
+    "sasl.mechanism",
+    "sasl.mechanisms",
+    "sasl.username",
+    "sasl.password",
+    "ssl.ca.location",
+    "ssl.certificate.location",
+    "ssl.key.location",
+}
+
+
+def faust_broker_options(settings: KafkaServiceSettings) -> dict[str, Any]:
+    brokers = [
+        f"kafka://{b.strip()}" for b in settings.kafka_bootstrap_servers.split(",") if b.strip()
+    ]
+    options: dict[str, Any] = {"broker": brokers}
+    config = settings.kafka_client_config
+    unknown = sorted(set(config) - _SUPPORTED)
+    if unknown:
+        raise ConfigError(
+            f"KAFKA_CLIENT_CONFIG keys the signals service cannot pass to its Kafka client: "
+            f"{', '.join(unknown)} (supported: {', '.join(sorted(_SUPPORTED))})"
+        )
+    protocol = config.get("security.protocol", "PLAINTEXT").upper()
+    context = None
+    if protocol in {"SSL", "SASL_SSL"}:
+        context = ssl.create_default_context(cafile=config.get("ssl.ca.location"))
+        if "ssl.certificate.location" in config:
+            context.load_cert_chain(
+                config["ssl.certificate.location"], config.get("ssl.key.location")
+            )
+    if protocol in {"SASL_PLAINTEXT", "SASL_SSL"}:
+        mechanism = config.get("sasl.mechanism") or config.get("sasl.mechanisms") or "PLAIN"
+        options["broker_credentials"] = faust.SASLCredentials(
+            username=config.get("sasl.username"),
+            password=config.get("sasl.password"),
+            mechanism=mechanism,
+            ssl_context=context,
+        )
+    elif context is not None:
+        options["broker_credentials"] = faust.SSLCredentials(context)
+    elif protocol != "PLAINTEXT":
+        raise ConfigError(f"KAFKA_CLIENT_CONFIG security.protocol={protocol!r} is not supported")
+    return options

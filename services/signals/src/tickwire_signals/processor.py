@@ -1,0 +1,152 @@
+"""One batch of ticks through the signal engine, outside faust so it can be tested alone: decode,
+skip what a restart redelivers, apply, judge stale quotes and close bars per provider, and hand
+back the output records and the states that changed.
+
+State is exactly-once even though Kafka delivery is at-least-once: each instrument's state stores
+the input offset of the last tick it applied, and that offset is written with the state, so a
+tick redelivered after a crash is recognised and skipped. Output is written (and flushed) before
+the state, so a crash may repeat outputs, never lose them; every output record has a natural
+identity (instrument, interval, start / rule, time / name, time) for downstream deduplication."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from prometheus_client import Counter, Gauge
+
+from tickwire_core.errors import SerializationError
+from tickwire_core.serde import AvroSerde
+from tickwire_signals.domain.engine import SignalEngine
+from tickwire_signals.domain.records import Emitted
+from tickwire_signals.domain.state import InstrumentState
+
+logger = logging.getLogger(__name__)
+
+TICKS = Counter("tickwire_signals_ticks_total", "Ticks applied", ["provider"])
+REDELIVERED = Counter("tickwire_signals_redelivered_total", "Ticks skipped as already applied")
+UNDECODABLE = Counter("tickwire_signals_undecodable_total", "Input records that were not ticks")
+ANOMALIES = Counter("tickwire_signals_anomalies_total", "Anomalies", ["rule", "severity"])
+BARS = Counter("tickwire_signals_bars_total", "Bars closed", ["interval", "source"])
+SIGNALS = Counter("tickwire_signals_signals_total", "Signal records", ["name"])
+INSTRUMENTS = Gauge("tickwire_signals_instruments", "Instruments whose state this worker holds")
+
+
+@dataclass(frozen=True, slots=True)
+class TickEvent:
+    key: bytes
+    value: bytes | None
+    partition: int
+    offset: int
+
+
+@dataclass
+class BatchResult:
+    emitted: Emitted = field(default_factory=Emitted)
+    states: list[tuple[bytes, int, dict[str, Any]]] = field(
+        default_factory=list
+    )  # key, part, state
+    undecodable: list[tuple[TickEvent, str]] = field(default_factory=list)
+
+
+StateLoader = Callable[[bytes], dict[str, Any] | None]
+
+
+class SignalsProcessor:
+    """Holds live InstrumentState objects for the partitions this worker owns; the durable copy is
+    the faust table (loaded on first use after an assignment, written after every batch)."""
+
+    def __init__(self, engine: SignalEngine, serde: AvroSerde, load: StateLoader) -> None:
+        self.engine = engine
+        self.serde = serde
+        self.load = load
+        self._states: dict[bytes, InstrumentState] = {}
+        self._partition: dict[bytes, int] = {}
+        # Event time is compared only among instruments of one provider in one partition: within a
+        # partition ticks arrive in feed order, across partitions consumption can skew freely.
+        self._clocks: dict[tuple[str, int], set[bytes]] = {}
+
+    def process(self, events: Iterable[TickEvent]) -> BatchResult:
+        result = BatchResult()
+        out = result.emitted
+        changed: set[bytes] = set()
+        newest: dict[tuple[str, int], int] = {}  # (provider, partition) -> newest event time
+        applied: dict[str, int] = {}  # provider -> ticks (metrics are counted once a batch)
+        for event in events:
+            try:
+                tick = self.serde.decode("tick", event.value)
+            except SerializationError as exc:
+                UNDECODABLE.inc()
+                result.undecodable.append((event, str(exc)))
+                continue
+            state = self._state(event.key, event.partition, tick)
+            if event.offset <= state.last_offset:
+                REDELIVERED.inc()
+                continue
+            self.engine.apply(state, tick, out, offset=event.offset)
+            changed.add(event.key)
+            applied[state.provider] = applied.get(state.provider, 0) + 1
+            clock = (state.provider, event.partition)
+            if tick["exchange_ts"] > newest.get(clock, -1):
+                newest[clock] = tick["exchange_ts"]
+        for provider, count in applied.items():
+            TICKS.labels(provider).inc(count)
+        for clock, now_ts in newest.items():
+            changed |= self._advance_clock(clock, now_ts, out)
+        for key in changed:
+            state = self._states[key]
+            result.states.append((key, self._partition[key], state.to_dict()))
+        self._count(out)
+        INSTRUMENTS.set(len(self._states))
+        return result
+
+    def _state(self, key: bytes, partition: int, tick: dict[str, Any]) -> InstrumentState:
+        state = self._states.get(key)
+        if state is None:
+            stored = self.load(key)
+            state = (
+                InstrumentState.from_dict(stored)
+                if stored is not None
+                else self.engine.new_state(tick["provider"], tick["instrument"])
+            )
+            self._states[key] = state
+            self._partition[key] = partition
+            self._clocks.setdefault((state.provider, partition), set()).add(key)
+        return state
+
+    def _advance_clock(self, clock: tuple[str, int], now_ts: int, out: Emitted) -> set[bytes]:
+        """Event time of a provider in a partition moved to now_ts: judge stale quotes there and
+        close the bars its quiet instruments would otherwise keep open."""
+        keys = list(self._clocks.get(clock, ()))
+        states = [self._states[k] for k in keys]
+        reported = [s.stale_reported for s in states]
+        out.anomalies.extend(self.engine.stale_quotes(states, now_ts))
+        watermark = now_ts - self.engine.config.allowed_lateness_us
+        touched: set[bytes] = set()
+        for key, state, was_reported in zip(keys, states, reported, strict=True):
+            if state.stale_reported != was_reported:
+                touched.add(key)
+            if state.watermark_ts is None or state.watermark_ts < watermark:
+                closed_before = len(out.bars)
+                self.engine.advance(state, watermark, out)
+                if len(out.bars) != closed_before:
+                    touched.add(key)
+        return touched
+
+    def forget(self, partitions: set[int]) -> None:
+        """Partitions moved to another worker: drop their live states (the table keeps them)."""
+        for key in [k for k, p in self._partition.items() if p in partitions]:
+            state = self._states.pop(key)
+            partition = self._partition.pop(key)
+            self._clocks.get((state.provider, partition), set()).discard(key)
+
+    @staticmethod
+    def _count(out: Emitted) -> None:
+        for a in out.anomalies:
+            ANOMALIES.labels(a["rule"], a["severity"]).inc()
+        for b in out.bars:
+            BARS.labels(b["interval"], b["source"]).inc()
+        for s in out.signals:
+            SIGNALS.labels(s["name"]).inc()

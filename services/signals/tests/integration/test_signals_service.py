@@ -1,0 +1,100 @@
+"""The signals service on the real broker: a known tick sequence with an injected spike and a
+crossed quote gives exactly the anomalies and bars the engine computes for it, the spike and the
+cross are reported once each at their own time, and the spike is left out of the bars."""
+
+import pytest
+
+from tickwire_core.serde import AvroSerde
+from tickwire_core.testing.kafka import decode_all, produce, read_topic
+from tickwire_core.testing.processes import Service, base_env
+from tickwire_core.testing.ticks import quote, trade
+from tickwire_core.topics import ANOMALIES, BARS, TICKS, tick_key
+from tickwire_signals.domain.config import SignalsConfig
+from tickwire_signals.domain.engine import SignalEngine
+from tickwire_signals.processor import SignalsProcessor, TickEvent
+
+pytestmark = pytest.mark.integration
+
+T0 = 1_800_000_000_000_000  # a whole second
+STEP = 10_000  # 10 ms between ticks
+SPIKE, CROSS = 300, 400
+
+
+def sequence() -> list[dict]:
+    ticks = []
+    for i in range(600):
+        ts = T0 + i * STEP
+        mid = 100 + 0.01 * ((i * 7) % 5 - 2)
+        if i == SPIKE:
+            mid = 110.0
+        if i == CROSS:
+            ticks.append(quote("T-A", ts, 100.05, 99.95))
+            continue
+        ticks.append(quote("T-A", ts, round(mid - 0.01, 4), round(mid + 0.01, 4)))
+        if i % 5 == 0 and i != SPIKE:
+            ticks.append(trade("T-A", ts + 1, round(mid, 4), 1.0 + (i % 3)))
+    ticks.append(quote("T-A", T0 + 20_000_000, 99.99, 100.01))  # closes every bar
+    return ticks
+
+
+def reference(messages: list) -> tuple[list[dict], list[dict]]:
+    """What the engine makes of the same records, run in-process."""
+    processor = SignalsProcessor(SignalEngine(SignalsConfig()), AvroSerde(), lambda _key: None)
+    events = [TickEvent(m.key(), m.value(), m.partition(), m.offset()) for m in messages]
+    result = processor.process(sorted(events, key=lambda e: (e.partition, e.offset)))
+    return result.emitted.anomalies, result.emitted.bars
+
+
+def test_known_sequence_gives_exactly_the_expected_anomalies_and_bars(
+    stack, topic_prefix, tmp_path
+) -> None:
+    serde = AvroSerde()
+    bootstrap = stack.kafka_bootstrap_servers
+    ticks = sequence()
+    produce(
+        bootstrap,
+        topic_prefix + TICKS,
+        [(tick_key("simulator", t["instrument"]), serde.encode("tick", t)) for t in ticks],
+    )
+    env = {
+        **base_env(bootstrap, "", topic_prefix),
+        "TICKWIRE_CONSUMER_GROUP": "signals-it",
+        "TICKWIRE_BATCH_SIZE": "97",  # several batches, cut at odd places
+    }
+    service = Service("tickwire_signals", "signals", tmp_path, env).start()
+    try:
+        expected_anomalies, expected_bars = reference(
+            read_topic(bootstrap, topic_prefix + TICKS, expect=len(ticks))
+        )
+        bars = decode_all(
+            serde, "bar", read_topic(bootstrap, topic_prefix + BARS, expect=len(expected_bars))
+        )
+        anomalies = decode_all(
+            serde,
+            "anomaly",
+            read_topic(bootstrap, topic_prefix + ANOMALIES, expect=len(expected_anomalies)),
+        )
+    finally:
+        code = service.stop()
+    assert code == 0
+
+    def bar_id(b: dict) -> tuple:
+        return (b["interval"], b["start_ts"])
+
+    assert sorted(bars, key=bar_id) == sorted(expected_bars, key=bar_id)
+    assert sorted(anomalies, key=lambda a: (a["ts"], a["rule"])) == sorted(
+        expected_anomalies, key=lambda a: (a["ts"], a["rule"])
+    )
+
+    spike_ts, cross_ts = T0 + SPIKE * STEP, T0 + CROSS * STEP
+    critical = [(a["rule"], a["ts"]) for a in anomalies if a["severity"] == "critical"]
+    assert ("zscore", spike_ts) in critical and ("crossed_market", cross_ts) in critical
+    assert sum(1 for a in anomalies if a["ts"] in (spike_ts, cross_ts)) == 2
+    one_second = [b for b in bars if b["interval"] == "1s"]
+    assert [b["start_ts"] for b in one_second] == [T0 + k * 1_000_000 for k in range(6)]
+    assert all(b["source"] == "trade" and b["high"] < 105 for b in bars), "the spike is not used"
+    trades = [t for t in ticks if t["kind"] == "trade"]
+    assert sum(b["tick_count"] for b in one_second) == len(trades)
+    assert sum(b["volume"] for b in one_second) == pytest.approx(
+        sum(t["last_traded_volume"] for t in trades)
+    )
