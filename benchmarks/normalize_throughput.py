@@ -5,7 +5,7 @@ N primary raw records (simulator quotes and trades, Binance bookTicker/aggTrade 
 frames shaped like tests/fixtures/venues, times near now) plus a replica's copy of a fraction of
 them: every primary becomes one tick, every copy is dropped by dedup. The service run measures from
 the first tick normalize produces to the N-th one a read-committed consumer sees.
-Usage: python benchmarks/normalize_throughput.py [N] [--replica-fraction F] [--profile]
+Usage: python benchmarks/normalize_throughput.py [N] [--at-least-once | --profile] (see --help)
 (KAFKA_BOOTSTRAP_SERVERS, when set, names the broker to use)"""
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ import os
 import platform
 import pstats
 import random
+import shutil
 import signal
 import sys
 import tempfile
@@ -153,6 +154,12 @@ class Reader:
         self.counts: Counter[str] = Counter()
         self.first_ms: int | None = None
         self.at_end: set[tuple[str, int]] = set()
+        # Joined before normalize starts, so its first output is seen (and its CPU read) at once.
+        deadline = time.monotonic() + 30
+        while not self.consumer.assignment():
+            if time.monotonic() > deadline:
+                raise TimeoutError("the reader was assigned no partition within 30 s")
+            self.poll()
 
     def poll(self) -> None:
         for msg in self.consumer.consume(10_000, 0.05):
@@ -190,6 +197,13 @@ def fill(bootstrap: str, topic: str, records: Encoded) -> None:
 
 def run_service(records: Encoded, args: argparse.Namespace) -> int:
     work = Path(tempfile.mkdtemp(prefix="tickwire-bench-normalize-"))
+    code = measure(work, records, args)
+    if code == 0:
+        shutil.rmtree(work, ignore_errors=True)  # the broker's data; a failed run keeps its logs
+    return code
+
+
+def measure(work: Path, records: Encoded, args: argparse.Namespace) -> int:
     bootstrap, kafka, n = os.environ.get("KAFKA_BOOTSTRAP_SERVERS"), None, args.n
     try:
         if not bootstrap:
@@ -239,10 +253,13 @@ def run_service(records: Encoded, args: argparse.Namespace) -> int:
         print(f"  in:  {len(records):,} raw records, {len(records) / seconds:,.0f} records/s")
         print(f"  out: {n:,} ticks, {n / seconds:,.0f} ticks/s")
         print(f"  CPU: {cpu:.1f} s in all, {cpu - at_first[0]:.1f} s after its first output")
-        print(f"  (the Kafka broker's CPU after that first output: {broker_cpu:.1f} s)")
+        if broker is not None:
+            print(f"  (the Kafka broker's CPU after that first output: {broker_cpu:.1f} s)")
         print(f"  peak RSS (VmHWM): {peak:.0f} MiB")
         ticks, dead = reader.counts[ticks_topic], reader.counts[dead_topic]
         print(f"  read back after it stopped: {ticks:,} ticks, {dead:,} dead letters")
+        if ticks != n or dead:
+            print(f"FAILED: expected exactly {n:,} ticks and no dead letters (log: {log})")
         return 0 if ticks == n and dead == 0 else 1
     finally:
         if kafka is not None:
