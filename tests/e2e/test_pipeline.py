@@ -38,6 +38,7 @@ def test_n_simulated_ticks_become_n_rows_served_by_the_api(
                 "TICKWIRE_SIM_INSTRUMENTS": "E2E-A:100,E2E-B:20:0.05",
             },
             "normalize": {"TICKWIRE_CONSUMER_GROUP": f"{topic_prefix}normalize"},
+            "signals": {"TICKWIRE_CONSUMER_GROUP": f"{topic_prefix}signals"},
             "sink": {"TICKWIRE_CONSUMER_GROUP": f"{topic_prefix}sink"},
         },
     )
@@ -75,4 +76,4 @@ def test_n_simulated_ticks_become_n_rows_served_by_the_api(
         assert per_instrument == {"E2E-A": 0, "E2E-B": 0}  # no venue sequence missing
     finally:
         codes = pipeline.stop()
-    assert codes == {"ingest": 0, "normalize": 0, "sink": 0, "api": 0}
+    assert codes == {"ingest": 0, "normalize": 0, "signals": 0, "sink": 0, "api": 0}

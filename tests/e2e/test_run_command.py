@@ -76,6 +76,7 @@ def ports() -> dict[str, int]:
         "TICKWIRE_SINK_HEALTH_PORT",
         "TICKWIRE_NORMALIZE_HEALTH_PORT",
         "TICKWIRE_INGEST_HEALTH_PORT",
+        "TICKWIRE_SIGNALS_HEALTH_PORT",
     ]
     chosen: dict[str, int] = {}
     while len(set(chosen.values())) < len(names):
@@ -95,7 +96,7 @@ def test_run_serves_simulated_ticks_and_ctrl_c_stops_everything(tmp_path, ports)
         assert body["count"] == 5
         assert all(t["provider"] == "simulator" for t in body["ticks"])
         pids = recorded_pids(state)
-        assert set(pids) == {"kafka", "postgres", "sink", "normalize", "ingest", "api"}
+        assert set(pids) == {"kafka", "postgres", "sink", "normalize", "signals", "ingest", "api"}
     finally:
         runner.send_signal(signal.SIGINT)
         code = runner.wait(90)
@@ -154,7 +155,13 @@ def test_run_uses_the_kafka_and_database_named_in_the_environment(
         DATABASE_URL=database_url,
     )
     try:
-        assert set(recorded_pids(state)) == {"sink", "normalize", "ingest", "api"}  # no own stack
+        assert set(recorded_pids(state)) == {
+            "sink",
+            "normalize",
+            "signals",
+            "ingest",
+            "api",
+        }  # no own stack
         deadline = time.monotonic() + 30
         count = 0
         while count == 0 and time.monotonic() < deadline:

@@ -55,11 +55,24 @@ class TransactionalCommitter:
     not at all. The producer needs a transactional.id that is stable across restarts of the same
     instance, so a restarted instance fences its predecessor and aborts what it left open."""
 
-    def __init__(self, publisher: Publisher, timeout_s: float = 30.0) -> None:
+    def __init__(
+        self, publisher: Publisher, stop: threading.Event | None = None, timeout_s: float = 30.0
+    ) -> None:
         self.publisher = publisher
         self.producer: Any = publisher.producer
-        self.timeout_s = timeout_s
+        self.stop = stop
+        self._timeout_s = timeout_s
         self._open = False
+
+    @property
+    def timeout_s(self) -> float:
+        # Once told to stop, a broker that does not answer must not hold the shutdown: what is
+        # not committed is aborted by the coordinator and processed again after the restart.
+        return (
+            min(self._timeout_s, 5.0)
+            if self.stop is not None and self.stop.is_set()
+            else self._timeout_s
+        )
 
     def start(self) -> None:
         self.producer.init_transactions(self.timeout_s)
@@ -80,7 +93,7 @@ class TransactionalCommitter:
             except KafkaException as exc:
                 # Retriable (e.g. a timeout): the outcome is unknown, and only committing again
                 # resolves it. Anything else goes to the caller, which aborts and retries the batch.
-                if not exc.args[0].retriable() or attempt == 3:
+                if not exc.args[0].retriable() or attempt == 3 or self._stopping():
                     raise
                 logger.warning("commit_transaction attempt %d: %s; retrying", attempt, exc)
         self._open = False
@@ -88,6 +101,9 @@ class TransactionalCommitter:
         failures = self.publisher.take_failures()
         if failures:  # cannot happen after a successful commit; kept loud in case it does
             raise DeliveryError(f"{len(failures)} records failed delivery; first: {failures[0]}")
+
+    def _stopping(self) -> bool:
+        return self.stop is not None and self.stop.is_set()
 
     def abort(self) -> None:
         if not self._open:

@@ -32,7 +32,7 @@ def bootstrap(settings: NormalizeSettings, health: Health, stop: threading.Event
         }
     publisher = Publisher(Producer(producer_config(settings, **extra)), AvroSerde())
     committer: Committer = (
-        TransactionalCommitter(publisher)
+        TransactionalCommitter(publisher, stop)
         if settings.exactly_once
         else OffsetCommitter(publisher, stop)
     )

@@ -68,6 +68,7 @@ def run() -> int:
             "sink": _port("TICKWIRE_SINK_HEALTH_PORT", 18081),
             "normalize": _port("TICKWIRE_NORMALIZE_HEALTH_PORT", 18082),
             "ingest": _port("TICKWIRE_INGEST_HEALTH_PORT", 18083),
+            "signals": _port("TICKWIRE_SIGNALS_HEALTH_PORT", 18084),
         }
         for name, port in ports.items():
             var = "TICKWIRE_API_PORT" if name == "api" else f"TICKWIRE_{name.upper()}_HEALTH_PORT"

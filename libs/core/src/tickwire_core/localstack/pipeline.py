@@ -18,9 +18,9 @@ from tickwire_core.topics import create_topics
 logger = logging.getLogger(__name__)
 
 # Start order: consumers first, so nothing the feed publishes waits on a service still starting.
-SERVICES = ("sink", "normalize", "ingest", "api")
+SERVICES = ("sink", "normalize", "signals", "ingest", "api")
 # Stop order: the feed first, then each stage once nothing new reaches it.
-STOP_ORDER = ("ingest", "normalize", "sink", "api")
+STOP_ORDER = ("ingest", "normalize", "signals", "sink", "api")
 
 
 @dataclass
