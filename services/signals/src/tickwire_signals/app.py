@@ -12,6 +12,7 @@ from typing import Any
 
 import faust
 from confluent_kafka import Producer
+from faust.sensors.monitor import Monitor
 from faust.types import EventT
 
 from tickwire_core.clock import now_us
@@ -28,6 +29,25 @@ from tickwire_signals.settings import SignalsSettings
 logger = logging.getLogger(__name__)
 
 STATE_TABLE = "instrument-state"
+
+
+class QuietMonitor(Monitor):
+    """faust's monitor times every event in and out, for its web views (off here); the service
+    keeps its own counters in /metrics, so the per-event bookkeeping is skipped."""
+
+    def on_message_in(self, tp: Any, offset: int, message: Any) -> None:
+        pass
+
+    def on_stream_event_in(self, tp: Any, offset: int, stream: Any, event: Any) -> None:
+        return None
+
+    def on_stream_event_out(
+        self, tp: Any, offset: int, stream: Any, event: Any, state: Any = None
+    ) -> None:
+        pass
+
+    def on_message_out(self, tp: Any, offset: int, message: Any) -> None:
+        pass
 
 
 def build_app(settings: SignalsSettings, health: Health) -> faust.App:
@@ -48,6 +68,7 @@ def build_app(settings: SignalsSettings, health: Health) -> faust.App:
         table_cleanup_interval=3600.0,
         # A crashed worker's partitions move to the others after this (faust's default: 60 s).
         broker_session_timeout=10.0,
+        Monitor=QuietMonitor,
         broker_heartbeat_interval=2.0,
     )
     serde = AvroSerde()
