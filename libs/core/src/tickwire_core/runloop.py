@@ -139,7 +139,7 @@ class RunLoop:
         consumer: Consumer,
         publisher: Publisher,
         topics: list[str],
-        input_schema: str,
+        input_schema: str | Mapping[str, str],
         handler: BatchHandler,
         dead_letter_topic: str,
         health: Health,
@@ -153,6 +153,7 @@ class RunLoop:
         self.consumer = consumer
         self.publisher = publisher
         self.topics = topics
+        # One schema for every input topic, or one per topic (a writer of several record kinds).
         self.input_schema = input_schema
         self.handler = handler
         self.dead_letter_topic = dead_letter_topic
@@ -217,7 +218,12 @@ class RunLoop:
             CONSUMED.labels(topic).inc()
             raw = msg.value() or b""
             try:
-                value = self.publisher.serde.decode(self.input_schema, msg.value())
+                schema = (
+                    self.input_schema
+                    if isinstance(self.input_schema, str)
+                    else self.input_schema[topic]
+                )
+                value = self.publisher.serde.decode(schema, msg.value())
             except SerializationError as exc:
                 rejects.append(
                     Reject(topic, partition, offset, msg.key(), raw, "undecodable", str(exc))

@@ -7,9 +7,12 @@ a CI service). Nothing here skips: a stack that cannot start fails the tests tha
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import psycopg
 import pytest
@@ -32,6 +35,11 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     bootstrap = os.environ.get("KAFKA_BOOTSTRAP_SERVERS")
     database_url = os.environ.get("DATABASE_URL")
     kafka = postgres = None
+    # PostgreSQL runs as the postgres user and needs to traverse its data directory's parents.
+    # Another pytest session started meanwhile resets /tmp/pytest-of-<user> to mode 700 (and
+    # prunes old session directories), which would pull the ground from under a running server:
+    # its data lives in a directory of its own instead, removed at the end of the session.
+    pg_root = Path(tempfile.mkdtemp(prefix="tickwire-test-postgres-"))
     try:
         if not bootstrap:
             kafka = LocalKafka(tmp_path_factory.mktemp("kafka"))
@@ -39,7 +47,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
             bootstrap = kafka.bootstrap_servers
         if not database_url:
             # Throwaway cluster: durability settings off for speed, never for a real database.
-            postgres = LocalPostgres(tmp_path_factory.mktemp("postgres"), fast_unsafe=True)
+            postgres = LocalPostgres(pg_root / "postgres", fast_unsafe=True)
             postgres.start()
             database_url = postgres.dsn
         yield Stack(bootstrap, database_url)
@@ -48,6 +56,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
             kafka.stop()
         if postgres is not None:
             postgres.stop()
+        shutil.rmtree(pg_root, ignore_errors=True)
 
 
 @pytest.fixture
