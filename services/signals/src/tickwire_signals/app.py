@@ -148,6 +148,10 @@ def build_app(settings: SignalsSettings, health: Health) -> faust.App:
         for key, partition, state in result.states:
             table.data[key] = state
             table.send_changelog(partition, key, state)
+        # ... and the state is durable before the batch is acknowledged: faust commits the offsets
+        # of acknowledged events on its own schedule, and an offset committed ahead of the state
+        # it produced would resume a restarted worker past ticks its state never saw.
+        await app.producer.flush()
 
     return app
 
