@@ -1,5 +1,5 @@
-"""Writing ticks: binary COPY into a session-local staging table, then one INSERT ... SELECT ...
-ON CONFLICT DO NOTHING into the hypertable, in one transaction per batch."""
+"""Writing ticks: a TableWriter over the ticks table, with the tick schema's columns, the
+schema's defaults for omitted fields and each tick's natural key computed on the way in."""
 
 from __future__ import annotations
 
@@ -8,9 +8,10 @@ from collections.abc import Collection, Sequence
 from typing import Any
 
 import psycopg
-from psycopg import sql
 
 from tickwire_core.serde import AvroSerde
+from tickwire_sink.adapters.table_writer import TableWriter, WriteResult
+from tickwire_sink.domain.records import Row
 from tickwire_sink.domain.rows import dedup_key, tick_columns
 
 logger = logging.getLogger(__name__)
@@ -31,10 +32,6 @@ def _avro_base_type(avro_type: Any) -> str:
     return str(avro_type)
 
 
-def _as_time(expr: sql.Composable) -> sql.Composable:
-    return sql.SQL("timestamptz 'epoch' + {} * interval '1 microsecond'").format(expr)
-
-
 class TickWriter:
     """Idempotent writer of tick records (dicts of the tick schema) into the `ticks` table."""
 
@@ -52,63 +49,43 @@ class TickWriter:
         self.columns = tick_columns(list(fields))
         # A tick built in code may omit fields; the schema's defaults fill them, as Avro would.
         self._defaults = {f["name"]: f.get("default") for f in tick_schema["fields"]}
-        self._types = ["int8", "int8", "text", *(_PG_TYPES[fields[c]] for c in self.columns)]
-        staged = ["exchange_us", "received_us", "dedup_key", *self.columns]
-        stage_defs = sql.SQL(", ").join(
-            sql.SQL("{} {}").format(sql.Identifier(name), sql.SQL(pg_type))
-            for name, pg_type in zip(staged, self._types, strict=True)
+        self._table = TableWriter(
+            conn,
+            "ticks",
+            [
+                ("exchange_ts", "timestamptz"),
+                ("received_ts", "timestamptz"),
+                ("dedup_key", "text"),
+                *((c, "timestamptz" if c in times else _PG_TYPES[fields[c]]) for c in self.columns),
+            ],
+            time_columns={"exchange_ts", "received_ts", *(c for c in self.columns if c in times)},
         )
-        self._create_stage = sql.SQL(
-            "CREATE TEMP TABLE IF NOT EXISTS ticks_stage ({}) ON COMMIT DELETE ROWS"
-        ).format(stage_defs)
-        self._copy = sql.SQL("COPY ticks_stage ({}) FROM STDIN (FORMAT BINARY)").format(
-            sql.SQL(", ").join(map(sql.Identifier, staged))
-        )
-        targets = ["exchange_ts", "received_ts", "dedup_key", *self.columns]
-        selected = [
-            _as_time(sql.Identifier("exchange_us")),
-            _as_time(sql.Identifier("received_us")),
-            sql.Identifier("dedup_key"),
-            *(
-                _as_time(sql.Identifier(c)) if c in times else sql.Identifier(c)
-                for c in self.columns
-            ),
+
+    def rows(self, ticks: Sequence[dict[str, Any]]) -> list[Row]:
+        """The ticks as rows of the ticks table, in the writer's column order."""
+        columns, defaults = self.columns, self._defaults
+        return [
+            (
+                tick["exchange_ts"],
+                tick["received_ts"],
+                dedup_key(tick),
+                *(tick.get(c, defaults[c]) for c in columns),
+            )
+            for tick in ticks
         ]
-        self._insert = sql.SQL(
-            "INSERT INTO ticks ({targets}) SELECT {selected} FROM ticks_stage "
-            "ON CONFLICT DO NOTHING"
-        ).format(
-            targets=sql.SQL(", ").join(map(sql.Identifier, targets)),
-            selected=sql.SQL(", ").join(selected),
-        )
-        self._staged = False
 
     def write(self, ticks: Sequence[dict[str, Any]]) -> int:
         """Write `ticks` in one transaction; returns the rows that were new."""
-        if not ticks:
-            return 0
-        columns, defaults = self.columns, self._defaults
-        try:
-            with self.conn.transaction(), self.conn.cursor() as cur:
-                if not self._staged:
-                    cur.execute(self._create_stage)
-                    self._staged = True
-                with cur.copy(self._copy) as copy:
-                    copy.set_types(self._types)
-                    for tick in ticks:
-                        copy.write_row(
-                            (
-                                tick["exchange_ts"],
-                                tick["received_ts"],
-                                dedup_key(tick),
-                                *(tick.get(c, defaults[c]) for c in columns),
-                            )
-                        )
-                cur.execute(self._insert)
-                inserted = cur.rowcount
-        except Exception:
-            self._staged = False  # a rolled-back transaction took the staging table with it
-            raise
+        inserted = self._table.write(self.rows(ticks))
         if inserted < len(ticks):
             logger.info("batch rows=%d new=%d (the rest were already stored)", len(ticks), inserted)
         return inserted
+
+    @property
+    def table(self) -> TableWriter:
+        """The underlying writer, for rows already made with rows()."""
+        return self._table
+
+    def write_isolating(self, ticks: Sequence[dict[str, Any]]) -> WriteResult:
+        """Write `ticks`, setting aside those the database refuses (see TableWriter)."""
+        return self._table.write_isolating(self.rows(ticks))

@@ -1,0 +1,137 @@
+"""Bars, anomalies, signals and dead letters as table rows: each table's columns (name, PostgreSQL
+type) and the mapping of a decoded record to a row in that order, times still UTC microseconds."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+Row = tuple[Any, ...]
+Column = tuple[str, str]  # (name, PostgreSQL type)
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    """One table as the writer sees it: its columns in row order, which of them hold UTC
+    microseconds stored as timestamptz, which hold mappings stored as jsonb, and the mapping of
+    a record of `record_name` (its schema) to a row."""
+
+    table: str
+    record_name: str
+    columns: tuple[Column, ...]
+    time_columns: frozenset[str]
+    json_columns: frozenset[str]
+    to_row: Callable[[Mapping[str, Any]], Row]
+
+    @property
+    def names(self) -> list[str]:
+        return [name for name, _ in self.columns]
+
+
+def _row(record: Mapping[str, Any], names: list[str], defaults: Mapping[str, Any]) -> Row:
+    # A record built in code may omit the fields its schema gives defaults, as Avro would fill
+    # them; a missing required field is a bug and raises KeyError.
+    return tuple(record.get(n, defaults[n]) if n in defaults else record[n] for n in names)
+
+
+_BAR_COLUMNS: tuple[Column, ...] = (
+    ("provider", "text"),
+    ("instrument", "text"),
+    ("interval", "text"),
+    ("start_ts", "timestamptz"),
+    ("open", "float8"),
+    ("high", "float8"),
+    ("low", "float8"),
+    ("close", "float8"),
+    ("volume", "float8"),
+    ("tick_count", "int4"),
+    ("source", "text"),
+)
+_BAR_NAMES = [name for name, _ in _BAR_COLUMNS]
+
+
+def bar_row(bar: Mapping[str, Any]) -> Row:
+    return _row(bar, _BAR_NAMES, {})
+
+
+_ANOMALY_COLUMNS: tuple[Column, ...] = (
+    ("provider", "text"),
+    ("instrument", "text"),
+    ("ts", "timestamptz"),
+    ("rule", "text"),
+    ("severity", "text"),
+    ("value", "float8"),
+    ("threshold", "float8"),
+    ("window_mean", "float8"),
+    ("window_stddev", "float8"),
+    ("window_count", "int4"),
+    ("detail", "text"),
+)
+_ANOMALY_NAMES = [name for name, _ in _ANOMALY_COLUMNS]
+_ANOMALY_DEFAULTS = {"window_mean": None, "window_stddev": None, "window_count": None, "detail": ""}
+
+
+def anomaly_row(anomaly: Mapping[str, Any]) -> Row:
+    return _row(anomaly, _ANOMALY_NAMES, _ANOMALY_DEFAULTS)
+
+
+_SIGNAL_COLUMNS: tuple[Column, ...] = (
+    ("provider", "text"),
+    ("instrument", "text"),
+    ("ts", "timestamptz"),
+    ("name", "text"),
+    ("value", "float8"),
+    ("parameters", "jsonb"),
+    ("interval", "text"),  # not a signal field: parameters["interval"], part of the natural key
+)
+
+
+def signal_row(signal: Mapping[str, Any]) -> Row:
+    # A copy of the parameters: the row may outlive the record, and neither should change the other.
+    parameters = dict(signal.get("parameters") or {})
+    return (
+        signal["provider"],
+        signal["instrument"],
+        signal["ts"],
+        signal["name"],
+        signal["value"],
+        parameters,
+        str(parameters.get("interval", "")),
+    )
+
+
+_REJECT_COLUMNS: tuple[Column, ...] = (
+    ("reason", "text"),
+    ("message", "text"),
+    ("service", "text"),
+    ("source_topic", "text"),
+    ("source_partition", "int4"),
+    ("source_offset", "int8"),
+    ("source_key", "bytea"),
+    ("payload", "bytea"),
+    ("rejected_ts", "timestamptz"),
+)
+_REJECT_NAMES = [name for name, _ in _REJECT_COLUMNS]
+
+
+def reject_row(dead_letter: Mapping[str, Any]) -> Row:
+    """A dead letter's row; stored_at is the database's to fill."""
+    return _row(dead_letter, _REJECT_NAMES, {"source_key": None})
+
+
+BARS = TableSpec("bars", "bar", _BAR_COLUMNS, frozenset({"start_ts"}), frozenset(), bar_row)
+ANOMALIES = TableSpec(
+    "anomalies", "anomaly", _ANOMALY_COLUMNS, frozenset({"ts"}), frozenset(), anomaly_row
+)
+SIGNALS = TableSpec(
+    "signals", "signal", _SIGNAL_COLUMNS, frozenset({"ts"}), frozenset({"parameters"}), signal_row
+)
+REJECTS = TableSpec(
+    "rejects", "dead_letter", _REJECT_COLUMNS, frozenset({"rejected_ts"}), frozenset(), reject_row
+)
+
+TABLES: dict[str, TableSpec] = {
+    spec.record_name: spec for spec in (BARS, ANOMALIES, SIGNALS, REJECTS)
+}
+"""Each table's spec by the schema name of the records it stores."""
