@@ -1,5 +1,5 @@
-"""Wires the sink into the shared run loop: ticks in, rows in TimescaleDB, offsets committed only
-after the database transaction has committed."""
+"""Wires the sink into the shared run loop: ticks, bars, anomalies, signals and dead letters in,
+rows in TimescaleDB, offsets committed only after the database transaction has committed."""
 
 from __future__ import annotations
 
@@ -8,55 +8,27 @@ import threading
 
 import psycopg
 from confluent_kafka import Consumer, Producer
-from prometheus_client import Counter
 
 from tickwire_core.health import Health
 from tickwire_core.kafka import BrokerProbe, consumer_config, producer_config
 from tickwire_core.publisher import Publisher
-from tickwire_core.runloop import Consumed, Outcome, RunLoop
+from tickwire_core.runloop import RunLoop
 from tickwire_core.serde import AvroSerde
-from tickwire_core.topics import DEAD_LETTER, TICKS
+from tickwire_core.topics import ANOMALIES, BARS, DEAD_LETTER, SIGNALS, TICKS
 from tickwire_sink.adapters.migrations import migrate
-from tickwire_sink.adapters.ticks import TickWriter
+from tickwire_sink.handler import SinkHandler
 from tickwire_sink.settings import SinkSettings
 
 logger = logging.getLogger(__name__)
 
-ROWS_WRITTEN = Counter("tickwire_sink_rows_written_total", "New rows written", ["table"])
-ROWS_SKIPPED = Counter("tickwire_sink_rows_duplicate_total", "Rows already stored", ["table"])
-
-
-class TickSink:
-    """Batch handler: writes a batch of ticks, reconnecting after a broken connection. An error
-    propagates to the run loop, which then neither commits nor moves on."""
-
-    def __init__(self, database_url: str, serde: AvroSerde) -> None:
-        self.database_url = database_url
-        self.tick_schema = serde.schema("tick")
-        self._writer: TickWriter | None = None
-
-    def _connected(self) -> TickWriter:
-        if self._writer is None or self._writer.conn.closed:
-            conn = psycopg.connect(
-                self.database_url, connect_timeout=5, application_name="tickwire-sink"
-            )
-            self._writer = TickWriter(conn, self.tick_schema)
-        return self._writer
-
-    def __call__(self, records: list[Consumed]) -> Outcome:
-        writer = self._connected()
-        try:
-            new = writer.write([r.value for r in records])
-        except psycopg.OperationalError:
-            writer.conn.close()  # reconnect on the retry
-            raise
-        ROWS_WRITTEN.labels("ticks").inc(new)
-        ROWS_SKIPPED.labels("ticks").inc(len(records) - new)
-        return Outcome()
-
-    def close(self) -> None:
-        if self._writer is not None:
-            self._writer.conn.close()
+# What the sink stores: topic -> the schema of its records.
+STORED = {
+    TICKS: "tick",
+    BARS: "bar",
+    ANOMALIES: "anomaly",
+    SIGNALS: "signal",
+    DEAD_LETTER: "dead_letter",
+}
 
 
 def database_ready(database_url: str) -> bool:
@@ -69,15 +41,16 @@ def bootstrap(settings: SinkSettings, health: Health, stop: threading.Event) -> 
         applied = migrate(conn)
     logger.info("database schema up to date (applied now: %s)", applied or "none")
     serde = AvroSerde()
+    schemas = {settings.topic(topic): schema for topic, schema in STORED.items()}
     health.add_check("database", lambda: database_ready(settings.database_url))
     health.add_check("kafka_brokers", BrokerProbe(settings).reachable)
     return RunLoop(
         service="sink",
         consumer=Consumer(consumer_config(settings, settings.consumer_group)),
         publisher=Publisher(Producer(producer_config(settings)), serde),
-        topics=[settings.topic(TICKS)],
-        input_schema="tick",
-        handler=TickSink(settings.database_url, serde),
+        topics=list(schemas),
+        input_schema=schemas,
+        handler=SinkHandler(settings.database_url, serde, schemas),
         dead_letter_topic=settings.topic(DEAD_LETTER),
         health=health,
         stop=stop,
