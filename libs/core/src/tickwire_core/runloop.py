@@ -1,8 +1,9 @@
 """The one consume -> handle -> produce loop of every Kafka-consuming service: batch consume,
 decode, hand the batch to a handler, produce its output and dead letters, flush, then commit.
 
-If the handler or the flush fails, nothing is committed: the batch's partitions are rewound and the
-batch is tried again after a capped backoff, so a record is never lost. With the default committer
+If the handler or the flush fails, nothing is committed: the batch's partitions are rewound, the
+circuit opens (fetching paused, so an outage costs no memory) and the batch is tried again after a
+capped, growing backoff (half-open), so a record is never lost. With the default committer
 a retried batch may be produced twice (downstream writers are idempotent on natural keys); with the
 TransactionalCommitter (tickwire_core.commit) a batch is produced exactly once."""
 
@@ -20,6 +21,7 @@ from typing import Any, Protocol
 from confluent_kafka import Consumer, KafkaError, KafkaException, TopicPartition
 from prometheus_client import Counter, Gauge, Histogram
 
+from tickwire_core.breaker import CLOSED, HALF_OPEN, OPEN, Breaker
 from tickwire_core.clock import now_us
 from tickwire_core.commit import Committer, OffsetCommitter
 from tickwire_core.errors import RejectedRecord, SerializationError
@@ -36,6 +38,10 @@ BATCH_SECONDS = Histogram("tickwire_batch_seconds", "Time to handle, flush and c
 BATCH_FAILURES = Counter("tickwire_batch_failures_total", "Batches retried after an error")
 LAG = Gauge("tickwire_consumer_lag", "High watermark minus position", ["topic", "partition"])
 LAST_COMMIT = Gauge("tickwire_last_commit_timestamp_seconds", "Time of the last offset commit")
+BREAKER = Gauge(
+    "tickwire_circuit_state", "Circuit of the downstream: 0 closed, 1 open, 2 half-open"
+)
+_BREAKER_CODE = {CLOSED: 0, OPEN: 1, HALF_OPEN: 2}
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,6 +169,8 @@ class RunLoop:
         self.batch_timeout_s = batch_timeout_s
         self.max_backoff_s = max_backoff_s
         self.committer = committer or OffsetCommitter(publisher, stop)
+        self.breaker = Breaker(max_s=max_backoff_s)
+        self._paused = False
         self.assigned = threading.Event()
         self._lag_checked = 0.0
         health.add_check("kafka_partitions", self.assigned.is_set)
@@ -175,26 +183,35 @@ class RunLoop:
             on_revoke=self._on_revoke,
             on_lost=self._on_revoke,
         )
-        failures = 0
         try:
             while not self.stop.is_set():
                 self.health.beat()
+                if not self.breaker.may_try():
+                    self._hold_while_open()
+                    continue
+                if self._paused:  # half-open: fetch again, and let one batch decide
+                    self._resume_all()
                 messages = self.consumer.consume(self.batch_size, self.batch_timeout_s)
                 if not messages:
                     continue
                 try:
                     self._process(messages)
-                    failures = 0
+                    if self.breaker.state != CLOSED:
+                        logger.info("batch succeeded; circuit closed, partitions resumed")
+                    self.breaker.succeeded()
                 except Exception:
-                    failures += 1
                     BATCH_FAILURES.inc()
-                    delay = min(self.max_backoff_s, 0.2 * 2 ** min(failures, 10))
-                    logger.exception(
-                        "batch failed (attempt %d); rewinding, retry in %.1fs", failures, delay
-                    )
                     self.committer.abort()
                     self._rewind(messages)
-                    self.stop.wait(delay)
+                    delay = self.breaker.failed()
+                    logger.exception(
+                        "batch failed (attempt %d); circuit open, partitions paused, retry in "
+                        "%.1fs",
+                        self.breaker.failures,
+                        delay,
+                    )
+                    self._pause_all()
+                BREAKER.set(_BREAKER_CODE[self.breaker.state])
                 self._update_lag()
         finally:
             self.consumer.close()
@@ -202,6 +219,29 @@ class RunLoop:
             if close is not None:
                 close()
             logger.info("%s stopped", self.service)
+
+    def _pause_all(self) -> None:
+        """While the circuit is open, fetching stops: memory stays bounded however long the
+        outage, and nothing is read that would have to be read again."""
+        assignment = self.consumer.assignment()
+        if assignment:
+            self.consumer.pause(assignment)
+        self._paused = True
+
+    def _resume_all(self) -> None:
+        assignment = self.consumer.assignment()
+        if assignment:
+            self.consumer.resume(assignment)
+        self._paused = False
+        BREAKER.set(_BREAKER_CODE[HALF_OPEN])
+
+    def _hold_while_open(self) -> None:
+        BREAKER.set(_BREAKER_CODE[OPEN])
+        # Polling goes on while paused: it serves rebalances, and a consumer that stops polling
+        # for max.poll.interval.ms is put out of its group.
+        stray = self.consumer.consume(self.batch_size, min(0.5, self.breaker.remaining_s() or 0.5))
+        if stray:  # newly assigned partitions are paused on assignment; just in case
+            self._rewind(stray)
 
     def _process(self, messages: list[Any]) -> None:
         started = time.perf_counter()
@@ -301,6 +341,8 @@ class RunLoop:
                 consumer.incremental_assign(partitions)  # cooperative-sticky, the default
             except KafkaException:
                 consumer.assign(partitions)  # an eager assignment strategy was configured
+        if self._paused and partitions:
+            consumer.pause(partitions)
         self.assigned.set()
 
     def _on_revoke(self, _consumer: Consumer, partitions: list[TopicPartition]) -> None:
