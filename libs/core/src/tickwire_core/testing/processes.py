@@ -32,7 +32,16 @@ class Service:
         self.process: subprocess.Popen[bytes] | None = None
 
     def start(self, timeout: float = 60.0) -> Service:
+        self.start_async()
+        return self.wait_ready(timeout)
+
+    def start_async(self) -> Service:
+        """Start without waiting for readiness (to start several at once)."""
         self.process = spawn([sys.executable, "-m", self.module], self.log_path, env=self.env)
+        return self
+
+    def wait_ready(self, timeout: float = 60.0) -> Service:
+        assert self.process is not None, "not started"
         wait_until(
             self._ready,
             what=self.name,
