@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from psycopg_pool import ConnectionPool
 
-from tickwire_api.routes import health, ticks
+from tickwire_api.routes import anomalies, bars, health, instruments, signals, tick_history, ticks
 from tickwire_api.settings import ApiSettings
 
 
@@ -39,5 +39,10 @@ def create_app(settings: ApiSettings) -> FastAPI:
         lifespan=lifespan,
     )
     app.include_router(ticks.router)
+    app.include_router(tick_history.router)
+    app.include_router(instruments.router)
+    app.include_router(bars.router)
+    app.include_router(anomalies.router)
+    app.include_router(signals.router)
     app.include_router(health.router)
     return app

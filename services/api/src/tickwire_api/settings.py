@@ -17,3 +17,9 @@ class ApiSettings(ServiceSettings):
     api_port: int = Field(8000, ge=0, le=65535)
     max_limit: int = Field(1000, ge=1, le=100_000, description="Most rows one request returns.")
     db_pool_size: int = Field(8, ge=1, le=100)
+    max_range_days: int = Field(
+        31, ge=1, le=3_660, description="Longest start-to-end range of a tick history request."
+    )
+    max_buckets: int = Field(
+        10_000, ge=1, le=1_000_000, description="Most bars one bars request aggregates."
+    )

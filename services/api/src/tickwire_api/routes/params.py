@@ -1,0 +1,63 @@
+"""Query parameters shared by the history routes, and 422s in FastAPI's own error shape so a
+client reads every refusal the same way: the parameter's location, a message, a type."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import HTTPException, Query
+from pydantic import AwareDatetime
+
+from tickwire_api.domain.intervals import RangeError
+from tickwire_api.routes.ticks import INSTRUMENT, PROVIDER
+
+NAME = r"^[a-z][a-z0-9_]{0,63}$"
+
+Instrument = Annotated[
+    str, Query(pattern=INSTRUMENT, description="Unified instrument.", examples=["SIM-BTC-USD"])
+]
+OptionalInstrument = Annotated[
+    str | None,
+    Query(pattern=INSTRUMENT, description="Unified instrument; all when left out."),
+]
+Provider = Annotated[
+    str | None,
+    Query(pattern=PROVIDER, description="Provider; all when left out.", examples=["simulator"]),
+]
+Start = Annotated[
+    AwareDatetime,
+    Query(description="Inclusive start, RFC 3339.", examples=["2023-11-14T22:13:20Z"]),
+]
+End = Annotated[
+    AwareDatetime,
+    Query(description="Exclusive end, RFC 3339.", examples=["2023-11-14T23:13:20Z"]),
+]
+OptionalStart = Annotated[
+    AwareDatetime | None, Query(description="Inclusive start, RFC 3339; open when left out.")
+]
+OptionalEnd = Annotated[
+    AwareDatetime | None, Query(description="Exclusive end, RFC 3339; open when left out.")
+]
+Limit = Annotated[
+    int | None, Query(ge=1, description="Rows to return; default 100, at most max_limit.")
+]
+
+DEFAULT_LIMIT = 100
+
+
+def invalid(parameter: str, message: str) -> HTTPException:
+    return HTTPException(
+        422, [{"type": "value_error", "loc": ["query", parameter], "msg": message}]
+    )
+
+
+def refused(error: RangeError) -> HTTPException:
+    return invalid(error.parameter, str(error))
+
+
+def checked_limit(limit: int | None, max_limit: int) -> int:
+    if limit is None:
+        return min(DEFAULT_LIMIT, max_limit)
+    if limit > max_limit:
+        raise invalid("limit", f"limit {limit} is above the maximum of {max_limit}")
+    return limit
