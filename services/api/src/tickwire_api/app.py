@@ -21,7 +21,11 @@ def create_app(settings: ApiSettings) -> FastAPI:
             settings.database_url,
             min_size=1,
             max_size=settings.db_pool_size,
-            kwargs={"application_name": "tickwire-api"},
+            # Every transaction read-only, whatever role the URL names: the API cannot write.
+            kwargs={
+                "application_name": "tickwire-api",
+                "options": "-c default_transaction_read_only=on",
+            },
             open=False,
         )
         pool.open(wait=False)
