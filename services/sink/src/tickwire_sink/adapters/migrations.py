@@ -4,6 +4,7 @@ start-up under an advisory lock, so several sink replicas starting at once apply
 from __future__ import annotations
 
 import logging
+from functools import partial
 from importlib import resources
 
 import psycopg
@@ -23,6 +24,13 @@ def available() -> list[tuple[int, str, str]]:
     return sorted(found)
 
 
+def _log_notice(version: int, diagnostic: psycopg.errors.Diagnostic) -> None:
+    # A migration explains a choice it made (a fallback for a missing feature) in a NOTICE, which
+    # psycopg drops unless a handler takes it.
+    level = logging.WARNING if diagnostic.severity_nonlocalized == "WARNING" else logging.INFO
+    logger.log(level, "migration version=%d says: %s", version, diagnostic.message_primary)
+
+
 def migrate(conn: psycopg.Connection) -> list[int]:
     """Apply the migrations this database lacks; returns the versions applied."""
     applied_now = []
@@ -38,7 +46,12 @@ def migrate(conn: psycopg.Connection) -> list[int]:
             if version in done:
                 continue
             logger.info("applying migration version=%d name=%s", version, name)
-            conn.execute(sql)  # our own files, not user input
+            log_notice = partial(_log_notice, version)
+            conn.add_notice_handler(log_notice)
+            try:
+                conn.execute(sql)  # our own files, not user input
+            finally:
+                conn.remove_notice_handler(log_notice)
             conn.execute(
                 "INSERT INTO schema_migrations (version, name) VALUES (%s, %s)", (version, name)
             )
