@@ -8,7 +8,16 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from psycopg_pool import ConnectionPool
 
-from tickwire_api.routes import anomalies, bars, health, instruments, signals, tick_history, ticks
+from tickwire_api.routes import (
+    anomalies,
+    bars,
+    health,
+    instruments,
+    signals,
+    status,
+    tick_history,
+    ticks,
+)
 from tickwire_api.settings import ApiSettings
 
 
@@ -48,5 +57,6 @@ def create_app(settings: ApiSettings) -> FastAPI:
     app.include_router(bars.router)
     app.include_router(anomalies.router)
     app.include_router(signals.router)
+    app.include_router(status.router)
     app.include_router(health.router)
     return app

@@ -50,7 +50,7 @@ def bootstrap(settings: SinkSettings, health: Health, stop: threading.Event) -> 
         publisher=Publisher(Producer(producer_config(settings)), serde),
         topics=list(schemas),
         input_schema=schemas,
-        handler=SinkHandler(settings.database_url, serde, schemas),
+        handler=SinkHandler(settings.database_url, serde, schemas, instance=settings.instance_id),
         dead_letter_topic=settings.topic(DEAD_LETTER),
         health=health,
         stop=stop,

@@ -1,22 +1,40 @@
 """The sink's batch handler: records of every stored topic into their tables, one writer per
 table on one connection. A row the database refuses on its own is set aside (the batch is
 bisected) and goes to the dead-letter topic with the database's error; the rest is written.
-An error of the connection propagates: the run loop then commits nothing and retries."""
+An error of the connection propagates: the run loop then commits nothing and retries.
+
+After each batch the feeds' status is upserted from its ticks, and at most every
+`heartbeat_every_s` the sink's own row of service_status (and once more on close). Ticks are
+written one feed part at a time (a feed's ticks, its gap events), so the writer's inserted count
+of each part is exactly that feed's new rows: a redelivered tick or gap is never counted twice.
+The status upsert is its own transaction after the ticks': a connection lost between the two
+leaves those ticks uncounted (the retry finds them stored), while their times still count."""
 
 from __future__ import annotations
 
 import logging
+import socket
+import time
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 import psycopg
 from prometheus_client import Counter
 
+from tickwire_core.clock import now_us
 from tickwire_core.runloop import Consumed, Outcome, reject
 from tickwire_core.serde import AvroSerde
-from tickwire_sink.adapters.table_writer import TableWriter, WriteResult
+from tickwire_sink.adapters.status import write_feeds, write_heartbeat
+from tickwire_sink.adapters.table_writer import Poisoned, TableWriter, WriteResult
 from tickwire_sink.adapters.ticks import TickWriter
-from tickwire_sink.domain.records import TABLES
+from tickwire_sink.domain.records import TABLES, Row
+from tickwire_sink.domain.status import (
+    FeedPart,
+    SinkCounters,
+    feed_parts,
+    feed_updates,
+    heartbeat_due,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -40,11 +58,24 @@ class _Tables:
 
 
 class SinkHandler:
-    def __init__(self, database_url: str, serde: AvroSerde, schemas: Mapping[str, str]) -> None:
-        """`schemas`: input topic -> the schema of its records (tick, bar, anomaly, ...)."""
+    def __init__(
+        self,
+        database_url: str,
+        serde: AvroSerde,
+        schemas: Mapping[str, str],
+        *,
+        instance: str | None = None,
+        heartbeat_every_s: float = 5.0,
+    ) -> None:
+        """`schemas`: input topic -> the schema of its records (tick, bar, anomaly, ...);
+        `instance`: this sink's name in service_status (by default the host's name)."""
         self.database_url = database_url
         self.serde = serde
         self.schemas = dict(schemas)
+        self.instance = instance or socket.gethostname()
+        self.heartbeat_every_s = heartbeat_every_s
+        self.counters = SinkCounters()
+        self._heartbeat_at: float | None = None
         self._tables: _Tables | None = None
 
     def _connected(self) -> _Tables:
@@ -56,6 +87,25 @@ class SinkHandler:
         return self._tables
 
     def __call__(self, records: list[Consumed]) -> Outcome:
+        counters = self.counters
+        if counters.circuit == "open":
+            counters.circuit = "half_open"  # the loop's retry after its wait
+        try:
+            outcome = self._handle(records)
+        except Exception as exc:
+            counters.failed(f"{type(exc).__name__}: {exc}", now_us())
+            if not isinstance(exc, psycopg.OperationalError):
+                # The database answers: say why the batch failed. Without it, the next success
+                # does (waiting for a connection here would only delay the retry).
+                self._beat()
+            raise
+        counters.rows_in += len(records)
+        counters.rows_refused += len(outcome.rejects)
+        counters.succeeded()
+        self._beat()
+        return outcome
+
+    def _handle(self, records: list[Consumed]) -> Outcome:
         tables = self._connected()
         by_schema: dict[str, list[Consumed]] = {}
         for record in records:
@@ -69,19 +119,54 @@ class SinkHandler:
             raise
         return outcome
 
+    def _beat(self, force: bool = False) -> None:
+        now = time.monotonic()
+        if not force and not heartbeat_due(now, self._heartbeat_at, self.heartbeat_every_s):
+            return
+        tables = self._tables
+        if tables is None or tables.conn.closed:
+            return
+        try:
+            write_heartbeat(tables.conn, "sink", self.instance, self.counters)
+        except psycopg.Error as exc:
+            # The batch is stored whatever becomes of its heartbeat; the next one tries again.
+            logger.warning("service status not written: %s", exc)
+            return
+        self._heartbeat_at = now
+
     def _write(self, tables: _Tables, schema: str, group: list[Consumed], outcome: Outcome) -> None:
         rows: list[Any] = []
         kept: list[Consumed] = []
         if schema == "tick":
             table = "ticks"
             rows, kept = self._one_by_one(group, lambda t: tables.ticks.rows([t])[0], outcome)
-            result = tables.ticks.table.write_isolating(rows)
+            result = self._write_ticks(tables, rows, kept)
         else:
             spec = TABLES[schema]
             table = spec.table
             rows, kept = self._one_by_one(group, spec.to_row, outcome)
             result = tables.others[schema].write_isolating(rows)
         self._account(table, schema, kept, result, outcome)
+
+    def _write_ticks(
+        self, tables: _Tables, rows: Sequence[Row], kept: Sequence[Consumed]
+    ) -> WriteResult:
+        """Write the ticks one feed part at a time, then upsert the feeds' status."""
+        inserted = attempts = 0
+        poisoned: list[Poisoned] = []
+        written: list[tuple[FeedPart, list[dict[str, Any]], int]] = []
+        for part, indices in feed_parts([record.value for record in kept]).items():
+            result = tables.ticks.table.write_isolating([rows[i] for i in indices])
+            refused = {bad.index for bad in result.poisoned}
+            poisoned += [
+                Poisoned(indices[bad.index], bad.sqlstate, bad.message) for bad in result.poisoned
+            ]
+            stored = [kept[i].value for n, i in enumerate(indices) if n not in refused]
+            written.append((part, stored, result.inserted))
+            inserted += result.inserted
+            attempts += result.attempts
+        write_feeds(tables.conn, feed_updates(written))
+        return WriteResult(inserted, sorted(poisoned, key=lambda bad: bad.index), attempts)
 
     def _one_by_one(
         self, group: list[Consumed], to_row: Any, outcome: Outcome
@@ -104,6 +189,7 @@ class SinkHandler:
         outcome: Outcome,
     ) -> None:
         ROWS_WRITTEN.labels(table).inc(result.inserted)
+        self.counters.rows_out += result.inserted
         ROWS_SKIPPED.labels(table).inc(len(kept) - result.inserted - len(result.poisoned))
         for bad in result.poisoned:
             record = kept[bad.index]
@@ -124,4 +210,5 @@ class SinkHandler:
 
     def close(self) -> None:
         if self._tables is not None:
+            self._beat(force=True)  # the totals at the stop, not those of up to 5 s before
             self._tables.conn.close()

@@ -1,0 +1,99 @@
+"""Writes the pipeline status tables: feed_status, one upsert per batch from the batch's feed
+updates, and service_status, the heartbeat row of one service instance."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import psycopg
+
+from tickwire_sink.domain.status import FeedUpdate, SinkCounters
+
+_MICROS = "timestamptz 'epoch' + {} * interval '1 microsecond'"
+# The batch's gap is the feed's last when it is at least as new as the stored one.
+_NEWER_GAP = (
+    "EXCLUDED.last_gap_start IS NOT NULL"
+    " AND (f.last_gap_start IS NULL OR EXCLUDED.last_gap_start >= f.last_gap_start)"
+)
+
+# GREATEST and the gap's CASE keep what is stored when the batch is older (a replay), so times
+# only move forward; GREATEST skips NULLs, which a feed with gap events only leaves.
+_FEEDS = f"""
+INSERT INTO feed_status AS f (provider, instrument, last_exchange_ts, last_received_ts, ticks,
+                              gaps, last_gap_start, last_gap_end, last_gap_reason, updated_at)
+SELECT u.provider, u.instrument, {_MICROS.format("u.exchange_ts")},
+       {_MICROS.format("u.received_ts")}, u.ticks, u.gaps, {_MICROS.format("u.gap_start")},
+       {_MICROS.format("u.gap_end")}, u.gap_reason, now()
+FROM unnest(%s::text[], %s::text[], %s::int8[], %s::int8[], %s::int8[], %s::int8[], %s::int8[],
+            %s::int8[], %s::text[])
+     AS u (provider, instrument, exchange_ts, received_ts, ticks, gaps, gap_start, gap_end,
+           gap_reason)
+ON CONFLICT (provider, instrument) DO UPDATE SET
+    last_exchange_ts = GREATEST(f.last_exchange_ts, EXCLUDED.last_exchange_ts),
+    last_received_ts = GREATEST(f.last_received_ts, EXCLUDED.last_received_ts),
+    ticks = f.ticks + EXCLUDED.ticks,
+    gaps = f.gaps + EXCLUDED.gaps,
+    last_gap_start = GREATEST(f.last_gap_start, EXCLUDED.last_gap_start),
+    last_gap_end = CASE WHEN {_NEWER_GAP}
+                        THEN EXCLUDED.last_gap_end ELSE f.last_gap_end END,
+    last_gap_reason = CASE WHEN {_NEWER_GAP}
+                           THEN EXCLUDED.last_gap_reason ELSE f.last_gap_reason END,
+    updated_at = now()
+"""
+
+_SERVICE = f"""
+INSERT INTO service_status AS s (service, instance, heartbeat_at, rows_in, rows_out,
+                                 rows_refused, batches_failed, circuit, last_error, last_error_at)
+VALUES (%(service)s, %(instance)s, now(), %(rows_in)s, %(rows_out)s, %(rows_refused)s,
+        %(batches_failed)s, %(circuit)s, %(last_error)s,
+        {_MICROS.format("%(last_error_at)s::int8")})
+ON CONFLICT (service, instance) DO UPDATE SET
+    heartbeat_at = EXCLUDED.heartbeat_at,
+    rows_in = EXCLUDED.rows_in,
+    rows_out = EXCLUDED.rows_out,
+    rows_refused = EXCLUDED.rows_refused,
+    batches_failed = EXCLUDED.batches_failed,
+    circuit = EXCLUDED.circuit,
+    last_error = EXCLUDED.last_error,
+    last_error_at = EXCLUDED.last_error_at
+"""
+
+
+def write_feeds(conn: psycopg.Connection, updates: Sequence[FeedUpdate]) -> None:
+    """Apply one batch's feed updates in one statement and one transaction."""
+    if not updates:
+        return
+    columns = (
+        [u.provider for u in updates],
+        [u.instrument for u in updates],
+        [u.last_exchange_ts for u in updates],
+        [u.last_received_ts for u in updates],
+        [u.new_ticks for u in updates],
+        [u.new_gaps for u in updates],
+        [u.last_gap_start for u in updates],
+        [u.last_gap_end for u in updates],
+        [u.last_gap_reason for u in updates],
+    )
+    with conn.transaction():
+        conn.execute(_FEEDS, columns)
+
+
+def write_heartbeat(
+    conn: psycopg.Connection, service: str, instance: str, counters: SinkCounters
+) -> None:
+    """Overwrite the instance's row with its counters, stamped with the database's clock."""
+    with conn.transaction():
+        conn.execute(
+            _SERVICE,
+            {
+                "service": service,
+                "instance": instance,
+                "rows_in": counters.rows_in,
+                "rows_out": counters.rows_out,
+                "rows_refused": counters.rows_refused,
+                "batches_failed": counters.batches_failed,
+                "circuit": counters.circuit,
+                "last_error": counters.last_error,
+                "last_error_at": counters.last_error_at,
+            },
+        )
