@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
+from fastapi.middleware.cors import CORSMiddleware
 from psycopg_pool import ConnectionPool
 
 from tickwire_api.routes import (
@@ -18,6 +19,7 @@ from tickwire_api.routes import (
     tick_history,
     ticks,
 )
+from tickwire_api.security import require_key, size_limits
 from tickwire_api.settings import ApiSettings
 
 
@@ -51,12 +53,24 @@ def create_app(settings: ApiSettings) -> FastAPI:
         description="History and pipeline status of the tickwire market-data pipeline.",
         lifespan=lifespan,
     )
-    app.include_router(ticks.router)
-    app.include_router(tick_history.router)
-    app.include_router(instruments.router)
-    app.include_router(bars.router)
-    app.include_router(anomalies.router)
-    app.include_router(signals.router)
-    app.include_router(status.router)
+    app.middleware("http")(size_limits(settings))
+    if settings.origins():
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.origins(),
+            allow_methods=["GET"],
+            allow_headers=["X-API-Key"],
+        )
+    keyed = [Depends(require_key)]  # every /v1 route; health and metrics stay open
+    for router in (
+        ticks.router,
+        tick_history.router,
+        instruments.router,
+        bars.router,
+        anomalies.router,
+        signals.router,
+        status.router,
+    ):
+        app.include_router(router, dependencies=keyed)
     app.include_router(health.router)
     return app

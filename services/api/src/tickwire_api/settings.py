@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from pydantic import AliasChoices, Field
+import re
+
+from pydantic import AliasChoices, Field, field_validator, model_validator
 
 from tickwire_core.settings import ServiceSettings
 
@@ -23,3 +25,51 @@ class ApiSettings(ServiceSettings):
     max_buckets: int = Field(
         10_000, ge=1, le=1_000_000, description="Most bars one bars request aggregates."
     )
+    api_key_hashes: str = Field(
+        "",
+        description="SHA-256 hex digests of the accepted API keys, comma separated (from a "
+        "secret); clients send the key itself in the X-API-Key header.",
+    )
+    allow_anonymous: bool = Field(
+        False, description="Serve /v1 without a key: for local use only, and only when set."
+    )
+    cors_origins: str = Field("", description="Origins allowed by CORS, comma separated.")
+    max_query_bytes: int = Field(
+        4096, ge=256, le=65_536, description="Longest query string accepted (414 beyond)."
+    )
+    max_body_bytes: int = Field(
+        65_536, ge=0, le=10_485_760, description="Largest request body accepted (413 beyond)."
+    )
+
+    @field_validator("api_key_hashes")
+    @classmethod
+    def _hashes_are_sha256(cls, value: str) -> str:
+        for digest in _split(value):
+            if not _SHA256.fullmatch(digest):
+                raise ValueError(
+                    "each entry must be the SHA-256 hex digest of a key (64 hex digits), "
+                    "never the key itself"
+                )
+        return value
+
+    @model_validator(mode="after")
+    def _keys_or_explicitly_open(self) -> ApiSettings:
+        if not self.key_hashes() and not self.allow_anonymous:
+            raise ValueError(
+                "TICKWIRE_API_KEY_HASHES is empty: set it, or TICKWIRE_ALLOW_ANONYMOUS=true for "
+                "local use"
+            )
+        return self
+
+    def key_hashes(self) -> frozenset[str]:
+        return frozenset(d.lower() for d in _split(self.api_key_hashes))
+
+    def origins(self) -> list[str]:
+        return _split(self.cors_origins)
+
+
+_SHA256 = re.compile(r"[0-9a-fA-F]{64}")
+
+
+def _split(value: str) -> list[str]:
+    return [part.strip() for part in value.split(",") if part.strip()]

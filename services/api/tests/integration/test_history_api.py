@@ -145,7 +145,11 @@ def conn(database_url: str) -> Iterator[psycopg.Connection]:
 @pytest.fixture
 def client(conn: psycopg.Connection, database_url: str) -> Iterator[TestClient]:
     settings = ApiSettings(
-        DATABASE_URL=database_url, max_limit=20, max_range_days=2, max_buckets=500
+        DATABASE_URL=database_url,
+        max_limit=20,
+        max_range_days=2,
+        max_buckets=500,
+        allow_anonymous=True,
     )
     with TestClient(create_app(settings)) as test_client:
         yield test_client

@@ -18,7 +18,7 @@ pytestmark = pytest.mark.integration
 def test_api_connections_are_read_only_and_the_reader_role_cannot_write(database_url) -> None:
     with psycopg.connect(database_url) as conn:
         migrate(conn)
-    app = create_app(ApiSettings(DATABASE_URL=database_url))
+    app = create_app(ApiSettings(DATABASE_URL=database_url, allow_anonymous=True))
     with TestClient(app) as client:
         assert client.get("/v1/instruments").status_code == 200
         pool = app.state.pool

@@ -44,7 +44,9 @@ def client(database_url: str) -> Iterator[TestClient]:
             " VALUES ('sink', 'sink-1', now() - interval '2 seconds', 160, 158, 1, 3, 'closed',"
             " 'OperationalError: connection lost', timestamptz '2023-11-14T22:13:20Z')"
         )
-    with TestClient(create_app(ApiSettings(DATABASE_URL=database_url))) as test_client:
+    with TestClient(
+        create_app(ApiSettings(DATABASE_URL=database_url, allow_anonymous=True))
+    ) as test_client:
         yield test_client
 
 

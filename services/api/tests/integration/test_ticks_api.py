@@ -34,7 +34,7 @@ def client(database_url: str):
                 for i in range(50)
             ]
         )
-    app = create_app(ApiSettings(DATABASE_URL=database_url, max_limit=20))
+    app = create_app(ApiSettings(DATABASE_URL=database_url, max_limit=20, allow_anonymous=True))
     with TestClient(app) as test_client:
         yield test_client
 
@@ -86,6 +86,8 @@ def test_health_and_metrics(client: TestClient) -> None:
 
 
 def test_not_ready_without_the_ticks_table(database_url: str) -> None:
-    with TestClient(create_app(ApiSettings(DATABASE_URL=database_url))) as test_client:
+    with TestClient(
+        create_app(ApiSettings(DATABASE_URL=database_url, allow_anonymous=True))
+    ) as test_client:
         response = test_client.get("/readyz")
     assert response.status_code == 503 and response.json()["ticks_table"] is False

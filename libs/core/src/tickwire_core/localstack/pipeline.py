@@ -59,6 +59,8 @@ class Pipeline:
             "TICKWIRE_TOPIC_PREFIX": self.topic_prefix,
             "TICKWIRE_HEALTH_HOST": "127.0.0.1",
             "TICKWIRE_API_HOST": "127.0.0.1",
+            # The local run serves only this machine: open access is chosen explicitly here.
+            "TICKWIRE_ALLOW_ANONYMOUS": "true",
         }
         for name in SERVICES:
             port = self.ports.get(name) or free_port()
