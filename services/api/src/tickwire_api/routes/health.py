@@ -14,7 +14,24 @@ def livez() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@router.get("/readyz", summary="The database answers and the ticks table exists")
+_READINESS = {
+    "type": "object",
+    "properties": {"status": {"type": "string", "enum": ["ok", "fail"]}},
+    "required": ["status"],
+}
+
+
+@router.get(
+    "/readyz",
+    summary="The database answers and the ticks table exists",
+    responses={
+        200: {"content": {"application/json": {"schema": _READINESS}}},
+        503: {
+            "description": "Not ready, with the reason",
+            "content": {"application/json": {"schema": _READINESS}},
+        },
+    },
+)
 def readyz(request: Request) -> JSONResponse:
     try:
         with request.app.state.pool.connection(timeout=2) as conn:
@@ -28,6 +45,13 @@ def readyz(request: Request) -> JSONResponse:
     )
 
 
-@router.get("/metrics", summary="Prometheus metrics")
+@router.get(
+    "/metrics",
+    summary="Prometheus metrics",
+    response_class=Response,
+    responses={
+        200: {"content": {CONTENT_TYPE_LATEST.split(";")[0]: {"schema": {"type": "string"}}}}
+    },
+)
 def metrics() -> Response:
     return Response(generate_latest(REGISTRY), media_type=CONTENT_TYPE_LATEST)

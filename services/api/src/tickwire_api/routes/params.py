@@ -9,7 +9,9 @@ from fastapi import HTTPException, Query
 from pydantic import AwareDatetime
 
 from tickwire_api.domain.intervals import RangeError
-from tickwire_api.routes.ticks import INSTRUMENT, PROVIDER
+
+INSTRUMENT = r"^[A-Za-z0-9][A-Za-z0-9._:/-]{0,63}$"
+PROVIDER = r"^[a-z0-9][a-z0-9_-]{0,31}$"
 
 NAME = r"^[a-z][a-z0-9_]{0,63}$"
 

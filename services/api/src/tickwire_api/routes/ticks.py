@@ -5,18 +5,16 @@ from __future__ import annotations
 from typing import Annotated
 
 import psycopg
-from fastapi import APIRouter, Depends, HTTPException, Query
+from fastapi import APIRouter, Depends, Query
 from psycopg.rows import dict_row
 
 from tickwire_api import deps
 from tickwire_api.models import TickPage
+from tickwire_api.routes.params import INSTRUMENT, PROVIDER, checked_limit
 from tickwire_api.settings import ApiSettings
 
 router = APIRouter(prefix="/v1/ticks", tags=["ticks"])
 
-INSTRUMENT = r"^[A-Za-z0-9][A-Za-z0-9._:/-]{0,63}$"
-PROVIDER = r"^[a-z0-9][a-z0-9_-]{0,31}$"
-DEFAULT_LIMIT = 100
 
 _LATEST = """
 SELECT * FROM ticks
@@ -37,9 +35,7 @@ def latest_ticks(
     ] = None,
 ) -> TickPage:
     """The newest `limit` ticks of `instrument` (optionally of one `provider`), newest first."""
-    limit = limit if limit is not None else min(DEFAULT_LIMIT, settings.max_limit)
-    if limit > settings.max_limit:
-        raise HTTPException(422, f"limit {limit} is above the maximum of {settings.max_limit}")
+    limit = checked_limit(limit, settings.max_limit)
     with conn.cursor(row_factory=dict_row) as cur:
         rows = cur.execute(
             _LATEST, {"instrument": instrument, "provider": provider, "limit": limit}
