@@ -24,7 +24,8 @@ check:      ## lint, strict typing, schema compatibility with the previous commi
 	python3 -m uv run --frozen mypy
 	python3 -m uv run --frozen python -m tickwire_core.schema_compat HEAD~1
 
-bench:      ## throughput on the local stack: the skeleton end to end, one normalize, one signals
+bench:      ## throughput on the local stack: the skeleton end to end, one normalize, signals, sink
 	python3 -m uv run --frozen python benchmarks/e2e_throughput.py
 	python3 -m uv run --frozen python benchmarks/normalize_throughput.py
 	python3 -m uv run --frozen python benchmarks/signals_throughput.py
+	python3 -m uv run --frozen python benchmarks/sink_throughput.py
