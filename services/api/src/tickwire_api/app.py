@@ -12,6 +12,7 @@ from psycopg_pool import ConnectionPool
 from tickwire_api.routes import (
     anomalies,
     bars,
+    export,
     health,
     instruments,
     signals,
@@ -65,6 +66,7 @@ def create_app(settings: ApiSettings) -> FastAPI:
     for router in (
         ticks.router,
         tick_history.router,
+        export.router,
         instruments.router,
         bars.router,
         anomalies.router,

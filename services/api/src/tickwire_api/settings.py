@@ -22,6 +22,9 @@ class ApiSettings(ServiceSettings):
     max_range_days: int = Field(
         31, ge=1, le=3_660, description="Longest start-to-end range of a tick history request."
     )
+    max_export_days: int = Field(
+        366, ge=1, le=3_660, description="Longest start-to-end range of one bulk export."
+    )
     max_buckets: int = Field(
         10_000, ge=1, le=1_000_000, description="Most bars one bars request aggregates."
     )
