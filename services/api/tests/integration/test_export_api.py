@@ -264,3 +264,17 @@ def test_a_large_export_streams_in_bounded_memory(
     assert lines == BULK_ROWS + 1
     assert last.rstrip().split(b"\n")[-1].split(b",")[0] == b"2023-11-14T22:16:39.999000Z"
     assert peak < size / 4, (peak, size)
+
+
+def test_a_time_outside_utcs_range_is_a_422_not_a_crash(client) -> None:
+    # Found by schemathesis: year 1 at +00:01 is before datetime's minimum once in UTC.
+    response = client.get(
+        "/v1/export/ticks",
+        params={
+            "instrument": "X",
+            "start": "0001-01-01T00:00:00+00:01",
+            "end": "0002-01-01T00:00:00Z",
+        },
+    )
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["loc"] == ["query", "start"]

@@ -3,10 +3,11 @@ client reads every refusal the same way: the parameter's location, a message, a 
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import HTTPException, Query
-from pydantic import AwareDatetime
+from pydantic import AfterValidator, AwareDatetime
 
 from tickwire_api.domain.intervals import RangeError
 
@@ -26,19 +27,36 @@ Provider = Annotated[
     str | None,
     Query(pattern=PROVIDER, description="Provider; all when left out.", examples=["simulator"]),
 ]
+
+
+def _in_utc_range(value: datetime) -> datetime:
+    """Times must be representable in UTC from the epoch on (what the pipeline stores): year 1
+    with a positive offset, say, is before datetime's own minimum once converted."""
+    try:
+        utc = value.astimezone(UTC)
+    except OverflowError:
+        raise ValueError("the time is outside the range of UTC date-times") from None
+    if utc < _EPOCH:
+        raise ValueError("the time is before 1970-01-01T00:00:00Z")
+    return utc
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+Time = Annotated[AwareDatetime, AfterValidator(_in_utc_range)]
+
 Start = Annotated[
-    AwareDatetime,
+    Time,
     Query(description="Inclusive start, RFC 3339.", examples=["2023-11-14T22:13:20Z"]),
 ]
 End = Annotated[
-    AwareDatetime,
+    Time,
     Query(description="Exclusive end, RFC 3339.", examples=["2023-11-14T23:13:20Z"]),
 ]
 OptionalStart = Annotated[
-    AwareDatetime | None, Query(description="Inclusive start, RFC 3339; open when left out.")
+    Time | None, Query(description="Inclusive start, RFC 3339; open when left out.")
 ]
 OptionalEnd = Annotated[
-    AwareDatetime | None, Query(description="Exclusive end, RFC 3339; open when left out.")
+    Time | None, Query(description="Exclusive end, RFC 3339; open when left out.")
 ]
 Limit = Annotated[
     int | None, Query(ge=1, description="Rows to return; default 100, at most max_limit.")
