@@ -10,7 +10,6 @@ from fastapi import APIRouter, Depends, Query
 from psycopg.rows import dict_row
 
 from tickwire_api import deps
-from tickwire_api.domain.intervals import RangeError, check_range
 from tickwire_api.models_history import Anomaly, AnomalyList
 from tickwire_api.routes.params import (
     NAME,
@@ -20,7 +19,7 @@ from tickwire_api.routes.params import (
     OptionalStart,
     Provider,
     checked_limit,
-    refused,
+    checked_optional_range,
 )
 from tickwire_api.settings import ApiSettings
 
@@ -57,11 +56,7 @@ def anomalies(
     end: OptionalEnd = None,
     limit: Limit = None,
 ) -> AnomalyList:
-    if start is not None and end is not None:
-        try:
-            check_range(start, end)
-        except RangeError as exc:
-            raise refused(exc) from exc
+    checked_optional_range(start, end)
     params = {
         "instrument": instrument,
         "provider": provider,

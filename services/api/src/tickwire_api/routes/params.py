@@ -9,7 +9,7 @@ from typing import Annotated
 from fastapi import HTTPException, Query
 from pydantic import AfterValidator, AwareDatetime
 
-from tickwire_api.domain.intervals import RangeError
+from tickwire_api.domain.intervals import RangeError, check_range
 
 INSTRUMENT = r"^[A-Za-z0-9][A-Za-z0-9._:/-]{0,63}$"
 PROVIDER = r"^[a-z0-9][a-z0-9_-]{0,31}$"
@@ -69,6 +69,15 @@ def invalid(parameter: str, message: str) -> HTTPException:
     return HTTPException(
         422, [{"type": "value_error", "loc": ["query", parameter], "msg": message}]
     )
+
+
+def checked_optional_range(start: datetime | None, end: datetime | None) -> None:
+    """A range with both ends given must be a valid one (422 otherwise); open ends are fine."""
+    if start is not None and end is not None:
+        try:
+            check_range(start, end)
+        except RangeError as exc:
+            raise refused(exc) from exc
 
 
 def refused(error: RangeError) -> HTTPException:
