@@ -36,7 +36,7 @@ def main(
         print(f"{service}: {exc}", file=sys.stderr)
         return 2
     configure_logging(service, settings.log_level)
-    stop = stop_on_signals()
+    stop = stop_on_signals(service, settings.stop_grace_s)
     health = Health()
     server = HealthServer(health, settings.health_host, settings.health_port).start()
     try:

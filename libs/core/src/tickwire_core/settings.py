@@ -25,6 +25,13 @@ class ServiceSettings(BaseSettings):
 
     log_level: str = Field("INFO", pattern=r"^(DEBUG|INFO|WARNING|ERROR|CRITICAL)$")
     instance_id: str = Field(default_factory=socket.gethostname, min_length=1)
+    stop_grace_s: float = Field(
+        20.0,
+        gt=0,
+        le=600,
+        description="Seconds a service may take to flush and commit after SIGTERM/SIGINT before "
+        "it exits anyway (exit code 1). Keep it below the orchestrator's termination grace.",
+    )
 
 
 class KafkaServiceSettings(ServiceSettings):

@@ -2,20 +2,18 @@
 
 from __future__ import annotations
 
-import os
 import sys
-import threading
+from typing import Any
 
 import faust
 import uvloop
 
 from tickwire_core.errors import ConfigError
 from tickwire_core.health import Health, HealthServer
+from tickwire_core.runloop import exit_after
 from tickwire_core.settings import load_settings
 from tickwire_signals.app import build_app
 from tickwire_signals.settings import SignalsSettings
-
-_STOP_GRACE_S = 20.0
 
 
 class _Worker(faust.Worker):
@@ -23,23 +21,17 @@ class _Worker(faust.Worker):
     shutdown waits for them without end (flushing, committing, leaving the group), and a service
     told to stop must stop. The output flushed before each state write keeps that safe."""
 
+    def __init__(self, *args: Any, stop_grace_s: float, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._stop_grace_s = stop_grace_s
+
     def _on_sigterm(self) -> None:
-        _exit_after(_STOP_GRACE_S)
+        exit_after(self._stop_grace_s, "signals")
         super()._on_sigterm()
 
     def _on_sigint(self) -> None:
-        _exit_after(_STOP_GRACE_S)
+        exit_after(self._stop_grace_s, "signals")
         super()._on_sigint()
-
-
-def _exit_after(seconds: float) -> None:
-    def give_up() -> None:
-        print(f"signals: not stopped {seconds:.0f}s after the signal; exiting", file=sys.stderr)
-        os._exit(1)
-
-    timer = threading.Timer(seconds, give_up)
-    timer.daemon = True
-    timer.start()
 
 
 def main() -> int:
@@ -55,7 +47,7 @@ def main() -> int:
     # uvloop: faust's per-message path is event-loop bound, and uvloop cuts that cost by a third.
     uvloop.install()
     level = {"WARNING": "warn", "CRITICAL": "crit"}.get(settings.log_level, settings.log_level)
-    worker = _Worker(app, loglevel=level.lower(), quiet=True)
+    worker = _Worker(app, loglevel=level.lower(), quiet=True, stop_grace_s=settings.stop_grace_s)
     worker.execute_from_commandline()  # handles SIGTERM/SIGINT; exits with 0 after a clean stop
     return 0
 
