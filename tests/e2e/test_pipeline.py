@@ -1,5 +1,6 @@
 """The walking skeleton, black-box: ingest (simulator) -> normalize -> sink -> API, each a separate
-process on the real broker and database. N simulated ticks in, exactly N rows out, served."""
+process on the real broker and database. N simulated ticks in, exactly N rows out, served, and
+every service's heartbeat in /v1/status with its counters."""
 
 import json
 import time
@@ -13,6 +14,22 @@ from tickwire_core.localstack.pipeline import Pipeline
 pytestmark = pytest.mark.e2e
 
 N = 5_000
+BEAT = {"TICKWIRE_HEARTBEAT_S": "0.5"}
+
+
+def status(api: str) -> dict[str, dict]:
+    with urllib.request.urlopen(f"{api}/v1/status", timeout=10) as response:
+        return {s["service"]: s for s in json.loads(response.read())["services"]}
+
+
+def settled(services: dict[str, dict]) -> bool:
+    """Every service has reported after the last tick went through."""
+    return (
+        set(services) == {"ingest", "normalize", "signals", "sink"}
+        and services["normalize"]["rows_out"] == N
+        and services["signals"]["rows_in"] == N
+        and services["sink"]["lag"] == 0
+    )
 
 
 def rows(database_url: str) -> tuple[int, int]:
@@ -36,10 +53,11 @@ def test_n_simulated_ticks_become_n_rows_served_by_the_api(
                 "TICKWIRE_SIM_COUNT": str(N),
                 "TICKWIRE_SIM_RATE": "0",
                 "TICKWIRE_SIM_INSTRUMENTS": "E2E-A:100,E2E-B:20:0.05",
+                **BEAT,
             },
-            "normalize": {"TICKWIRE_CONSUMER_GROUP": f"{topic_prefix}normalize"},
-            "signals": {"TICKWIRE_CONSUMER_GROUP": f"{topic_prefix}signals"},
-            "sink": {"TICKWIRE_CONSUMER_GROUP": f"{topic_prefix}sink"},
+            "normalize": {"TICKWIRE_CONSUMER_GROUP": f"{topic_prefix}normalize", **BEAT},
+            "signals": {"TICKWIRE_CONSUMER_GROUP": f"{topic_prefix}signals", **BEAT},
+            "sink": {"TICKWIRE_CONSUMER_GROUP": f"{topic_prefix}sink", **BEAT},
         },
     )
     pipeline.start()
@@ -74,6 +92,22 @@ def test_n_simulated_ticks_become_n_rows_served_by_the_api(
         assert body["count"] == len(expected) == 1000
         assert [t["venue_seq"] for t in body["ticks"]] == expected
         assert per_instrument == {"E2E-A": 0, "E2E-B": 0}  # no venue sequence missing
+
+        deadline = time.monotonic() + 30
+        services = status(api)
+        while not settled(services) and time.monotonic() < deadline:
+            time.sleep(0.5)
+            services = status(api)
+        assert services["ingest"]["instance"] == "simulator/primary"
+        assert (services["ingest"]["rows_in"], services["ingest"]["rows_out"]) == (N, N)
+        assert (services["normalize"]["rows_in"], services["normalize"]["rows_out"]) == (N, N)
+        assert services["normalize"]["lag"] == 0
+        assert services["signals"]["rows_in"] == N
+        assert services["sink"]["lag"] == 0
+        assert services["sink"]["rows_out"] >= N  # ticks, and the bars and signals made of them
+        for name, service in services.items():
+            assert service["alive"] and service["rows_refused"] == 0, (name, service)
+            assert service["circuit"] in (None, "closed"), (name, service)
     finally:
         codes = pipeline.stop()
     assert codes == {"ingest": 0, "normalize": 0, "signals": 0, "sink": 0, "api": 0}

@@ -28,6 +28,7 @@ from tickwire_core.clock import now_us
 from tickwire_core.commit import Committer, OffsetCommitter
 from tickwire_core.errors import RejectedRecord, SerializationError
 from tickwire_core.health import Health
+from tickwire_core.heartbeat import HeartbeatSender, LoopStats
 from tickwire_core.publisher import Publisher
 
 logger = logging.getLogger(__name__)
@@ -174,6 +175,7 @@ class RunLoop:
         batch_timeout_s: float = 0.2,
         max_backoff_s: float = 30.0,
         committer: Committer | None = None,
+        heartbeat: HeartbeatSender | None = None,
     ) -> None:
         self.service = service
         self.consumer = consumer
@@ -193,6 +195,9 @@ class RunLoop:
         self._paused = False
         self.assigned = threading.Event()
         self._lag_checked = 0.0
+        # Counters and state for the heartbeat (what /v1/status shows of this instance).
+        self.stats = LoopStats(circuit=CLOSED)
+        self.heartbeat = heartbeat
         health.add_check("kafka_partitions", self.assigned.is_set)
 
     def run(self) -> None:
@@ -206,6 +211,10 @@ class RunLoop:
         try:
             while not self.stop.is_set():
                 self.health.beat()
+                self._update_lag()
+                self.stats.circuit = self.breaker.state
+                if self.heartbeat is not None:
+                    self.heartbeat.maybe_send(self.stats)
                 if not self.breaker.may_try():
                     self._hold_while_open()
                     continue
@@ -219,8 +228,9 @@ class RunLoop:
                     if self.breaker.state != CLOSED:
                         logger.info("batch succeeded; circuit closed, partitions resumed")
                     self.breaker.succeeded()
-                except Exception:
+                except Exception as exc:
                     BATCH_FAILURES.inc()
+                    self.stats.failed(f"{type(exc).__name__}: {exc}")
                     self.committer.abort()
                     self._rewind(messages)
                     delay = self.breaker.failed()
@@ -232,8 +242,11 @@ class RunLoop:
                     )
                     self._pause_all()
                 BREAKER.set(_BREAKER_CODE[self.breaker.state])
-                self._update_lag()
         finally:
+            if self.heartbeat is not None:
+                self.stats.circuit = self.breaker.state
+                with contextlib.suppress(Exception):  # stopping must not fail on a status report
+                    self.heartbeat.send_last(self.stats)
             self.consumer.close()
             close = getattr(self.handler, "close", None)
             if close is not None:
@@ -308,6 +321,9 @@ class RunLoop:
                     else TopicPartition(t, p, offset, meta)
                 )
         self.committer.commit(self.consumer, positions)
+        self.stats.rows_in += len(records) + len(rejects)
+        self.stats.rows_out += len(outcome.outputs)
+        self.stats.rows_refused += len(rejects) + len(outcome.rejects)
         if positions:
             LAST_COMMIT.set_to_current_time()
         BATCH_SECONDS.observe(time.perf_counter() - started)
@@ -379,7 +395,10 @@ class RunLoop:
         if time.monotonic() - self._lag_checked < 5.0:
             return
         self._lag_checked = time.monotonic()
+        total: int | None = None
         for tp in self.consumer.position(self.consumer.assignment()):
             _low, high = self.consumer.get_watermark_offsets(tp, cached=True)
             if tp.offset >= 0 and high >= 0:
                 LAG.labels(tp.topic, str(tp.partition)).set(max(0, high - tp.offset))
+                total = (total or 0) + max(0, high - tp.offset)
+        self.stats.lag = total

@@ -55,6 +55,13 @@ class KafkaServiceSettings(ServiceSettings):
     )
     health_host: str = Field("0.0.0.0", description="Address of /livez, /readyz, /metrics.")
     health_port: int = Field(8080, ge=0, le=65535, description="Port of /livez, /readyz, /metrics.")
+    heartbeat_s: float = Field(
+        5.0,
+        gt=0,
+        le=300,
+        description="Seconds between this instance's heartbeats on the status topic (what "
+        "/v1/status shows of it).",
+    )
 
     def topic(self, name: str) -> str:
         return f"{self.topic_prefix}{name}"

@@ -21,6 +21,7 @@ BARS = "tickwire.bars"
 ANOMALIES = "tickwire.anomalies"
 SIGNALS = "tickwire.signals"
 DEAD_LETTER = "tickwire.deadletter"
+STATUS = "tickwire.status"
 
 
 @dataclass(frozen=True)

@@ -61,7 +61,9 @@ class ServiceStatus(BaseModel):
                     "circuit": "closed",
                     "last_error": "OperationalError: server closed the connection unexpectedly",
                     "last_error_at": "2023-11-14T21:13:20Z",
-                    "lag": None,
+                    "lag": 42,
+                    "started_at": "2023-11-14T20:13:20Z",
+                    "alive": True,
                 }
             ]
         }
@@ -78,6 +80,8 @@ class ServiceStatus(BaseModel):
     last_error: str | None
     last_error_at: datetime | None
     lag: int | None = Field(description="Records behind the input topics' ends, if known.")
+    started_at: datetime | None = Field(description="When the instance started (counters since).")
+    alive: bool = Field(description="Its last heartbeat is within the API's heartbeat timeout.")
 
 
 class PipelineStatus(BaseModel):

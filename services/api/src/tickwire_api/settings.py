@@ -36,6 +36,15 @@ class ApiSettings(ServiceSettings):
     allow_anonymous: bool = Field(
         False, description="Serve /v1 without a key: for local use only, and only when set."
     )
+    stale_after_s: float = Field(
+        60.0, gt=0, le=86_400, description="Age of a feed's newest tick beyond which it is stale."
+    )
+    heartbeat_timeout_s: float = Field(
+        30.0,
+        gt=0,
+        le=86_400,
+        description="Age of a service instance's last heartbeat beyond which it is not alive.",
+    )
     cors_origins: str = Field("", description="Origins allowed by CORS, comma separated.")
     max_query_bytes: int = Field(
         4096, ge=256, le=65_536, description="Longest query string accepted (414 beyond)."

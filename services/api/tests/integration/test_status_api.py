@@ -91,6 +91,8 @@ def test_status_serves_the_tables_with_ages_and_staleness(client: TestClient) ->
         "last_error": "OperationalError: connection lost",
         "last_error_at": "2023-11-14T22:13:20Z",
         "lag": None,
+        "started_at": None,
+        "alive": True,
     }
 
 
@@ -98,6 +100,18 @@ def test_stale_after_s_moves_the_threshold(client: TestClient) -> None:
     body = client.get("/v1/status", params={"stale_after_s": 3600}).json()
     assert [f["stale"] for f in body["feeds"]] == [False, False, True]
     body = client.get("/v1/status", params={"stale_after_s": 1}).json()
+    assert [f["stale"] for f in body["feeds"]] == [True, True, True]
+
+
+def test_the_heartbeat_timeout_and_stale_age_come_from_the_settings(
+    client: TestClient, database_url: str
+) -> None:
+    strict = ApiSettings(
+        DATABASE_URL=database_url, allow_anonymous=True, heartbeat_timeout_s=1, stale_after_s=1
+    )
+    with TestClient(create_app(strict)) as strict_client:
+        body = strict_client.get("/v1/status").json()
+    assert [s["alive"] for s in body["services"]] == [False]  # its heartbeat is 2 s old
     assert [f["stale"] for f in body["feeds"]] == [True, True, True]
 
 

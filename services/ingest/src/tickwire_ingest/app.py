@@ -7,6 +7,7 @@ import threading
 from confluent_kafka import Producer
 
 from tickwire_core.health import Health
+from tickwire_core.heartbeat import Heartbeats, beat_in_background
 from tickwire_core.kafka import BrokerProbe, producer_config
 from tickwire_core.publisher import Publisher
 from tickwire_core.serde import AvroSerde
@@ -44,6 +45,10 @@ def bootstrap(settings: IngestSettings, health: Health, stop: threading.Event) -
         Envelope(settings.connector, settings.ingest_instance),
         max_block_s=settings.max_block_ms / 1000,
     )
+    heartbeats = Heartbeats.for_service(
+        settings, "ingest", f"{settings.connector}/{settings.ingest_instance}", settings.heartbeat_s
+    )
+    beat_in_background(heartbeats, sink.stats, stop)
     if settings.connector == "simulator":
         faults = fault_config(settings)
         config = SimConfig(

@@ -9,6 +9,7 @@ from confluent_kafka import Consumer, Producer
 
 from tickwire_core.commit import Committer, OffsetCommitter, TransactionalCommitter
 from tickwire_core.health import Health
+from tickwire_core.heartbeat import Heartbeats
 from tickwire_core.kafka import BrokerProbe, consumer_config, producer_config
 from tickwire_core.publisher import Publisher
 from tickwire_core.runloop import RunLoop
@@ -49,4 +50,7 @@ def bootstrap(settings: NormalizeSettings, health: Health, stop: threading.Event
         batch_size=settings.batch_size,
         batch_timeout_s=settings.batch_timeout_ms / 1000,
         committer=committer,
+        heartbeat=Heartbeats.for_service(
+            settings, "normalize", settings.instance_id, settings.heartbeat_s
+        ),
     )

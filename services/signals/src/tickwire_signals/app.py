@@ -17,6 +17,7 @@ from faust.types import EventT
 
 from tickwire_core.clock import now_us
 from tickwire_core.health import Health
+from tickwire_core.heartbeat import Heartbeats, LoopStats
 from tickwire_core.kafka import BrokerProbe, producer_config
 from tickwire_core.publisher import Publisher
 from tickwire_core.serde import AvroSerde
@@ -94,6 +95,8 @@ def build_app(settings: SignalsSettings, health: Health) -> faust.App:
         SignalEngine(settings.signals_config()), serde, lambda key: table.data.get(key)
     )
     assigned = threading.Event()
+    stats = LoopStats()
+    heartbeats = Heartbeats.for_service(settings, "signals", settings.instance_id)
     probe = BrokerProbe(settings)
     health.add_check("kafka_brokers", probe.reachable)
     health.add_check("partitions_assigned", assigned.is_set)
@@ -113,6 +116,14 @@ def build_app(settings: SignalsSettings, health: Health) -> faust.App:
     async def _alive() -> None:  # a quiet input must not read as a hung worker
         health.beat()
 
+    @app.timer(settings.heartbeat_s)  # type: ignore[untyped-decorator]
+    async def _heartbeat() -> None:
+        heartbeats.send(stats)  # queues without waiting; its own producer delivers
+
+    @app.on_before_shutdown.connect  # type: ignore[arg-type]
+    async def _last_heartbeat(_app: Any, **_kw: Any) -> None:  # final counters
+        await asyncio.to_thread(heartbeats.send_last, stats)
+
     @app.agent(ticks)
     async def signals(stream: faust.StreamT[bytes]) -> None:
         # take_events (acks after the batch is handled) is on the concrete Stream only.
@@ -121,7 +132,11 @@ def build_app(settings: SignalsSettings, health: Health) -> faust.App:
             settings.batch_size, settings.batch_within_ms / 1000
         ):
             health.beat()
-            await _process(events)
+            try:
+                await _process(events)
+            except Exception as exc:
+                stats.failed(f"{type(exc).__name__}: {exc}")
+                raise
 
     async def _process(events: Sequence[EventT[bytes]]) -> None:
         batch = [
@@ -143,6 +158,9 @@ def build_app(settings: SignalsSettings, health: Health) -> faust.App:
             publisher.send_bytes(
                 dead_letter_topic, event.key, _dead_letter(serde, ticks_name, event, reason)
             )
+        stats.rows_in += len(batch)
+        stats.rows_out += len(emitted.anomalies) + len(emitted.bars) + len(emitted.signals)
+        stats.rows_refused += len(result.undecodable)
         # Outputs are durable before the state that says their ticks were applied.
         await asyncio.to_thread(publisher.flush)
         for key, partition, state in result.states:

@@ -14,7 +14,7 @@ from tickwire_core.kafka import BrokerProbe, consumer_config, producer_config
 from tickwire_core.publisher import Publisher
 from tickwire_core.runloop import RunLoop
 from tickwire_core.serde import AvroSerde
-from tickwire_core.topics import ANOMALIES, BARS, DEAD_LETTER, SIGNALS, TICKS
+from tickwire_core.topics import ANOMALIES, BARS, DEAD_LETTER, SIGNALS, STATUS, TICKS
 from tickwire_sink.adapters.migrations import migrate
 from tickwire_sink.handler import SinkHandler
 from tickwire_sink.settings import SinkSettings
@@ -28,6 +28,7 @@ STORED = {
     ANOMALIES: "anomaly",
     SIGNALS: "signal",
     DEAD_LETTER: "dead_letter",
+    STATUS: "heartbeat",  # the other services' heartbeats, into service_status
 }
 
 
@@ -44,16 +45,24 @@ def bootstrap(settings: SinkSettings, health: Health, stop: threading.Event) -> 
     schemas = {settings.topic(topic): schema for topic, schema in STORED.items()}
     health.add_check("database", lambda: database_ready(settings.database_url))
     health.add_check("kafka_brokers", BrokerProbe(settings).reachable)
+    handler = SinkHandler(
+        settings.database_url,
+        serde,
+        schemas,
+        instance=settings.instance_id,
+        heartbeat_every_s=settings.heartbeat_s,
+    )
     return RunLoop(
         service="sink",
         consumer=Consumer(consumer_config(settings, settings.consumer_group)),
         publisher=Publisher(Producer(producer_config(settings)), serde),
         topics=list(schemas),
         input_schema=schemas,
-        handler=SinkHandler(settings.database_url, serde, schemas, instance=settings.instance_id),
+        handler=handler,
         dead_letter_topic=settings.topic(DEAD_LETTER),
         health=health,
         stop=stop,
         batch_size=settings.batch_size,
         batch_timeout_s=settings.batch_timeout_ms / 1000,
+        heartbeat=handler,  # written straight into service_status, with the loop's lag
     )

@@ -22,9 +22,10 @@ import psycopg
 from prometheus_client import Counter
 
 from tickwire_core.clock import now_us
+from tickwire_core.heartbeat import LoopStats
 from tickwire_core.runloop import Consumed, Outcome, reject
 from tickwire_core.serde import AvroSerde
-from tickwire_sink.adapters.status import write_feeds, write_heartbeat
+from tickwire_sink.adapters.status import write_feeds, write_heartbeat, write_reported
 from tickwire_sink.adapters.table_writer import Poisoned, TableWriter, WriteResult
 from tickwire_sink.adapters.ticks import TickWriter
 from tickwire_sink.domain.records import TABLES, Row
@@ -44,6 +45,7 @@ ROWS_REFUSED = Counter(
     "tickwire_sink_rows_refused_total", "Rows the database refused", ["table", "sqlstate"]
 )
 
+HEARTBEAT = "heartbeat"
 REFUSED = "db_refused"  # reason code of a dead letter the database would not store
 UNMAPPABLE = "unmappable"  # a record that lacks what its table needs
 
@@ -74,7 +76,7 @@ class SinkHandler:
         self.schemas = dict(schemas)
         self.instance = instance or socket.gethostname()
         self.heartbeat_every_s = heartbeat_every_s
-        self.counters = SinkCounters()
+        self.counters = SinkCounters(started_at=now_us())
         self._heartbeat_at: float | None = None
         self._tables: _Tables | None = None
 
@@ -137,6 +139,9 @@ class SinkHandler:
     def _write(self, tables: _Tables, schema: str, group: list[Consumed], outcome: Outcome) -> None:
         rows: list[Any] = []
         kept: list[Consumed] = []
+        if schema == HEARTBEAT:  # the other services' status: kept, not counted as data
+            write_reported(tables.conn, [record.value for record in group])
+            return
         if schema == "tick":
             table = "ticks"
             rows, kept = self._one_by_one(group, lambda t: tables.ticks.rows([t])[0], outcome)
@@ -207,6 +212,26 @@ class SinkHandler:
                 )
                 continue
             outcome.rejects.append(reject(record, REFUSED, message))
+
+    # The run loop's heartbeat (HeartbeatSender): the loop knows the lag and its breaker's state,
+    # and calls this between batches, idle or not, so an idle sink still says it is alive.
+    def maybe_send(self, stats: LoopStats) -> None:
+        self.counters.lag = stats.lag
+        self.counters.circuit = stats.circuit or self.counters.circuit
+        if self._tables is None or self._tables.conn.closed:
+            if not heartbeat_due(time.monotonic(), self._heartbeat_at, self.heartbeat_every_s):
+                return
+            try:
+                self._connected()
+            except psycopg.Error as exc:
+                self._heartbeat_at = time.monotonic()  # retried at the next beat, not every loop
+                logger.warning("service status not written: %s", exc)
+                return
+        self._beat()
+
+    def send_last(self, stats: LoopStats) -> None:
+        self.counters.lag = stats.lag
+        self.counters.circuit = stats.circuit or self.counters.circuit
 
     def close(self) -> None:
         if self._tables is not None:

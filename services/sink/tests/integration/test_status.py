@@ -215,3 +215,52 @@ def test_the_sink_loop_keeps_the_status(stack: Any, topic_prefix: str, database_
     assert known == EXPECTED_FEEDS
     assert marker_row[:6] == ("simulator", "S-C", at(T0), at(T0 + 100), 1, 0)
     assert services(database_url) == [("sink", 13, 7, 0, 0, "closed", None)]
+
+
+def reported(instance: str, ts: int, rows_in: int, lag: int | None) -> dict[str, Any]:
+    return {
+        "service": "normalize",
+        "instance": instance,
+        "ts": ts,
+        "started_ts": T0,
+        "rows_in": rows_in,
+        "rows_out": rows_in,
+        "rows_refused": 0,
+        "batches_failed": 0,
+        "circuit": "closed",
+        "lag": lag,
+        "last_error": None,
+        "last_error_ts": None,
+    }
+
+
+def test_other_services_heartbeats_keep_the_newest_of_each_instance(migrated: str) -> None:
+    serde = AvroSerde()
+    sink = SinkHandler(
+        migrated, serde, {"status": "heartbeat"}, instance="sink-test", heartbeat_every_s=60
+    )
+
+    def deliver(beats: list[dict[str, Any]]) -> None:
+        sink(
+            [
+                Consumed("status", 0, i, None, serde.encode("heartbeat", b), b)
+                for i, b in enumerate(beats)
+            ]
+        )
+
+    try:
+        # Two of one instance in a batch (newest last or first), and a redelivered older one.
+        deliver([reported("n-1", T0, 10, 5), reported("n-1", T0 + SECOND, 20, 0)])
+        deliver([reported("n-2", T0 + 2 * SECOND, 7, None), reported("n-2", T0, 3, 9)])
+        deliver([reported("n-1", T0, 10, 5)])
+    finally:
+        sink.close()
+    with psycopg.connect(migrated) as conn:
+        rows = conn.execute(
+            "SELECT instance, heartbeat_at, rows_in, lag, started_at FROM service_status"
+            " WHERE service = 'normalize' ORDER BY instance"
+        ).fetchall()
+    assert rows == [
+        ("n-1", at(T0 + SECOND), 20, 0, at(T0)),
+        ("n-2", at(T0 + 2 * SECOND), 7, None, at(T0)),
+    ]

@@ -10,9 +10,10 @@ from fastapi import APIRouter, Depends, Query
 from psycopg.rows import dict_row
 
 from tickwire_api import deps
-from tickwire_api.domain.freshness import STALE_AFTER_S, is_stale
+from tickwire_api.domain.freshness import is_stale
 from tickwire_api.models_status import FeedStatus, PipelineStatus, ServiceStatus
 from tickwire_api.routes.params import OptionalInstrument, Provider
+from tickwire_api.settings import ApiSettings
 
 router = APIRouter(prefix="/v1/status", tags=["status"])
 
@@ -30,7 +31,8 @@ ORDER BY provider, instrument
 _SERVICES = """
 SELECT service, instance, heartbeat_at,
        extract(epoch FROM now() - heartbeat_at)::float8 AS heartbeat_age_s,
-       rows_in, rows_out, rows_refused, batches_failed, circuit, last_error, last_error_at, lag
+       rows_in, rows_out, rows_refused, batches_failed, circuit, last_error, last_error_at, lag,
+       started_at
 FROM service_status
 ORDER BY service, instance
 """
@@ -39,18 +41,29 @@ ORDER BY service, instance
 @router.get("", response_model=PipelineStatus, summary="Feed freshness and service heartbeats")
 def status(
     conn: Annotated[psycopg.Connection, Depends(deps.connection)],
+    settings: Annotated[ApiSettings, Depends(deps.settings)],
     instrument: OptionalInstrument = None,
     provider: Provider = None,
     stale_after_s: Annotated[
-        float,
-        Query(gt=0, le=86_400, description="Age in seconds beyond which a feed is stale."),
-    ] = STALE_AFTER_S,
+        float | None,
+        Query(
+            gt=0,
+            le=86_400,
+            description="Age in seconds beyond which a feed is stale (default: the API's "
+            "TICKWIRE_STALE_AFTER_S).",
+        ),
+    ] = None,
 ) -> PipelineStatus:
-    """Every feed (or those of `provider` / `instrument`) and every service instance."""
+    """Every feed (or those of `provider` / `instrument`) and every service instance; an
+    instance whose last heartbeat is older than TICKWIRE_HEARTBEAT_TIMEOUT_S is not alive."""
+    stale = stale_after_s if stale_after_s is not None else settings.stale_after_s
     with conn.cursor(row_factory=dict_row) as cur:
         feeds = cur.execute(_FEEDS, {"instrument": instrument, "provider": provider}).fetchall()
         services = cur.execute(_SERVICES).fetchall()
     return PipelineStatus(
-        feeds=[FeedStatus(**row, stale=is_stale(row["age_s"], stale_after_s)) for row in feeds],
-        services=[ServiceStatus.model_validate(row) for row in services],
+        feeds=[FeedStatus(**row, stale=is_stale(row["age_s"], stale)) for row in feeds],
+        services=[
+            ServiceStatus(**row, alive=row["heartbeat_age_s"] <= settings.heartbeat_timeout_s)
+            for row in services
+        ],
     )

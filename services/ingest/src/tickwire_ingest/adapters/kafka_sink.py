@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from prometheus_client import Counter
 
+from tickwire_core.heartbeat import LoopStats
 from tickwire_core.publisher import Publisher
 from tickwire_core.topics import tick_key
 from tickwire_ingest.domain.events import (
@@ -53,9 +54,13 @@ class KafkaRawSink:
         self.max_block_s = max_block_s
         self._losses: dict[str, _Loss] = {}  # instrument -> the stretch not kept so far
         self._pending: deque[tuple[Gap, str]] = deque()
+        # The heartbeat's counters: messages in, records queued, messages lost to backpressure
+        # (each of them inside a published gap); the last gap is the last error.
+        self.stats = LoopStats()
 
     def publish(self, message: VenueMessage) -> None:
         provider = message.provider or self.envelope.provider
+        self.stats.rows_in += 1
         if self._pending:
             self._send_pending(0.0)
         if self._losses and not self._pending:
@@ -72,9 +77,11 @@ class KafkaRawSink:
         key = tick_key(provider, message.instrument)
         if self.publisher.send_bytes(self.topic, key, value, max_block_s=self.max_block_s):
             PUBLISHED.labels(provider, message.feed).inc()
+            self.stats.rows_out += 1
             return
         self.envelope.next_seq -= 1  # not published: ingest_seq stays gapless on the topic
         LOST.labels(provider).inc()
+        self.stats.rows_refused += 1
         loss = self._losses.get(message.instrument)
         if loss is None:
             self._losses[message.instrument] = _Loss(
@@ -108,6 +115,9 @@ class KafkaRawSink:
                 return
             self._pending.popleft()
             GAPS.labels(provider, gap.reason).inc()
+            self.stats.rows_out += 1
+            self.stats.last_error = f"gap {gap.reason} {provider} {gap.instrument}: {gap.detail}"
+            self.stats.last_error_ts = gap.end_ts
             logger.warning(
                 "gap provider=%s instrument=%s reason=%s lost=%s %s",
                 provider,

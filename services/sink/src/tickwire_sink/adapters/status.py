@@ -1,9 +1,11 @@
 """Writes the pipeline status tables: feed_status, one upsert per batch from the batch's feed
-updates, and service_status, the heartbeat row of one service instance."""
+updates, and service_status, the heartbeat rows of service instances (the sink's own, and those
+the other services send on the status topic)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import psycopg
 
@@ -43,10 +45,12 @@ ON CONFLICT (provider, instrument) DO UPDATE SET
 
 _SERVICE = f"""
 INSERT INTO service_status AS s (service, instance, heartbeat_at, rows_in, rows_out,
-                                 rows_refused, batches_failed, circuit, last_error, last_error_at)
+                                 rows_refused, batches_failed, circuit, last_error, last_error_at,
+                                 lag, started_at)
 VALUES (%(service)s, %(instance)s, now(), %(rows_in)s, %(rows_out)s, %(rows_refused)s,
         %(batches_failed)s, %(circuit)s, %(last_error)s,
-        {_MICROS.format("%(last_error_at)s::int8")})
+        {_MICROS.format("%(last_error_at)s::int8")}, %(lag)s,
+        {_MICROS.format("%(started_at)s::int8")})
 ON CONFLICT (service, instance) DO UPDATE SET
     heartbeat_at = EXCLUDED.heartbeat_at,
     rows_in = EXCLUDED.rows_in,
@@ -55,8 +59,52 @@ ON CONFLICT (service, instance) DO UPDATE SET
     batches_failed = EXCLUDED.batches_failed,
     circuit = EXCLUDED.circuit,
     last_error = EXCLUDED.last_error,
-    last_error_at = EXCLUDED.last_error_at
+    last_error_at = EXCLUDED.last_error_at,
+    lag = EXCLUDED.lag,
+    started_at = EXCLUDED.started_at
 """
+
+# Heartbeats from the status topic, stamped with the sender's clock. A redelivered or reordered
+# heartbeat older than the stored one changes nothing.
+_REPORTED = f"""
+INSERT INTO service_status AS s (service, instance, heartbeat_at, rows_in, rows_out,
+                                 rows_refused, batches_failed, circuit, last_error, last_error_at,
+                                 lag, started_at)
+SELECT r.service, r.instance, {_MICROS.format("r.ts")}, r.rows_in, r.rows_out, r.rows_refused,
+       r.batches_failed, r.circuit, r.last_error, {_MICROS.format("r.last_error_ts")}, r.lag,
+       {_MICROS.format("r.started_ts")}
+FROM unnest(%s::text[], %s::text[], %s::int8[], %s::int8[], %s::int8[], %s::int8[], %s::int8[],
+            %s::int8[], %s::text[], %s::text[], %s::int8[], %s::int8[])
+     AS r (service, instance, ts, started_ts, rows_in, rows_out, rows_refused, batches_failed,
+           circuit, last_error, last_error_ts, lag)
+ON CONFLICT (service, instance) DO UPDATE SET
+    heartbeat_at = EXCLUDED.heartbeat_at,
+    rows_in = EXCLUDED.rows_in,
+    rows_out = EXCLUDED.rows_out,
+    rows_refused = EXCLUDED.rows_refused,
+    batches_failed = EXCLUDED.batches_failed,
+    circuit = EXCLUDED.circuit,
+    last_error = EXCLUDED.last_error,
+    last_error_at = EXCLUDED.last_error_at,
+    lag = EXCLUDED.lag,
+    started_at = EXCLUDED.started_at
+WHERE s.heartbeat_at <= EXCLUDED.heartbeat_at
+"""
+
+_HEARTBEAT_FIELDS = (
+    "service",
+    "instance",
+    "ts",
+    "started_ts",
+    "rows_in",
+    "rows_out",
+    "rows_refused",
+    "batches_failed",
+    "circuit",
+    "last_error",
+    "last_error_ts",
+    "lag",
+)
 
 
 def write_feeds(conn: psycopg.Connection, updates: Sequence[FeedUpdate]) -> None:
@@ -95,5 +143,22 @@ def write_heartbeat(
                 "circuit": counters.circuit,
                 "last_error": counters.last_error,
                 "last_error_at": counters.last_error_at,
+                "lag": counters.lag,
+                "started_at": counters.started_at,
             },
         )
+
+
+def write_reported(conn: psycopg.Connection, heartbeats: Sequence[Mapping[str, Any]]) -> int:
+    """Keep the newest heartbeat of each instance; returns how many rows changed."""
+    if not heartbeats:
+        return 0
+    newest: dict[tuple[str, str], Mapping[str, Any]] = {}
+    for beat in heartbeats:  # one row per instance per statement: ON CONFLICT needs it
+        key = (beat["service"], beat["instance"])
+        if key not in newest or beat["ts"] >= newest[key]["ts"]:
+            newest[key] = beat
+    columns = [[beat[name] for beat in newest.values()] for name in _HEARTBEAT_FIELDS]
+    with conn.transaction():
+        cursor = conn.execute(_REPORTED, columns)
+    return max(cursor.rowcount, 0)

@@ -100,6 +100,8 @@ class SinkCounters:
     circuit: str = "closed"
     last_error: str | None = None
     last_error_at: int | None = None
+    lag: int | None = None  # the run loop's: records behind the end of the input topics
+    started_at: int | None = None
 
     def succeeded(self) -> None:
         self.circuit = "closed"
