@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pandas as pd
 import psycopg
 import pytest
 from fastapi.testclient import TestClient
@@ -400,3 +401,69 @@ def test_signals_newest_first_filtered_by_name_and_interval(client: TestClient) 
     )
     none = client.get("/v1/signals", params={"name": "rsi_14"}).json()
     assert none == {"count": 0, "signals": []}
+
+
+@pytest.mark.parametrize(("interval", "width"), [("1m", MINUTE), ("5m", 5 * MINUTE)])
+def test_indicators_equal_pandas_over_the_served_bars_and_the_ones_before(
+    client: TestClient, interval: str, width: int
+) -> None:
+    start, end = T0 + 60 * MINUTE, T0 + 170 * MINUTE
+    response = client.get(
+        "/v1/indicators",
+        params={"instrument": "SIM-A", "interval": interval, "start": iso(start), "end": iso(end)},
+    )
+    assert response.status_code == 200, response.text
+    body = response.json()
+    # The windows read the 50 buckets before start, as the route promises, and nothing older.
+    bars = expected_bars(MINUTE_BARS, width, max(T0, start - 50 * width), end)
+    expected = []
+    for (provider, source), group in {
+        key: [b for b in bars if (b["provider"], b["source"]) == key]
+        for key in sorted({(b["provider"], b["source"]) for b in bars})
+    }.items():
+        closes = pd.Series([b["close"] for b in group])
+        sma_20, sma_50 = closes.rolling(20).mean(), closes.rolling(50).mean()
+        returns = closes.pct_change(fill_method=None)
+        for i, b in enumerate(group):
+            if b["start_ts"] >= iso(start).replace("+00:00", "Z"):
+                expected.append(
+                    (
+                        b["start_ts"],
+                        provider,
+                        source,
+                        b["close"],
+                        None if pd.isna(sma_20[i]) else pytest.approx(sma_20[i], rel=1e-12),
+                        None if pd.isna(sma_50[i]) else pytest.approx(sma_50[i], rel=1e-12),
+                        None if pd.isna(returns[i]) else pytest.approx(returns[i], rel=1e-12),
+                    )
+                )
+    expected.sort(key=lambda e: (e[0], e[1], e[2]))
+    served = [
+        (
+            p["start_ts"],
+            p["provider"],
+            p["source"],
+            p["close"],
+            p["sma_20"],
+            p["sma_50"],
+            p["return"],
+        )
+        for p in body["points"]
+    ]
+    assert served == expected
+    assert body["count"] == len(expected) > 10
+    trade = [p for p in body["points"] if p["source"] == "trade"]
+    if interval == "1m":  # 50 minute bars before start: both windows full from the first point
+        assert trade[0]["sma_50"] is not None and trade[0]["sma_20"] is not None
+    assert all(p["cross"] in (None, "above", "below") for p in body["points"])
+
+
+def test_indicators_refuse_what_bars_refuse(client: TestClient) -> None:
+    for params, parameter in [
+        ({"interval": "2d", **RANGE}, "interval"),
+        ({"interval": "1s", "start": iso(T0), "end": iso(T0 + 3600 * SECOND)}, "end"),
+        ({"interval": "1m", "start": iso(T0 + MINUTE), "end": iso(T0)}, "end"),
+    ]:
+        response = client.get("/v1/indicators", params={"instrument": "SIM-A", **params})
+        assert response.status_code == 422, (params, response.text)
+        assert [e["loc"][-1] for e in response.json()["detail"]] == [parameter]

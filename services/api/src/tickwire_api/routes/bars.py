@@ -25,7 +25,7 @@ router = APIRouter(prefix="/v1/bars", tags=["bars"])
 
 # Open and close follow the bars' start times, not the order rows come back in; provider and
 # source stay apart, since trade bars and quote bars of two venues do not mix into one.
-_AGGREGATE = """
+AGGREGATE = """
 SELECT provider, instrument, time_bucket(%(width)s::interval, start_ts) AS bucket,
        first(open, start_ts) AS open, max(high) AS high, min(low) AS low,
        last(close, start_ts) AS close, sum(volume) AS volume,
@@ -72,7 +72,7 @@ def bars(
         "end": end,
     }
     with conn.cursor(row_factory=dict_row) as cur:
-        rows = cur.execute(_AGGREGATE, params).fetchall()
+        rows = cur.execute(AGGREGATE, params).fetchall()
     series = [
         Bar(interval=interval, start_ts=row.pop("bucket"), **row)  # the rest match by name
         for row in rows

@@ -1,0 +1,91 @@
+"""/v1/indicators: SMA-20/50, their crossovers and returns per bar, at any interval from 1s to
+1d, from the same bars /v1/bars serves (the windows' earlier bars are read too)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from itertools import groupby
+from typing import Annotated
+
+import psycopg
+from fastapi import APIRouter, Depends, Query
+from psycopg.rows import dict_row
+
+from tickwire_api import deps
+from tickwire_api.domain.indicators import WARM_UP, indicators
+from tickwire_api.domain.intervals import RangeError, base_interval, check_buckets, interval_seconds
+from tickwire_api.models_indicators import IndicatorPoint, IndicatorSeries
+from tickwire_api.routes.bars import AGGREGATE
+from tickwire_api.routes.params import End, Instrument, Provider, Start, refused
+from tickwire_api.settings import ApiSettings
+
+router = APIRouter(prefix="/v1/indicators", tags=["bars"])
+
+
+@router.get("", response_model=IndicatorSeries, summary="SMA-20/50, crossovers and returns per bar")
+def indicator_series(
+    conn: Annotated[psycopg.Connection, Depends(deps.connection)],
+    settings: Annotated[ApiSettings, Depends(deps.settings)],
+    instrument: Instrument,
+    interval: Annotated[
+        str,
+        Query(
+            description="Bar length: a number and s, m, h or d, from 1s to 1d.",
+            examples=["1m", "1h", "1d"],
+        ),
+    ],
+    start: Start,
+    end: End,
+    provider: Provider = None,
+) -> IndicatorSeries:
+    """One point per bar starting in [start, end), per provider and source, oldest first. The
+    windows count bars, not clock time: a bucket without trades has no bar and is skipped. The
+    50 bars before `start` are read so that the first points' windows are already full."""
+    try:
+        seconds = interval_seconds(interval)
+        check_buckets(start, end, seconds, settings.max_buckets)
+    except RangeError as exc:
+        raise refused(exc) from exc
+    width = timedelta(seconds=seconds)
+    params = {
+        "width": width,
+        "instrument": instrument,
+        "provider": provider,
+        "base": base_interval(seconds),
+        # Bars are sparse: reaching WARM_UP bars back may need more than WARM_UP buckets; this
+        # reads WARM_UP buckets, and a window with gaps before start fills up a little later.
+        "start": start - WARM_UP * width,
+        "end": end,
+    }
+    with conn.cursor(row_factory=dict_row) as cur:
+        rows = cur.execute(AGGREGATE, params).fetchall()
+    rows.sort(key=lambda r: (r["provider"], r["source"], r["bucket"]))
+    points: list[IndicatorPoint] = []
+    for (series_provider, source), group in groupby(
+        rows, key=lambda r: (r["provider"], r["source"])
+    ):
+        bars = list(group)
+        for bar, point in zip(bars, indicators([b["close"] for b in bars]), strict=True):
+            if bar["bucket"] >= start:
+                points.append(
+                    IndicatorPoint.model_validate(
+                        {
+                            "provider": series_provider,
+                            "source": source,
+                            "start_ts": bar["bucket"],
+                            "close": point.close,
+                            "sma_20": point.sma_20,
+                            "sma_50": point.sma_50,
+                            "return": point.ret,
+                            "cross": point.cross,
+                        }
+                    )
+                )
+    points.sort(key=lambda p: (p.start_ts, p.provider, p.source))
+    return IndicatorSeries(
+        instrument=instrument,
+        provider=provider,
+        interval=interval,
+        count=len(points),
+        points=points,
+    )
