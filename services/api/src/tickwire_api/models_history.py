@@ -31,7 +31,10 @@ class InstrumentSummary(BaseModel):
     instrument: str
     first_tick: datetime = Field(description="Exchange time of the oldest stored tick.")
     last_tick: datetime = Field(description="Exchange time of the newest stored tick.")
-    tick_count: int
+    tick_count: int = Field(
+        description="Ticks stored, each once (a redelivery is not counted again); retention "
+        "dropping old chunks does not lower it."
+    )
 
 
 class InstrumentList(BaseModel):

@@ -15,9 +15,11 @@ from tickwire_api.app import create_app
 from tickwire_api.settings import ApiSettings
 from tickwire_core.serde import AvroSerde
 from tickwire_sink.adapters.migrations import migrate
+from tickwire_sink.adapters.status import write_feeds
 from tickwire_sink.adapters.table_writer import TableWriter
 from tickwire_sink.adapters.ticks import TickWriter
 from tickwire_sink.domain.records import ANOMALIES, BARS, SIGNALS
+from tickwire_sink.domain.status import feed_parts, feed_updates
 
 pytestmark = pytest.mark.integration
 
@@ -117,7 +119,7 @@ SIGNAL_ROWS = [
 def conn(database_url: str) -> Iterator[psycopg.Connection]:
     with psycopg.connect(database_url) as conn:
         migrate(conn)
-        TickWriter(conn, AvroSerde().schema("tick")).write(
+        stored = (
             [tick("simulator", i) for i in range(61)]
             + [tick("binance", i) for i in range(0, 61, 4)]
             + [
@@ -133,6 +135,15 @@ def conn(database_url: str) -> Iterator[psycopg.Connection]:
                 ),
                 {**tick("simulator", 3), "instrument": "SIM-ETH-USD"},
             ]
+        )
+        TickWriter(conn, AvroSerde().schema("tick")).write(stored)
+        # The feeds' status as the sink keeps it beside the ticks it writes.
+        write_feeds(
+            conn,
+            feed_updates(
+                (part, [stored[i] for i in indices], len(indices))
+                for part, indices in feed_parts(stored).items()
+            ),
         )
         for spec, records in [
             (BARS, SECOND_BARS + MINUTE_BARS),

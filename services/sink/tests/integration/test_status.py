@@ -141,6 +141,12 @@ def test_an_older_batch_moves_no_time_back_and_an_older_gap_is_not_the_last(
     a, b = feeds(migrated)
     assert a == (*EXPECTED_FEEDS[0][:4], 4, 2, *EXPECTED_FEEDS[0][6:])
     assert b == EXPECTED_FEEDS[1]
+    # The first tick does move back: an older tick is earlier history (a gap is not a tick).
+    with psycopg.connect(migrated) as conn:
+        firsts = conn.execute(
+            "SELECT instrument, first_exchange_ts FROM feed_status ORDER BY instrument"
+        ).fetchall()
+    assert firsts == [("S-A", at(T0 - 10 * SECOND)), ("S-B", at(T0 + 2 * SECOND))]
 
 
 def test_a_refused_tick_is_neither_counted_nor_timed(migrated: str) -> None:
@@ -264,3 +270,19 @@ def test_other_services_heartbeats_keep_the_newest_of_each_instance(migrated: st
         ("n-1", at(T0 + SECOND), 20, 0, at(T0)),
         ("n-2", at(T0 + 2 * SECOND), 7, None, at(T0)),
     ]
+
+
+def test_migration_8_fills_the_first_tick_of_feeds_stored_before_it(migrated: str) -> None:
+    sink = handler(migrated)
+    try:
+        sink(consumed(batch()))
+    finally:
+        sink.close()
+    with psycopg.connect(migrated) as conn:  # as a database written before migration 8 was
+        conn.execute("UPDATE feed_status SET first_exchange_ts = NULL")
+        conn.execute("DELETE FROM schema_migrations WHERE version = 8")
+        assert migrate(conn) == [8]
+        firsts = conn.execute(
+            "SELECT instrument, first_exchange_ts FROM feed_status ORDER BY instrument"
+        ).fetchall()
+    assert firsts == [("S-A", at(T0)), ("S-B", at(T0 + 2 * SECOND))]

@@ -45,8 +45,8 @@ def test_updates_count_what_was_new_and_keep_the_newest() -> None:
         ]
     )
     assert updates == [
-        FeedUpdate("p", "A", 9, 16, 1, 2, 6, 8, "new"),
-        FeedUpdate("p", "B", None, None, 0, 0, 1, None, None),
+        FeedUpdate("p", "A", 2, 9, 16, 1, 2, 6, 8, "new"),  # first of the ticks, not the gaps
+        FeedUpdate("p", "B", None, None, None, 0, 0, 1, None, None),
     ]
 
 

@@ -21,16 +21,18 @@ _NEWER_GAP = (
 # GREATEST and the gap's CASE keep what is stored when the batch is older (a replay), so times
 # only move forward; GREATEST skips NULLs, which a feed with gap events only leaves.
 _FEEDS = f"""
-INSERT INTO feed_status AS f (provider, instrument, last_exchange_ts, last_received_ts, ticks,
-                              gaps, last_gap_start, last_gap_end, last_gap_reason, updated_at)
-SELECT u.provider, u.instrument, {_MICROS.format("u.exchange_ts")},
-       {_MICROS.format("u.received_ts")}, u.ticks, u.gaps, {_MICROS.format("u.gap_start")},
-       {_MICROS.format("u.gap_end")}, u.gap_reason, now()
+INSERT INTO feed_status AS f (provider, instrument, first_exchange_ts, last_exchange_ts,
+                              last_received_ts, ticks, gaps, last_gap_start, last_gap_end,
+                              last_gap_reason, updated_at)
+SELECT u.provider, u.instrument, {_MICROS.format("u.first_ts")},
+       {_MICROS.format("u.exchange_ts")}, {_MICROS.format("u.received_ts")}, u.ticks, u.gaps,
+       {_MICROS.format("u.gap_start")}, {_MICROS.format("u.gap_end")}, u.gap_reason, now()
 FROM unnest(%s::text[], %s::text[], %s::int8[], %s::int8[], %s::int8[], %s::int8[], %s::int8[],
-            %s::int8[], %s::text[])
-     AS u (provider, instrument, exchange_ts, received_ts, ticks, gaps, gap_start, gap_end,
-           gap_reason)
+            %s::int8[], %s::int8[], %s::text[])
+     AS u (provider, instrument, first_ts, exchange_ts, received_ts, ticks, gaps, gap_start,
+           gap_end, gap_reason)
 ON CONFLICT (provider, instrument) DO UPDATE SET
+    first_exchange_ts = LEAST(f.first_exchange_ts, EXCLUDED.first_exchange_ts),
     last_exchange_ts = GREATEST(f.last_exchange_ts, EXCLUDED.last_exchange_ts),
     last_received_ts = GREATEST(f.last_received_ts, EXCLUDED.last_received_ts),
     ticks = f.ticks + EXCLUDED.ticks,
@@ -114,6 +116,7 @@ def write_feeds(conn: psycopg.Connection, updates: Sequence[FeedUpdate]) -> None
     columns = (
         [u.provider for u in updates],
         [u.instrument for u in updates],
+        [u.first_exchange_ts for u in updates],
         [u.last_exchange_ts for u in updates],
         [u.last_received_ts for u in updates],
         [u.new_ticks for u in updates],

@@ -23,7 +23,8 @@ class FeedPart(NamedTuple):
 class FeedUpdate:
     provider: str
     instrument: str
-    last_exchange_ts: int | None  # of ticks, not gap events: a gap says nothing is arriving
+    first_exchange_ts: int | None  # of ticks, not gap events: a gap says nothing is arriving
+    last_exchange_ts: int | None
     last_received_ts: int | None
     new_ticks: int
     new_gaps: int
@@ -52,7 +53,14 @@ def feed_updates(
             continue
         feed = merged.setdefault(
             (part.provider, part.instrument),
-            {"exchange": None, "received": None, "ticks": 0, "gaps": 0, "gap": None},
+            {
+                "first": None,
+                "exchange": None,
+                "received": None,
+                "ticks": 0,
+                "gaps": 0,
+                "gap": None,
+            },
         )
         if part.gap:
             feed["gaps"] += inserted
@@ -61,6 +69,8 @@ def feed_updates(
                 feed["gap"] = newest
         else:
             feed["ticks"] += inserted
+            first = min(t["exchange_ts"] for t in ticks)
+            feed["first"] = first if feed["first"] is None else min(feed["first"], first)
             feed["exchange"] = _latest(feed["exchange"], (t["exchange_ts"] for t in ticks))
             feed["received"] = _latest(feed["received"], (t["received_ts"] for t in ticks))
     updates = []
@@ -70,6 +80,7 @@ def feed_updates(
             FeedUpdate(
                 provider=provider,
                 instrument=instrument,
+                first_exchange_ts=feed["first"],
                 last_exchange_ts=feed["exchange"],
                 last_received_ts=feed["received"],
                 new_ticks=feed["ticks"],
