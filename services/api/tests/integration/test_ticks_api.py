@@ -33,6 +33,18 @@ def client(database_url: str):
                 }
                 for i in range(50)
             ]
+            + [  # a trade after the last quote: the latest tick, not the latest quote
+                {
+                    "provider": "simulator",
+                    "instrument": "SIM-BTC-USD",
+                    "kind": "trade",
+                    "exchange_ts": T0 + 60_000,
+                    "received_ts": T0 + 60_007,
+                    "last_traded_price": 150.0,
+                    "last_traded_volume": 0.5,
+                    "trade_id": "t-1",
+                }
+            ]
         )
     app = create_app(ApiSettings(DATABASE_URL=database_url, max_limit=20, allow_anonymous=True))
     with TestClient(app) as test_client:
@@ -41,6 +53,11 @@ def client(database_url: str):
 
 def test_latest_ticks_newest_first(client: TestClient) -> None:
     response = client.get("/v1/ticks/latest", params={"instrument": "SIM-BTC-USD", "limit": 3})
+    assert response.status_code == 200
+    assert [t["kind"] for t in response.json()["ticks"]] == ["trade", "quote", "quote"]
+    response = client.get(
+        "/v1/ticks/latest", params={"instrument": "SIM-BTC-USD", "limit": 3, "kind": "quote"}
+    )
     assert response.status_code == 200
     body = response.json()
     assert body["count"] == 3
@@ -69,6 +86,7 @@ def test_unknown_instrument_is_an_empty_page_and_provider_filters(client: TestCl
         {"instrument": "SIM-BTC-USD", "limit": 0},
         {"instrument": "SIM-BTC-USD", "limit": 21},
         {"instrument": "SIM-BTC-USD", "provider": "UPPER"},
+        {"instrument": "SIM-BTC-USD", "kind": "book"},
         {},
     ],
 )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 import psycopg
 from fastapi import APIRouter, Depends, Query
@@ -19,6 +19,7 @@ router = APIRouter(prefix="/v1/ticks", tags=["ticks"])
 _LATEST = """
 SELECT * FROM ticks
 WHERE instrument = %(instrument)s AND (%(provider)s::text IS NULL OR provider = %(provider)s)
+  AND (%(kind)s::text IS NULL OR kind = %(kind)s)
 ORDER BY exchange_ts DESC, dedup_key DESC
 LIMIT %(limit)s
 """
@@ -30,15 +31,21 @@ def latest_ticks(
     settings: Annotated[ApiSettings, Depends(deps.settings)],
     instrument: Annotated[str, Query(pattern=INSTRUMENT, examples=["SIM-BTC-USD"])],
     provider: Annotated[str | None, Query(pattern=PROVIDER, examples=["simulator"])] = None,
+    kind: Annotated[
+        Literal["quote", "trade", "ticker", "gap"] | None,
+        Query(description="Only ticks of this kind: kind=quote&limit=1 is the latest quote."),
+    ] = None,
     limit: Annotated[
         int | None, Query(ge=1, description="Rows to return; default 100, at most max_limit.")
     ] = None,
 ) -> TickPage:
-    """The newest `limit` ticks of `instrument` (optionally of one `provider`), newest first."""
+    """The newest `limit` ticks of `instrument` (optionally of one `provider` and `kind`),
+    newest first."""
     limit = checked_limit(limit, settings.max_limit)
     with conn.cursor(row_factory=dict_row) as cur:
         rows = cur.execute(
-            _LATEST, {"instrument": instrument, "provider": provider, "limit": limit}
+            _LATEST,
+            {"instrument": instrument, "provider": provider, "kind": kind, "limit": limit},
         ).fetchall()
     for row in rows:
         row.pop("dedup_key", None)
