@@ -34,7 +34,8 @@ def test_missing_settings_stop_start_up_naming_each(module: str) -> None:
     result = run(module)
     assert result.returncode == 2, result.stderr
     for name in CASES[module]:
-        assert f"{name} is required but not set" in result.stderr
+        assert f" {name} is required but not set" in result.stderr
+    assert "TICKWIRE_KAFKA" not in result.stderr and "TICKWIRE_DATABASE" not in result.stderr
 
 
 def test_a_wrong_value_is_named() -> None:

@@ -71,6 +71,10 @@ S = TypeVar("S", bound=BaseSettings)
 
 
 def env_name(model: type[BaseSettings], field: str) -> str:
+    """The environment variable of `field`; a validation error's location names a field by its
+    alias (KAFKA_BOOTSTRAP_SERVERS), which is the variable itself."""
+    if field not in model.model_fields and _is_alias(model, field):
+        return field
     info = model.model_fields.get(field)
     alias = getattr(info, "validation_alias", None) if info else None
     if isinstance(alias, AliasChoices):
@@ -78,6 +82,14 @@ def env_name(model: type[BaseSettings], field: str) -> str:
     if isinstance(alias, str):
         return alias
     return f"{model.model_config.get('env_prefix', '')}{field}".upper()
+
+
+def _is_alias(model: type[BaseSettings], name: str) -> bool:
+    for info in model.model_fields.values():
+        alias = info.validation_alias
+        if (isinstance(alias, AliasChoices) and name in alias.choices) or alias == name:
+            return True
+    return False
 
 
 def load_settings(model: type[S], **overrides: Any) -> S:
