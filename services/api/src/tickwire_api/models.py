@@ -5,8 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, Field, create_model
+from pydantic import BaseModel, ConfigDict, Field, create_model
 
+from tickwire_api.examples import QUOTE, examples
 from tickwire_core.serde import AvroSerde
 
 _PY = {"string": str, "double": float, "long": int, "int": int}
@@ -27,13 +28,18 @@ def _tick_model() -> type[BaseModel]:
             base | None if optional else base,
             Field(None if optional else ..., description=f.get("doc", "")),
         )
-    return create_model("Tick", **fields)
+    return create_model("Tick", __config__=ConfigDict(json_schema_extra=examples(QUOTE)), **fields)
 
 
 Tick = _tick_model()
 
 
 class TickPage(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra=examples(
+            {"provider": "simulator", "instrument": "SIM-BTC-USD", "count": 1, "ticks": [QUOTE]}
+        )
+    )
     provider: str | None
     instrument: str
     count: int
@@ -41,4 +47,5 @@ class TickPage(BaseModel):
 
 
 class Problem(BaseModel):
+    model_config = ConfigDict(json_schema_extra=examples({"detail": "live stream not configured"}))
     detail: str

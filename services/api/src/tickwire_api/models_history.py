@@ -8,6 +8,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from tickwire_api.examples import QUOTE, example, examples
 from tickwire_api.models import Tick
 
 _T0 = "2023-11-14T22:13:20Z"
@@ -38,6 +39,9 @@ class InstrumentSummary(BaseModel):
 
 
 class InstrumentList(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra=examples({"count": 1, "instruments": [example(InstrumentSummary)]})
+    )
     count: int
     instruments: list[InstrumentSummary]
 
@@ -52,9 +56,9 @@ class TickHistoryPage(BaseModel):
                     "start": _T0,
                     "end": "2023-11-14T23:13:20Z",
                     "limit": 100,
-                    "count": 0,
-                    "ticks": [],
-                    "next_cursor": None,
+                    "count": 1,
+                    "ticks": [QUOTE],
+                    "next_cursor": "eyJ0cyI6MTcwMDAwMDAwMDAwMDAwMH0.3q2-7w",
                 }
             ]
         }
@@ -105,6 +109,18 @@ class Bar(BaseModel):
 
 
 class BarSeries(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra=examples(
+            {
+                "instrument": "SIM-BTC-USD",
+                "provider": None,
+                "interval": "5m",
+                "base_interval": "1m",
+                "count": 1,
+                "bars": [example(Bar)],
+            }
+        )
+    )
     instrument: str
     provider: str | None
     interval: str
@@ -147,6 +163,9 @@ class Anomaly(BaseModel):
 
 
 class AnomalyList(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra=examples({"count": 1, "anomalies": [example(Anomaly)]})
+    )
     count: int
     anomalies: list[Anomaly]
 
@@ -177,5 +196,8 @@ class Signal(BaseModel):
 
 
 class SignalList(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra=examples({"count": 1, "signals": [example(Signal)]})
+    )
     count: int
     signals: list[Signal]

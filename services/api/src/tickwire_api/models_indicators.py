@@ -7,6 +7,8 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from tickwire_api.examples import example, examples
+
 
 class IndicatorPoint(BaseModel):
     model_config = ConfigDict(
@@ -47,6 +49,17 @@ class IndicatorPoint(BaseModel):
 
 
 class IndicatorSeries(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra=examples(
+            {
+                "instrument": "SIM-BTC-USD",
+                "provider": None,
+                "interval": "1m",
+                "count": 1,
+                "points": [example(IndicatorPoint)],
+            }
+        )
+    )
     instrument: str
     provider: str | None
     interval: str

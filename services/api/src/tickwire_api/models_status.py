@@ -7,6 +7,8 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from tickwire_api.examples import example, examples
+
 _T0 = "2023-11-14T22:13:20Z"
 
 
@@ -85,5 +87,10 @@ class ServiceStatus(BaseModel):
 
 
 class PipelineStatus(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra=examples(
+            {"feeds": [example(FeedStatus)], "services": [example(ServiceStatus)]}
+        )
+    )
     feeds: list[FeedStatus]
     services: list[ServiceStatus]

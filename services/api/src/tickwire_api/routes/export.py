@@ -184,7 +184,34 @@ def _stream(pool: ConnectionPool, params: dict[str, Any], encode: ExportFormat) 
     "/ticks",
     summary="Every tick of an instrument in a time range, as one JSON, CSV or Parquet file",
     response_class=StreamingResponse,
-    responses={200: {"content": {media: {} for media in _MEDIA.values()}}},
+    responses={
+        200: {
+            "description": "The ticks, streamed: a JSON array, CSV with a header row, or Parquet "
+            "(columns typed as stored: times as UTC microsecond timestamps).",
+            "content": {
+                _MEDIA[ExportFormat.json]: {
+                    "schema": {"type": "array", "items": {"type": "object"}},
+                    "example": [
+                        {
+                            "provider": "simulator",
+                            "instrument": "SIM-BTC-USD",
+                            "kind": "quote",
+                            "exchange_ts": "2023-11-14T22:13:20Z",
+                            "bid_price": 65000.5,
+                            "ask_price": 65001.0,
+                        }
+                    ],
+                },
+                _MEDIA[ExportFormat.csv]: {
+                    "schema": {"type": "string"},
+                    "example": "exchange_ts,received_ts,provider,instrument,kind,bid_price,"
+                    "ask_price\n2023-11-14T22:13:20Z,2023-11-14T22:13:20.003Z,simulator,"
+                    "SIM-BTC-USD,quote,65000.5,65001.0\n",
+                },
+                _MEDIA[ExportFormat.parquet]: {"schema": {"type": "string", "format": "binary"}},
+            },
+        }
+    },
 )
 def export_ticks(
     request: Request,

@@ -9,7 +9,11 @@ from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
 router = APIRouter(tags=["health"])
 
 
-@router.get("/livez", summary="The process serves requests")
+@router.get(
+    "/livez",
+    summary="The process serves requests",
+    responses={200: {"content": {"application/json": {"example": {"status": "ok"}}}}},
+)
 def livez() -> dict[str, str]:
     return {"status": "ok"}
 
@@ -25,10 +29,25 @@ _READINESS = {
     "/readyz",
     summary="The database answers and the ticks table exists",
     responses={
-        200: {"content": {"application/json": {"schema": _READINESS}}},
+        200: {
+            "content": {
+                "application/json": {
+                    "schema": _READINESS,
+                    "example": {"status": "ok", "database": True, "ticks_table": True},
+                }
+            }
+        },
         503: {
             "description": "Not ready, with the reason",
-            "content": {"application/json": {"schema": _READINESS}},
+            "content": {
+                "application/json": {
+                    "schema": _READINESS,
+                    "example": {
+                        "status": "fail",
+                        "database": "error: PoolTimeout: couldn't get a connection",
+                    },
+                }
+            },
         },
     },
 )
@@ -50,7 +69,14 @@ def readyz(request: Request) -> JSONResponse:
     summary="Prometheus metrics",
     response_class=Response,
     responses={
-        200: {"content": {CONTENT_TYPE_LATEST.split(";")[0]: {"schema": {"type": "string"}}}}
+        200: {
+            "content": {
+                CONTENT_TYPE_LATEST.split(";")[0]: {
+                    "schema": {"type": "string"},
+                    "example": "# TYPE tickwire_live_streams gauge\ntickwire_live_streams 0.0\n",
+                }
+            }
+        }
     },
 )
 def metrics() -> Response:

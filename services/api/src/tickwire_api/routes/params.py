@@ -21,7 +21,11 @@ Instrument = Annotated[
 ]
 OptionalInstrument = Annotated[
     str | None,
-    Query(pattern=INSTRUMENT, description="Unified instrument; all when left out."),
+    Query(
+        pattern=INSTRUMENT,
+        description="Unified instrument; all when left out.",
+        examples=["SIM-BTC-USD"],
+    ),
 ]
 Provider = Annotated[
     str | None,
@@ -53,13 +57,22 @@ End = Annotated[
     Query(description="Exclusive end, RFC 3339.", examples=["2023-11-14T23:13:20Z"]),
 ]
 OptionalStart = Annotated[
-    Time | None, Query(description="Inclusive start, RFC 3339; open when left out.")
+    Time | None,
+    Query(
+        description="Inclusive start, RFC 3339; open when left out.",
+        examples=["2023-11-14T22:13:20Z"],
+    ),
 ]
 OptionalEnd = Annotated[
-    Time | None, Query(description="Exclusive end, RFC 3339; open when left out.")
+    Time | None,
+    Query(
+        description="Exclusive end, RFC 3339; open when left out.",
+        examples=["2023-11-14T23:13:20Z"],
+    ),
 ]
 Limit = Annotated[
-    int | None, Query(ge=1, description="Rows to return; default 100, at most max_limit.")
+    int | None,
+    Query(ge=1, description="Rows to return; default 100, at most max_limit.", examples=[100]),
 ]
 
 DEFAULT_LIMIT = 100

@@ -51,6 +51,7 @@ def status(
             le=86_400,
             description="Age in seconds beyond which a feed is stale (default: the API's "
             "TICKWIRE_STALE_AFTER_S).",
+            examples=[60],
         ),
     ] = None,
 ) -> PipelineStatus:

@@ -68,7 +68,11 @@ def tick_history(
     limit: Limit = None,
     cursor: Annotated[
         str | None,
-        Query(max_length=1024, description="`next_cursor` of the previous page."),
+        Query(
+            max_length=1024,
+            description="`next_cursor` of the previous page.",
+            examples=["eyJ0cyI6MTcwMDAwMDAwMDAwMDAwMH0.3q2-7w"],
+        ),
     ] = None,
 ) -> TickHistoryPage:
     """Ticks with `start <= exchange_ts < end`, oldest first; follow `next_cursor` for more."""

@@ -29,14 +29,20 @@ LIMIT %(limit)s
 def latest_ticks(
     conn: Annotated[psycopg.Connection, Depends(deps.connection)],
     settings: Annotated[ApiSettings, Depends(deps.settings)],
-    instrument: Annotated[str, Query(pattern=INSTRUMENT, examples=["SIM-BTC-USD"])],
-    provider: Annotated[str | None, Query(pattern=PROVIDER, examples=["simulator"])] = None,
+    instrument: Annotated[
+        str, Query(pattern=INSTRUMENT, description="Unified instrument.", examples=["SIM-BTC-USD"])
+    ],
+    provider: Annotated[
+        str | None,
+        Query(pattern=PROVIDER, description="Provider; all when left out.", examples=["simulator"]),
+    ] = None,
     kind: Annotated[
         Literal["quote", "trade", "ticker", "gap"] | None,
         Query(description="Only ticks of this kind: kind=quote&limit=1 is the latest quote."),
     ] = None,
     limit: Annotated[
-        int | None, Query(ge=1, description="Rows to return; default 100, at most max_limit.")
+        int | None,
+        Query(ge=1, description="Rows to return; default 100, at most max_limit.", examples=[1]),
     ] = None,
 ) -> TickPage:
     """The newest `limit` ticks of `instrument` (optionally of one `provider` and `kind`),
