@@ -8,13 +8,14 @@ from itertools import groupby
 from typing import Annotated
 
 import psycopg
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Response
 from psycopg.rows import dict_row
 
 from tickwire_api import deps
 from tickwire_api.domain.indicators import WARM_UP, indicators
 from tickwire_api.domain.intervals import RangeError, base_interval, check_buckets, interval_seconds
 from tickwire_api.models_indicators import IndicatorPoint, IndicatorSeries
+from tickwire_api.responses import as_json
 from tickwire_api.routes.bars import AGGREGATE
 from tickwire_api.routes.params import End, Instrument, Provider, Start, refused
 from tickwire_api.settings import ApiSettings
@@ -37,7 +38,7 @@ def indicator_series(
     start: Start,
     end: End,
     provider: Provider = None,
-) -> IndicatorSeries:
+) -> Response:
     """One point per bar starting in [start, end), per provider and source, oldest first. The
     windows count bars, not clock time: a bucket without trades has no bar and is skipped. The
     50 bars before `start` are read so that the first points' windows are already full."""
@@ -57,22 +58,22 @@ def indicator_series(
         "start": start - WARM_UP * width,
         "end": end,
     }
-    with conn.cursor(row_factory=dict_row) as cur:
+    with conn.cursor(row_factory=dict_row, binary=True) as cur:
         rows = cur.execute(AGGREGATE, params).fetchall()
-    rows.sort(key=lambda r: (r["provider"], r["source"], r["bucket"]))
+    rows.sort(key=lambda r: (r["provider"], r["source"], r["start_ts"]))
     points: list[IndicatorPoint] = []
     for (series_provider, source), group in groupby(
         rows, key=lambda r: (r["provider"], r["source"])
     ):
         bars = list(group)
         for bar, point in zip(bars, indicators([b["close"] for b in bars]), strict=True):
-            if bar["bucket"] >= start:
+            if bar["start_ts"] >= start:
                 points.append(
                     IndicatorPoint.model_validate(
                         {
                             "provider": series_provider,
                             "source": source,
-                            "start_ts": bar["bucket"],
+                            "start_ts": bar["start_ts"],
                             "close": point.close,
                             "sma_20": point.sma_20,
                             "sma_50": point.sma_50,
@@ -82,10 +83,12 @@ def indicator_series(
                     )
                 )
     points.sort(key=lambda p: (p.start_ts, p.provider, p.source))
-    return IndicatorSeries(
-        instrument=instrument,
-        provider=provider,
-        interval=interval,
-        count=len(points),
-        points=points,
+    return as_json(
+        IndicatorSeries(
+            instrument=instrument,
+            provider=provider,
+            interval=interval,
+            count=len(points),
+            points=points,
+        )
     )

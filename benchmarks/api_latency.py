@@ -1,0 +1,255 @@
+"""p50/p99 latency of the API's main endpoints with N ticks (10 million by default) in TimescaleDB.
+
+A fresh PostgreSQL (started here, or the one DATABASE_URL names, in a schema of its own) is loaded
+by SQL with N ticks over K instruments and DAYS days (a quote or a trade every few tens of
+milliseconds per instrument), the one-minute and one-second bars the signals service would have
+stored, and feed_status as the sink keeps it. `python -m tickwire_api` then serves it, and one
+client on a kept-alive connection asks each endpoint R times, a random instrument and window each
+time, timing each request from sending to the last byte read. Targets: latest quote p99 < 10 ms,
+one day of 1-minute bars p99 < 50 ms.
+Usage: python benchmarks/api_latency.py [N] [--instruments K] [--days D] [--requests R]"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import http.client
+import os
+import platform
+import random
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.parse
+import uuid
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import psycopg
+from psycopg import sql
+from psycopg.conninfo import make_conninfo
+
+from tickwire_core.localstack._process import free_port, spawn, tail
+from tickwire_core.localstack.postgres import LocalPostgres
+from tickwire_sink.adapters.migrations import migrate
+
+END = datetime(2026, 11, 20, tzinfo=UTC)  # fixed, so every run loads the same history
+TARGETS_MS = {"latest quote": 10.0, "1 day of 1m bars": 50.0}
+
+# Ticks by generate_series: instrument i of K, tick j of its share; every fourth a trade. Prices
+# are a smooth walk so bars and quotes are plausible; the natural key is unique by construction.
+_TICKS = """
+INSERT INTO ticks (exchange_ts, received_ts, provider, instrument, kind, dedup_key, bid_price,
+                   bid_amount, ask_price, ask_amount, last_traded_price, last_traded_volume,
+                   venue_seq, ingest_instance, ingest_seq)
+SELECT ts, ts + interval '3 ms', 'simulator', 'BENCH-' || i, kind, j::text,
+       CASE WHEN kind = 'quote' THEN price - 0.01 END, CASE WHEN kind = 'quote' THEN 1.5 END,
+       CASE WHEN kind = 'quote' THEN price + 0.01 END, CASE WHEN kind = 'quote' THEN 2.0 END,
+       CASE WHEN kind = 'trade' THEN price END, CASE WHEN kind = 'trade' THEN 0.25 END,
+       j, 'primary', j
+FROM generate_series(0, %(k)s::int4 - 1) AS i,
+     generate_series(%(first)s::int8, %(last)s::int8) AS j,
+     LATERAL (SELECT %(end)s::timestamptz - (%(per)s::int8 - j) * %(step)s::interval AS ts,
+                     CASE WHEN j %% 4 = 0 THEN 'trade' ELSE 'quote' END AS kind,
+                     100 + i + 5 * sin(j / 5000.0) AS price) AS t
+"""
+
+_BARS = """
+INSERT INTO bars (provider, instrument, "interval", start_ts, open, high, low, close, volume,
+                  tick_count, source)
+SELECT 'simulator', 'BENCH-' || i, %(name)s, start_ts, p, p + 0.05, p - 0.05, p + 0.01, 12.5, 40,
+       'trade'
+FROM generate_series(0, %(k)s::int4 - 1) AS i,
+     generate_series(%(from)s::timestamptz, %(end)s::timestamptz - %(width)s::interval,
+                     %(width)s::interval) AS start_ts,
+     LATERAL (SELECT 100 + i + 5 * sin(extract(epoch FROM start_ts) / 500.0) AS p) AS b
+"""
+
+_FEEDS = """
+INSERT INTO feed_status (provider, instrument, first_exchange_ts, last_exchange_ts,
+                         last_received_ts, ticks, gaps)
+SELECT provider, instrument, min(exchange_ts), max(exchange_ts), max(received_ts), count(*), 0
+FROM ticks GROUP BY provider, instrument
+"""
+
+
+@contextlib.contextmanager
+def fresh_schema(url: str) -> Iterator[str]:
+    schema = f"bench_api_{uuid.uuid4().hex[:8]}"
+    in_schema = make_conninfo(url, options=f"-c search_path={schema},public")
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("CREATE EXTENSION IF NOT EXISTS timescaledb")
+        conn.execute(sql.SQL("CREATE SCHEMA {}").format(sql.Identifier(schema)))
+    try:
+        with psycopg.connect(in_schema) as conn:
+            migrate(conn)
+        yield in_schema
+    finally:
+        with psycopg.connect(url, autocommit=True) as conn:
+            conn.execute(sql.SQL("DROP SCHEMA {} CASCADE").format(sql.Identifier(schema)))
+
+
+def load(url: str, n: int, k: int, days: int) -> None:
+    per = n // k
+    step = timedelta(days=days) / per
+    started = time.perf_counter()
+    with psycopg.connect(url, autocommit=True) as conn:
+        chunk = 200_000  # per statement: progress, and no single huge transaction
+        for first in range(0, per, chunk):
+            last = min(per, first + chunk) - 1
+            conn.execute(
+                _TICKS,
+                {"k": k, "first": first, "last": last, "end": END, "per": per, "step": step},
+            )
+            done = (last + 1) * k
+            rate = done / (time.perf_counter() - started)
+            print(f"\r  ticks {done:>12,} of {per * k:,} ({rate:,.0f}/s)", end="", flush=True)
+        print()
+        for name, width, span in (("1m", "1 minute", days), ("1s", "1 second", 1)):
+            conn.execute(
+                _BARS,
+                {
+                    "k": k,
+                    "name": name,
+                    "width": width,
+                    "from": END - timedelta(days=span),
+                    "end": END,
+                },
+            )
+        conn.execute(_FEEDS)
+        conn.execute("VACUUM ANALYZE")
+    print(
+        f"  loaded in {time.perf_counter() - started:,.0f} s ({per * k:,} ticks, {k} instruments,"
+        f" {days} days; 1m bars over {days} days, 1s bars over the last day)"
+    )
+
+
+def api(url: str, log: Path) -> tuple[subprocess.Popen[bytes], int]:
+    port = free_port()
+    env = {
+        **os.environ,
+        "DATABASE_URL": url,
+        "TICKWIRE_API_PORT": str(port),
+        "TICKWIRE_API_HOST": "127.0.0.1",
+        "TICKWIRE_ALLOW_ANONYMOUS": "true",
+        "TICKWIRE_LOG_LEVEL": "WARNING",
+    }
+    env.pop("KAFKA_BOOTSTRAP_SERVERS", None)
+    process = spawn([sys.executable, "-m", "tickwire_api"], log, env=env)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        with contextlib.suppress(OSError):
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+            conn.request("GET", "/readyz")
+            if conn.getresponse().status == 200:
+                return process, port
+        time.sleep(0.2)
+    raise RuntimeError(f"the API did not get ready:\n{tail(log)}")
+
+
+def measure(port: int, paths: Callable[[random.Random], str], requests: int) -> list[float]:
+    rng = random.Random(11)
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    for _ in range(20):  # warm: the pool's connections, prepared statements, caches
+        conn.request("GET", paths(rng))
+        conn.getresponse().read()
+    times = []
+    for _ in range(requests):
+        path = paths(rng)
+        started = time.perf_counter()
+        conn.request("GET", path)
+        response = conn.getresponse()
+        body = response.read()
+        times.append((time.perf_counter() - started) * 1000)
+        if response.status != 200:
+            raise RuntimeError(f"{path}: {response.status} {body[:300]!r}")
+    return times
+
+
+def percentile(values: list[float], q: float) -> float:
+    return statistics.quantiles(values, n=1000, method="inclusive")[int(q * 10) - 1]
+
+
+def endpoints(k: int, days: int) -> dict[str, Callable[[random.Random], str]]:
+    def instrument(rng: random.Random) -> str:
+        return f"BENCH-{rng.randrange(k)}"
+
+    def day(rng: random.Random) -> tuple[str, str]:
+        start = END - timedelta(days=days) + timedelta(minutes=rng.randrange((days - 1) * 1440))
+        return start.isoformat(), (start + timedelta(days=1)).isoformat()
+
+    def minute(rng: random.Random) -> tuple[str, str]:
+        start = END - timedelta(days=days) + timedelta(seconds=rng.randrange(days * 86_400 - 60))
+        return start.isoformat(), (start + timedelta(minutes=1)).isoformat()
+
+    def q(path: str, **params: str) -> str:
+        return f"{path}?{urllib.parse.urlencode(params)}"
+
+    def ranged(
+        path: str, window: Callable[[random.Random], tuple[str, str]], **fixed: str
+    ) -> Callable[[random.Random], str]:
+        def make(rng: random.Random) -> str:
+            start, end = window(rng)
+            return q(path, instrument=instrument(rng), start=start, end=end, **fixed)
+
+        return make
+
+    return {
+        "latest quote": lambda r: q(
+            "/v1/ticks/latest", instrument=instrument(r), kind="quote", limit="1"
+        ),
+        "1 day of 1m bars": ranged("/v1/bars", day, interval="1m"),
+        "1 day of 15m bars": ranged("/v1/bars", day, interval="15m"),
+        "1 day of 1m indicators": ranged("/v1/indicators", day, interval="1m"),
+        "ticks, 1 minute, first page of 1000": ranged("/v1/ticks", minute, limit="1000"),
+        "instruments": lambda _r: "/v1/instruments",
+        "status": lambda _r: "/v1/status",
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
+    parser.add_argument("n", nargs="?", type=int, default=10_000_000, help="ticks")
+    parser.add_argument("--instruments", type=int, default=20)
+    parser.add_argument("--days", type=int, default=7)
+    parser.add_argument("--requests", type=int, default=2000, help="per endpoint")
+    args = parser.parse_args()
+    print(f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()},")
+    print(f"load average {os.getloadavg()[0]:.2f} at the start")
+    work = Path(tempfile.mkdtemp(prefix="tickwire-bench-api-"))
+    url, postgres, process, code = os.environ.get("DATABASE_URL"), None, None, 1
+    try:
+        if not url:
+            postgres = LocalPostgres(work / "postgres", fast_unsafe=True)  # loading only
+            postgres.start()
+            url = postgres.dsn
+        with fresh_schema(url) as target:
+            load(target, args.n, args.instruments, args.days)
+            process, port = api(target, work / "api.log")
+            print(f"{'endpoint':<38}{'p50 ms':>9}{'p99 ms':>9}{'max ms':>9}  target")
+            for name, paths in endpoints(args.instruments, args.days).items():
+                times = measure(port, paths, args.requests)
+                p50, p99 = percentile(times, 50), percentile(times, 99)
+                goal = TARGETS_MS.get(name)
+                verdict = ""
+                if goal is not None:
+                    verdict = f"p99 < {goal:g} ms: " + ("met" if p99 < goal else "missed")
+                print(f"{name:<38}{p50:>9.2f}{p99:>9.2f}{max(times):>9.2f}  {verdict}")
+            code = 0
+    finally:
+        if process is not None:
+            process.terminate()
+            process.wait(30)
+        if postgres is not None:
+            postgres.stop()
+        if code == 0:
+            shutil.rmtree(work, ignore_errors=True)
+    return code
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
