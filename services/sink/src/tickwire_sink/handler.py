@@ -7,8 +7,9 @@ After each batch the feeds' status is upserted from its ticks, and at most every
 `heartbeat_every_s` the sink's own row of service_status (and once more on close). Ticks are
 written one feed part at a time (a feed's ticks, its gap events), so the writer's inserted count
 of each part is exactly that feed's new rows: a redelivered tick or gap is never counted twice.
-The status upsert is its own transaction after the ticks': a connection lost between the two
-leaves those ticks uncounted (the retry finds them stored), while their times still count."""
+A batch is one transaction (each write a savepoint in it, so a refused row rolls back only its
+own write): the feeds' status commits with the ticks it counts, and a connection lost midway
+leaves nothing of the batch behind for the retry to account for."""
 
 from __future__ import annotations
 
@@ -114,8 +115,12 @@ class SinkHandler:
             by_schema.setdefault(self.schemas[record.topic], []).append(record)
         outcome = Outcome()
         try:
-            for schema, group in by_schema.items():
-                self._write(tables, schema, group, outcome)
+            # One transaction per batch (each table's write a savepoint in it): one commit to
+            # wait for instead of one per feed and table, and the feeds' status commits with the
+            # ticks it counts.
+            with tables.conn.transaction():
+                for schema, group in by_schema.items():
+                    self._write(tables, schema, group, outcome)
         except psycopg.OperationalError:
             tables.conn.close()  # reconnect on the retry
             raise

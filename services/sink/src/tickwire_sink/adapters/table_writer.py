@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import psycopg
 from psycopg import sql
+from psycopg.pq import TransactionStatus
 
 from tickwire_sink.domain.records import Column, Row, TableSpec
 
@@ -96,6 +97,8 @@ class TableWriter:
                 for name, stage_type in zip(names, self._stage_types, strict=True)
             ),
         )
+        # Inside a caller's transaction no commit empties the staging table between writes.
+        self._empty_stage = sql.SQL("TRUNCATE {}").format(stage)
         self._copy = sql.SQL("COPY {} ({}) FROM STDIN (FORMAT BINARY)").format(
             stage, sql.SQL(", ").join(map(sql.Identifier, names))
         )
@@ -131,11 +134,14 @@ class TableWriter:
         if any(len(row) != width for row in rows):
             raise ValueError(f"{self.table}: every row must have {width} values")
         staged = map(self._with_json, rows) if self._json_at else rows
+        nested = self.conn.info.transaction_status != TransactionStatus.IDLE
         try:
             with self.conn.transaction(), self.conn.cursor() as cur:
                 if not self._staged:
                     cur.execute(self._create_stage)
                     self._staged = True
+                elif nested:
+                    cur.execute(self._empty_stage)
                 with cur.copy(self._copy) as copy:
                     copy.set_types(self._stage_types)
                     write_row = copy.write_row

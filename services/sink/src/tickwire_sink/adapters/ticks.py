@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Collection, Sequence
+from operator import itemgetter
 from typing import Any
 
 import psycopg
@@ -47,6 +48,7 @@ class TickWriter:
         times = AvroSerde().time_fields("tick") if time_columns is None else time_columns
         fields = {f["name"]: _avro_base_type(f["type"]) for f in tick_schema["fields"]}
         self.columns = tick_columns(list(fields))
+        self._values = itemgetter(*self.columns)
         # A tick built in code may omit fields; the schema's defaults fill them, as Avro would.
         self._defaults = {f["name"]: f.get("default") for f in tick_schema["fields"]}
         self._table = TableWriter(
@@ -63,16 +65,17 @@ class TickWriter:
 
     def rows(self, ticks: Sequence[dict[str, Any]]) -> list[Row]:
         """The ticks as rows of the ticks table, in the writer's column order."""
-        columns, defaults = self.columns, self._defaults
-        return [
-            (
-                tick["exchange_ts"],
-                tick["received_ts"],
-                dedup_key(tick),
-                *(tick.get(c, defaults[c]) for c in columns),
-            )
-            for tick in ticks
-        ]
+        return [self._row(tick) for tick in ticks]
+
+    def _row(self, tick: dict[str, Any]) -> Row:
+        try:
+            # A decoded tick has every field: one C-level lookup of all the columns, where a
+            # lookup per column cost a third of the sink's own CPU.
+            values = self._values(tick)
+        except KeyError:
+            defaults = self._defaults
+            values = tuple(tick.get(c, defaults[c]) for c in self.columns)
+        return (tick["exchange_ts"], tick["received_ts"], dedup_key(tick), *values)
 
     def write(self, ticks: Sequence[dict[str, Any]]) -> int:
         """Write `ticks` in one transaction; returns the rows that were new."""
