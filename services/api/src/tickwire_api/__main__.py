@@ -38,6 +38,8 @@ def main() -> int:
         port=settings.api_port,
         log_config=None,
         access_log=False,
+        # Open /v1/live streams never end on their own: a stop cuts them after the grace.
+        timeout_graceful_shutdown=max(1, int(settings.stop_grace_s)),
     )
     return 0
 

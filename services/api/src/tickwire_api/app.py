@@ -9,12 +9,17 @@ from fastapi import Depends, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from psycopg_pool import ConnectionPool
 
+from tickwire_api.adapters.live_hub import start_live, stop_live
+from tickwire_api.db import read_only_conninfo
 from tickwire_api.routes import (
     anomalies,
     bars,
+    dashboard,
     export,
     health,
+    indicators,
     instruments,
+    live,
     signals,
     status,
     tick_history,
@@ -30,23 +35,23 @@ def create_app(settings: ApiSettings) -> FastAPI:
         # open=True with wait=False: start serving (and answering /readyz with 503) even while
         # the database is still coming up; the pool keeps trying in the background.
         pool = ConnectionPool(
-            settings.database_url,
+            # Every transaction read-only, whatever role the URL names: the API cannot write.
+            read_only_conninfo(settings.database_url),
             min_size=1,
             max_size=settings.db_pool_size,
-            # Every transaction read-only, whatever role the URL names: the API cannot write.
-            kwargs={
-                "application_name": "tickwire-api",
-                "options": "-c default_transaction_read_only=on",
-            },
             open=False,
         )
         pool.open(wait=False)
         app.state.pool = pool
         app.state.settings = settings
+        app.state.live = start_live(settings)  # None without KAFKA_BOOTSTRAP_SERVERS
         try:
             yield
         finally:
-            pool.close()
+            try:
+                await stop_live(app.state.live)
+            finally:
+                pool.close()
 
     app = FastAPI(
         title="tickwire API",
@@ -69,10 +74,13 @@ def create_app(settings: ApiSettings) -> FastAPI:
         export.router,
         instruments.router,
         bars.router,
+        indicators.router,
         anomalies.router,
         signals.router,
         status.router,
+        live.router,
     ):
         app.include_router(router, dependencies=keyed)
     app.include_router(health.router)
+    app.include_router(dashboard.router)  # the page is open; the /v1 calls it makes are keyed
     return app

@@ -52,6 +52,37 @@ class ApiSettings(ServiceSettings):
     max_body_bytes: int = Field(
         65_536, ge=0, le=10_485_760, description="Largest request body accepted (413 beyond)."
     )
+    # The live stream (/v1/live) reads Kafka; without brokers it answers 503 and the rest serves.
+    kafka_bootstrap_servers: str | None = Field(
+        None,
+        validation_alias=AliasChoices("KAFKA_BOOTSTRAP_SERVERS"),
+        description="host:port[,host:port] of the Kafka brokers the live stream reads; unset "
+        "(or empty) turns /v1/live off.",
+    )
+    kafka_client_config: dict[str, str] = Field(
+        default_factory=dict,
+        validation_alias=AliasChoices("KAFKA_CLIENT_CONFIG"),
+        description="Extra librdkafka settings as JSON, e.g. TLS/SASL.",
+    )
+    topic_prefix: str = Field(
+        "", pattern=r"^[A-Za-z0-9._-]*$", description="Prepended to every topic name."
+    )
+    live_queue_size: int = Field(
+        256,
+        ge=1,
+        le=100_000,
+        description="Events held for one live stream; a client further behind loses the rest "
+        "and is told how many (event: lagged).",
+    )
+    live_heartbeat_s: float = Field(
+        15.0, gt=0, le=300, description="Seconds between keep-alive comments on an idle stream."
+    )
+    live_max_instruments: int = Field(
+        50, ge=1, le=1_000, description="Most instruments one live stream may ask for."
+    )
+    live_max_streams: int = Field(
+        200, ge=1, le=100_000, description="Most live streams open at once (503 beyond)."
+    )
 
     @field_validator("api_key_hashes")
     @classmethod

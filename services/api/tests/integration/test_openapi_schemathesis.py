@@ -35,7 +35,10 @@ def api_schema(database_url: str) -> Iterator[object]:
             + [trade("SIM-A", T0 + 100 + i, 100.0, 1.0) for i in range(20)]
         )
     digest = hashlib.sha256(KEY.encode()).hexdigest()
-    app = create_app(ApiSettings(DATABASE_URL=database_url, api_key_hashes=digest))
+    # Without Kafka: /v1/live (an endless stream) is left out of the run, see below.
+    app = create_app(
+        ApiSettings(DATABASE_URL=database_url, api_key_hashes=digest, KAFKA_BOOTSTRAP_SERVERS=None)
+    )
     with TestClient(app):  # runs the lifespan: the pool stays open while schemathesis calls
         yield schemathesis.openapi.from_asgi("/openapi.json", app)
 
@@ -44,9 +47,19 @@ def test_every_operation_conforms_to_its_schema(api_schema: schemathesis.BaseSch
     checked = []
     for result in api_schema.get_all_operations():
         operation = result.ok()
+        if operation.path == "/v1/live":
+            # An event stream never ends, and without Kafka it is a 503 on purpose (schemathesis
+            # counts every 5xx as a server error); services/api/tests/integration/test_live.py
+            # tests it.
+            continue
 
         @given(case=operation.as_strategy())
-        @settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
+        @settings(
+            max_examples=40,
+            deadline=None,
+            suppress_health_check=list(HealthCheck),
+            derandomize=True,  # the same cases every run: a failure in CI reproduces here
+        )
         def conforms(case: schemathesis.Case) -> None:
             # Excluded: "a schema-valid request is accepted". Limits above the configured
             # maximum and ranges above the configured span are valid for the schema (the caps

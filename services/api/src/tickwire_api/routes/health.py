@@ -33,7 +33,12 @@ _READINESS = {
             "content": {
                 "application/json": {
                     "schema": _READINESS,
-                    "example": {"status": "ok", "database": True, "ticks_table": True},
+                    "example": {
+                        "status": "ok",
+                        "database": True,
+                        "ticks_table": True,
+                        "live_feed": "connected",
+                    },
                 }
             }
         },
@@ -56,9 +61,12 @@ def readyz(request: Request) -> JSONResponse:
         with request.app.state.pool.connection(timeout=2) as conn:
             found = conn.execute("SELECT to_regclass('ticks') IS NOT NULL").fetchone()
         ready = found == (True,)
-        detail = {"database": True, "ticks_table": ready}
+        detail: dict[str, object] = {"database": True, "ticks_table": ready}
     except Exception as exc:  # the answer is "not ready", with the reason
         ready, detail = False, {"database": f"error: {type(exc).__name__}: {exc}"}
+    live = getattr(request.app.state, "live", None)
+    # Said, not judged: history is served whether or not the live stream's Kafka is reachable.
+    detail["live_feed"] = "off" if live is None else "connected" if live.connected else "down"
     return JSONResponse(
         {"status": "ok" if ready else "fail", **detail}, status_code=200 if ready else 503
     )
