@@ -1,20 +1,65 @@
-# One image per service from one file: `docker build --build-arg SERVICE=sink .`
-# The build stage resolves only that service's locked dependencies; the final stage has no tools.
-FROM python:3.11.11-slim-bookworm AS build
-ARG SERVICE
-RUN pip install --no-cache-dir uv==0.13.9
-WORKDIR /app
-COPY pyproject.toml uv.lock ./
-COPY libs ./libs
-COPY services ./services
-RUN uv sync --frozen --no-dev --no-editable --package "tickwire-${SERVICE}"
+# One file for every service's image: they share one workspace, one lock and one way to start, so
+# per-service copies would only drift apart. Build one with `docker build --build-arg SERVICE=sink .`
+#
+# Stages: `base` pins the interpreter (tag and digest of the multi-architecture index), `build`
+# resolves that one service's locked dependencies into /app/.venv, and `runtime` holds the virtual
+# environment, the Avro schemas and nothing else: no uv, no pip, no compiler, no caches.
 
-FROM python:3.11.11-slim-bookworm
+FROM python:3.11.14-slim-bookworm@sha256:65a93d69fa75478d554f4ad27c85c1e69fa184956261b4301ebaf6dbb0a3543d AS base
+
+FROM base AS build
 ARG SERVICE
-ENV PATH=/app/.venv/bin:$PATH SERVICE_MODULE=tickwire_${SERVICE}
-RUN useradd --system --uid 10001 tickwire
+# Fail early and by name: without it uv would report an unknown package "tickwire-".
+RUN test -n "${SERVICE}" || { echo "build with --build-arg SERVICE=<ingest|normalize|signals|sink|api>" >&2; exit 1; } \
+    && pip install --no-cache-dir uv==0.13.9
+# Compiled bytecode: the runtime root filesystem may be read-only, so nothing gets compiled there.
+# Copy, not hard links: the cache mount is another filesystem. Never a downloaded interpreter: the
+# virtual environment must run on this image's own Python, which the runtime stage has too.
+ENV UV_COMPILE_BYTECODE=1 UV_LINK_MODE=copy UV_PYTHON_DOWNLOADS=never
 WORKDIR /app
+# The lock and the workspace's manifests first: the dependency layer is rebuilt only when they change.
+COPY pyproject.toml uv.lock ./
+COPY libs/core/pyproject.toml libs/core/
+COPY services/ingest/pyproject.toml services/ingest/
+COPY services/normalize/pyproject.toml services/normalize/
+COPY services/signals/pyproject.toml services/signals/
+COPY services/sink/pyproject.toml services/sink/
+COPY services/api/pyproject.toml services/api/
+RUN --mount=type=cache,target=/root/.cache/uv \
+    uv sync --frozen --no-dev --no-editable --no-install-workspace --package "tickwire-${SERVICE}"
+COPY libs libs
+COPY services services
+# --no-editable: tickwire_core and the service are installed into the environment as packages, so
+# the runtime stage needs none of the sources.
+RUN --mount=type=cache,target=/root/.cache/uv \
+    uv sync --frozen --no-dev --no-editable --package "tickwire-${SERVICE}"
+
+FROM base AS runtime
+ARG SERVICE
+LABEL org.opencontainers.image.title="tickwire-${SERVICE}" \
+      org.opencontainers.image.description="tickwire ${SERVICE} service"
+# pip, setuptools and wheel are build tools; the service runs from its own virtual environment.
+# /var/lib/tickwire is the one writable path besides /tmp (signals keeps faust's data directory
+# there): owned by the service user, so a named volume mounted on it starts with that owner.
+RUN python -m pip uninstall --yes --quiet pip setuptools wheel \
+    && groupadd --system --gid 10001 tickwire \
+    && useradd --system --no-log-init --uid 10001 --gid tickwire --no-create-home \
+        --home-dir /nonexistent --shell /usr/sbin/nologin tickwire \
+    && install --directory --owner=10001 --group=10001 --mode=0750 /var/lib/tickwire
+WORKDIR /app
+# Owned by root and read-only to the service: the code cannot be changed by the process running it.
 COPY --from=build /app/.venv /app/.venv
+# tickwire_core finds schemas/ above its installed package: /app/schemas for /app/.venv.
 COPY schemas /app/schemas
-USER 10001
-CMD ["sh", "-c", "exec python -m ${SERVICE_MODULE}"]
+ENV PATH="/app/.venv/bin:${PATH}" \
+    PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    SERVICE_MODULE="tickwire_${SERVICE}"
+USER 10001:10001
+# Liveness of the service's own health server, on the port its settings read: the API serves
+# /livez on TICKWIRE_API_PORT, every Kafka service on TICKWIRE_HEALTH_PORT. urllib, as the slim
+# image has no curl; any answer but 2xx, or none, exits 1 (unhealthy).
+HEALTHCHECK --interval=15s --timeout=5s --start-period=60s --retries=3 \
+    CMD ["python", "-c", "import os, urllib.request; api = os.environ.get('SERVICE_MODULE') == 'tickwire_api'; port = os.environ.get('TICKWIRE_API_PORT', '8000') if api else os.environ.get('TICKWIRE_HEALTH_PORT', '8080'); urllib.request.urlopen(f'http://127.0.0.1:{port}/livez', timeout=4)"]
+# exec: the service itself is PID 1 and receives SIGTERM, which starts its flush-then-commit stop.
+CMD ["sh", "-c", "exec python -m \"${SERVICE_MODULE}\""]
