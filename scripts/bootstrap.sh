@@ -19,3 +19,7 @@ echo "bootstrap: Kafka"
 bash scripts/install-kafka.sh >/dev/null
 echo "bootstrap: PostgreSQL + TimescaleDB"
 bash scripts/install-timescaledb.sh
+echo "bootstrap: Chromium (the dashboard's browser test)"
+bash scripts/install-chromium.sh
+echo "bootstrap: helm and kustomize (the deploy checks)"
+bash scripts/install-deploy-tools.sh >/dev/null
