@@ -24,8 +24,9 @@ check:      ## lint, strict typing, schema compatibility with the previous commi
 	python3 -m uv run --frozen mypy
 	python3 -m uv run --frozen python -m tickwire_core.schema_compat HEAD~1
 
-bench:      ## throughput on the local stack: the skeleton end to end, one normalize, signals, sink
+bench:      ## throughput and latency on the local stack: end to end, normalize, signals, sink, the API
 	python3 -m uv run --frozen python benchmarks/e2e_throughput.py
 	python3 -m uv run --frozen python benchmarks/normalize_throughput.py
 	python3 -m uv run --frozen python benchmarks/signals_throughput.py
 	python3 -m uv run --frozen python benchmarks/sink_throughput.py
+	python3 -m uv run --frozen python benchmarks/api_latency.py
