@@ -33,7 +33,7 @@ SERVICES: tuple[tuple[str, str], ...] = (
 # Descriptions of fields whose model has none yet; a field that gains its own loses its entry here
 # (a test checks that every entry is still needed).
 FALLBACK_DESCRIPTIONS: dict[str, str] = {
-    "log_level": "Lowest level logged (JSON lines on stderr).",
+    "log_level": "Lowest level logged (JSON lines on stdout).",
     "instance_id": "This process's name among its service's instances (Kafka client id, the "
     "transactional id's suffix, its heartbeat's key); a pod's name in Kubernetes.",
     "connector": "The feed: a venue's WebSocket, a replay file, or the simulator.",
