@@ -4,8 +4,9 @@
 # /usr/bin/chromedriver are both there. Needs root, or sudo without a password.
 set -euo pipefail
 
-log() { printf '%s install-chromium: %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
-die() { log "ERROR: $*"; exit 1; }
+script=install-chromium
+# shellcheck source=scripts/common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
 is_installed() { [[ -x /usr/bin/chromium && -x /usr/bin/chromedriver ]]; }
 
@@ -13,19 +14,12 @@ if is_installed; then
   exit 0
 fi
 
-if ((EUID == 0)); then
-  as_root=()
-elif command -v sudo >/dev/null; then
-  as_root=(sudo -n)
-else
-  die "installing chromium with apt-get needs root or sudo"
-fi
+need_root "installing chromium with apt-get"
 
 # dpkg allows one installer at a time; two test runs starting together wait for each other here
 # rather than fail on dpkg's own lock.
-lock_dir=${TICKWIRE_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/tickwire}
-mkdir -p "$lock_dir"
-exec 9>"$lock_dir/.chromium.lock"
+mkdir -p "$cache_root"
+exec 9>"$cache_root/.chromium.lock"
 flock 9
 if is_installed; then
   exit 0

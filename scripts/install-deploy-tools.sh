@@ -11,23 +11,12 @@
 # Needs Go (on PATH, or /usr/local/go/bin/go) at least as new as the tools' go.mod files ask for.
 set -euo pipefail
 
-repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-
-pinned() {
-    # KEY=VALUE lines of stack/versions.env, parsed rather than sourced (as tickwire_core does).
-    local value
-    value="$(sed -n "s/^[[:space:]]*$1[[:space:]]*=[[:space:]]*//p" \
-        "$repo_root/stack/versions.env" | tail -n 1 | sed 's/[[:space:]]*$//')"
-    if [[ -z "$value" ]]; then
-        echo "install-deploy-tools: $1 is not set in stack/versions.env" >&2
-        exit 1
-    fi
-    printf '%s' "$value"
-}
+script=install-deploy-tools
+# shellcheck source=scripts/common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
 helm_version="$(pinned HELM_VERSION)"
 kustomize_version="$(pinned KUSTOMIZE_VERSION)"
-cache_root="${TICKWIRE_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/tickwire}"
 bin="$cache_root/bin"
 budget="${TICKWIRE_DEPLOY_TOOLS_TIMEOUT:-1800}"
 

@@ -11,22 +11,11 @@
 # the install directory. Needs Java 17+ and Maven (mvn) with its default repository.
 set -euo pipefail
 
-repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-
-pinned() {
-    # KEY=VALUE lines of stack/versions.env, parsed rather than sourced (as tickwire_core does).
-    local value
-    value="$(sed -n "s/^[[:space:]]*$1[[:space:]]*=[[:space:]]*//p" "$repo_root/stack/versions.env" \
-        | tail -n 1 | sed 's/[[:space:]]*$//')"
-    if [[ -z "$value" ]]; then
-        echo "install-kafka: $1 is not set in stack/versions.env" >&2
-        exit 1
-    fi
-    printf '%s' "$value"
-}
+script=install-kafka
+# shellcheck source=scripts/common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
 kafka_version="$(pinned KAFKA_VERSION)"
-cache_root="${TICKWIRE_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/tickwire}"
 target="$cache_root/kafka-$kafka_version"
 
 if [[ -f "$target/.complete" ]]; then

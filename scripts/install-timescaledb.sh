@@ -10,18 +10,12 @@
 # and builds and installs it into PostgreSQL's directories. Needs root, or sudo without a password.
 set -euo pipefail
 
-log() { printf '%s install-timescaledb: %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
-die() { log "ERROR: $*"; exit 1; }
+script=install-timescaledb
+# shellcheck source=scripts/common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
-repo_root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-pin() {
-  sed -n "s/^[[:space:]]*$1[[:space:]]*=[[:space:]]*\([^[:space:]]*\).*/\1/p" \
-    "$repo_root/stack/versions.env" | tail -n 1
-}
-ts_version=$(pin TIMESCALEDB_VERSION)
-pg_major=$(pin POSTGRES_MAJOR)
-[[ -n $ts_version && -n $pg_major ]] ||
-  die "TIMESCALEDB_VERSION and POSTGRES_MAJOR must be set in $repo_root/stack/versions.env"
+ts_version=$(pinned TIMESCALEDB_VERSION)
+pg_major=$(pinned POSTGRES_MAJOR)
 
 pg_config=/usr/lib/postgresql/$pg_major/bin/pg_config
 # Both files are versioned, so together they prove that this exact version is installed for this
@@ -38,15 +32,9 @@ if is_installed; then
   exit 0
 fi
 
-if ((EUID == 0)); then
-  as_root=()
-elif command -v sudo >/dev/null; then
-  as_root=(sudo -n)
-else
-  die "installing packages and writing to /usr/lib/postgresql needs root or sudo"
-fi
+need_root "installing packages and writing to /usr/lib/postgresql"
 
-cache=${TICKWIRE_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/tickwire}/timescaledb-src
+cache=$cache_root/timescaledb-src
 mkdir -p "$cache"
 # Two test runs may start at once; the second waits and then finds the work done.
 exec 9>"$cache/.lock"
