@@ -24,18 +24,15 @@ import sys
 import tempfile
 import time
 import urllib.parse
-import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import psycopg
-from psycopg import sql
-from psycopg.conninfo import make_conninfo
+from bench_db import fresh_schema
 
 from tickwire_core.localstack._process import free_port, spawn, tail
 from tickwire_core.localstack.postgres import LocalPostgres
-from tickwire_sink.adapters.migrations import migrate
 
 END = datetime(2026, 11, 20, tzinfo=UTC)  # fixed, so every run loads the same history
 TARGETS_MS = {"latest quote": 10.0, "1 day of 1m bars": 50.0}
@@ -75,22 +72,6 @@ INSERT INTO feed_status (provider, instrument, first_exchange_ts, last_exchange_
 SELECT provider, instrument, min(exchange_ts), max(exchange_ts), max(received_ts), count(*), 0
 FROM ticks GROUP BY provider, instrument
 """
-
-
-@contextlib.contextmanager
-def fresh_schema(url: str) -> Iterator[str]:
-    schema = f"bench_api_{uuid.uuid4().hex[:8]}"
-    in_schema = make_conninfo(url, options=f"-c search_path={schema},public")
-    with psycopg.connect(url, autocommit=True) as conn:
-        conn.execute("CREATE EXTENSION IF NOT EXISTS timescaledb")
-        conn.execute(sql.SQL("CREATE SCHEMA {}").format(sql.Identifier(schema)))
-    try:
-        with psycopg.connect(in_schema) as conn:
-            migrate(conn)
-        yield in_schema
-    finally:
-        with psycopg.connect(url, autocommit=True) as conn:
-            conn.execute(sql.SQL("DROP SCHEMA {} CASCADE").format(sql.Identifier(schema)))
 
 
 def load(url: str, n: int, k: int, days: int) -> None:
@@ -227,7 +208,7 @@ def main() -> int:
             postgres = LocalPostgres(work / "postgres", fast_unsafe=True)  # loading only
             postgres.start()
             url = postgres.dsn
-        with fresh_schema(url) as target:
+        with fresh_schema(url, "bench_api") as target:
             load(target, args.n, args.instruments, args.days)
             process, port = api(target, work / "api.log")
             print(f"{'endpoint':<38}{'p50 ms':>9}{'p99 ms':>9}{'max ms':>9}  target")

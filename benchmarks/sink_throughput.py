@@ -27,15 +27,14 @@ import tempfile
 import time
 import urllib.request
 import uuid
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import psycopg
+from bench_db import fresh_schema
 from confluent_kafka import Producer
 from psycopg import sql
-from psycopg.conninfo import make_conninfo
 
 from tickwire_core.clock import now_us
 from tickwire_core.localstack._process import free_port, spawn, tail
@@ -47,7 +46,6 @@ from tickwire_core.serde import AvroSerde
 from tickwire_core.testing.ticks import quote, trade
 from tickwire_core.topics import TICKS, create_topics, tick_key
 from tickwire_normalize.domain.identity import dedup_key
-from tickwire_sink.adapters.migrations import migrate
 from tickwire_sink.adapters.ticks import TickWriter
 from tickwire_sink.handler import SinkHandler
 from tickwire_sink.settings import SinkSettings
@@ -127,25 +125,6 @@ def rows_written(port: int) -> float:
         text = response.read().decode()
     found = re.search(r'^tickwire_sink_rows_written_total\{table="ticks"\} (\S+)$', text, re.M)
     return float(found.group(1)) if found else 0.0
-
-
-@contextlib.contextmanager
-def fresh_schema(url: str, prefix: str) -> Iterator[str]:
-    """`url` with a new schema first on its search path: fresh tables (the sink's migrations
-    made there) in a database started here or in the one DATABASE_URL names; dropped after."""
-    schema = f"{prefix}_{uuid.uuid4().hex[:8]}"
-    in_schema = make_conninfo(url, options=f"-c search_path={schema},public")
-    with psycopg.connect(url, autocommit=True) as conn:
-        # Made here, not by the first migration under the search path, which would put it there.
-        conn.execute("CREATE EXTENSION IF NOT EXISTS timescaledb")
-        conn.execute(sql.SQL("CREATE SCHEMA {}").format(sql.Identifier(schema)))
-    try:
-        with psycopg.connect(in_schema) as conn:
-            migrate(conn)
-        yield in_schema
-    finally:
-        with psycopg.connect(url, autocommit=True) as conn:
-            conn.execute(sql.SQL("DROP SCHEMA {} CASCADE").format(sql.Identifier(schema)))
 
 
 def stored(url: str) -> int:

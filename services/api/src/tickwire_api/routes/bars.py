@@ -7,7 +7,7 @@ from datetime import timedelta
 from typing import Annotated
 
 import psycopg
-from fastapi import APIRouter, Depends, Query, Response
+from fastapi import APIRouter, Depends, Response
 from psycopg.rows import dict_row
 
 from tickwire_api import deps
@@ -19,7 +19,7 @@ from tickwire_api.domain.intervals import (
 )
 from tickwire_api.models_history import BarSeries
 from tickwire_api.responses import raw_json
-from tickwire_api.routes.params import End, Instrument, Provider, Start, refused
+from tickwire_api.routes.params import End, Instrument, Interval, Provider, Start, refused
 from tickwire_api.settings import ApiSettings
 
 router = APIRouter(prefix="/v1/bars", tags=["bars"])
@@ -46,13 +46,7 @@ def bars(
     conn: Annotated[psycopg.Connection, Depends(deps.connection)],
     settings: Annotated[ApiSettings, Depends(deps.settings)],
     instrument: Instrument,
-    interval: Annotated[
-        str,
-        Query(
-            description="Bar length: a number and s, m, h or d, from 1s to 1d.",
-            examples=["1s", "5s", "1m", "15m", "1h", "1d"],
-        ),
-    ],
+    interval: Interval,
     start: Start,
     end: End,
     provider: Provider = None,

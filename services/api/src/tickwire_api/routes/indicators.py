@@ -8,7 +8,7 @@ from itertools import groupby
 from typing import Annotated
 
 import psycopg
-from fastapi import APIRouter, Depends, Query, Response
+from fastapi import APIRouter, Depends, Response
 from psycopg.rows import dict_row
 
 from tickwire_api import deps
@@ -17,7 +17,7 @@ from tickwire_api.domain.intervals import RangeError, base_interval, check_bucke
 from tickwire_api.models_indicators import IndicatorPoint, IndicatorSeries
 from tickwire_api.responses import as_json
 from tickwire_api.routes.bars import AGGREGATE
-from tickwire_api.routes.params import End, Instrument, Provider, Start, refused
+from tickwire_api.routes.params import End, Instrument, Interval, Provider, Start, refused
 from tickwire_api.settings import ApiSettings
 
 router = APIRouter(prefix="/v1/indicators", tags=["bars"])
@@ -28,13 +28,7 @@ def indicator_series(
     conn: Annotated[psycopg.Connection, Depends(deps.connection)],
     settings: Annotated[ApiSettings, Depends(deps.settings)],
     instrument: Instrument,
-    interval: Annotated[
-        str,
-        Query(
-            description="Bar length: a number and s, m, h or d, from 1s to 1d.",
-            examples=["1m", "1h", "1d"],
-        ),
-    ],
+    interval: Interval,
     start: Start,
     end: End,
     provider: Provider = None,

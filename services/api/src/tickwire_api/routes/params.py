@@ -70,6 +70,13 @@ OptionalEnd = Annotated[
         examples=["2023-11-14T23:13:20Z"],
     ),
 ]
+Interval = Annotated[
+    str,
+    Query(
+        description="Bar length: a number and s, m, h or d, from 1s to 1d.",
+        examples=["1s", "5s", "1m", "15m", "1h", "1d"],
+    ),
+]
 Limit = Annotated[
     int | None,
     Query(ge=1, description="Rows to return; default 100, at most max_limit.", examples=[100]),

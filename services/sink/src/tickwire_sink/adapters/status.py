@@ -9,6 +9,7 @@ from typing import Any
 
 import psycopg
 
+from tickwire_core.clock import now_us
 from tickwire_sink.domain.status import FeedUpdate, SinkCounters
 
 _MICROS = "timestamptz 'epoch' + {} * interval '1 microsecond'"
@@ -45,29 +46,8 @@ ON CONFLICT (provider, instrument) DO UPDATE SET
     updated_at = now()
 """
 
-_SERVICE = f"""
-INSERT INTO service_status AS s (service, instance, heartbeat_at, rows_in, rows_out,
-                                 rows_refused, batches_failed, circuit, last_error, last_error_at,
-                                 lag, started_at)
-VALUES (%(service)s, %(instance)s, now(), %(rows_in)s, %(rows_out)s, %(rows_refused)s,
-        %(batches_failed)s, %(circuit)s, %(last_error)s,
-        {_MICROS.format("%(last_error_at)s::int8")}, %(lag)s,
-        {_MICROS.format("%(started_at)s::int8")})
-ON CONFLICT (service, instance) DO UPDATE SET
-    heartbeat_at = EXCLUDED.heartbeat_at,
-    rows_in = EXCLUDED.rows_in,
-    rows_out = EXCLUDED.rows_out,
-    rows_refused = EXCLUDED.rows_refused,
-    batches_failed = EXCLUDED.batches_failed,
-    circuit = EXCLUDED.circuit,
-    last_error = EXCLUDED.last_error,
-    last_error_at = EXCLUDED.last_error_at,
-    lag = EXCLUDED.lag,
-    started_at = EXCLUDED.started_at
-"""
-
-# Heartbeats from the status topic, stamped with the sender's clock. A redelivered or reordered
-# heartbeat older than the stored one changes nothing.
+# Heartbeats, the sink's own and those from the status topic, each stamped with its sender's clock.
+# A redelivered or reordered heartbeat older than the stored one changes nothing.
 _REPORTED = f"""
 INSERT INTO service_status AS s (service, instance, heartbeat_at, rows_in, rows_out,
                                  rows_refused, batches_failed, circuit, last_error, last_error_at,
@@ -132,24 +112,27 @@ def write_feeds(conn: psycopg.Connection, updates: Sequence[FeedUpdate]) -> None
 def write_heartbeat(
     conn: psycopg.Connection, service: str, instance: str, counters: SinkCounters
 ) -> None:
-    """Overwrite the instance's row with its counters, stamped with the database's clock."""
-    with conn.transaction():
-        conn.execute(
-            _SERVICE,
+    """Overwrite the instance's row with its counters, as a heartbeat sent now."""
+    now = now_us()
+    write_reported(
+        conn,
+        [
             {
                 "service": service,
                 "instance": instance,
+                "ts": now,
+                "started_ts": counters.started_at if counters.started_at is not None else now,
                 "rows_in": counters.rows_in,
                 "rows_out": counters.rows_out,
                 "rows_refused": counters.rows_refused,
                 "batches_failed": counters.batches_failed,
                 "circuit": counters.circuit,
                 "last_error": counters.last_error,
-                "last_error_at": counters.last_error_at,
+                "last_error_ts": counters.last_error_at,
                 "lag": counters.lag,
-                "started_at": counters.started_at,
-            },
-        )
+            }
+        ],
+    )
 
 
 def write_reported(conn: psycopg.Connection, heartbeats: Sequence[Mapping[str, Any]]) -> int:
