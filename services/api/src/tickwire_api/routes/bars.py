@@ -3,8 +3,8 @@ stored one-second or one-minute bars."""
 
 from __future__ import annotations
 
-from datetime import timedelta
-from typing import Annotated
+from datetime import datetime, timedelta
+from typing import Annotated, Any
 
 import psycopg
 from fastapi import APIRouter, Depends, Response
@@ -52,23 +52,9 @@ def bars(
     provider: Provider = None,
 ) -> Response:
     """Bars starting in [start, end), oldest first, one per provider and source per bucket."""
-    try:
-        seconds = interval_seconds(interval)
-        check_buckets(start, end, seconds, settings.max_buckets)
-    except RangeError as exc:
-        raise refused(exc) from exc
+    seconds = checked_interval(interval, start, end, settings.max_buckets)
     base = base_interval(seconds)
-    params = {
-        "width": timedelta(seconds=seconds),
-        "instrument": instrument,
-        "provider": provider,
-        "base": base,
-        "start": start,
-        "end": end,
-    }
-    # Binary results: floats and times arrive without text parsing, a third of a day's cost.
-    with conn.cursor(row_factory=dict_row, binary=True) as cur:
-        rows = cur.execute(AGGREGATE, params).fetchall()
+    rows = aggregated(conn, instrument, provider, seconds, start, end)
     for row in rows:
         row["interval"] = interval
     # The rows are the Bar model's fields with its types already (the response_model documents
@@ -84,3 +70,36 @@ def bars(
             "bars": rows,
         }
     )
+
+
+def checked_interval(interval: str, start: datetime, end: datetime, max_buckets: int) -> int:
+    """The interval in seconds, once it and the buckets of [start, end) are within the caps (a
+    422 naming the parameter otherwise)."""
+    try:
+        seconds = interval_seconds(interval)
+        check_buckets(start, end, seconds, max_buckets)
+    except RangeError as exc:
+        raise refused(exc) from exc
+    return seconds
+
+
+def aggregated(
+    conn: psycopg.Connection,
+    instrument: str,
+    provider: str | None,
+    seconds: int,
+    start: datetime,
+    end: datetime,
+) -> list[dict[str, Any]]:
+    """The stored bars of [start, end) aggregated to `seconds`, as rows of the Bar model's fields
+    but the interval. Binary results: floats and times arrive without text parsing."""
+    params = {
+        "width": timedelta(seconds=seconds),
+        "instrument": instrument,
+        "provider": provider,
+        "base": base_interval(seconds),
+        "start": start,
+        "end": end,
+    }
+    with conn.cursor(row_factory=dict_row, binary=True) as cur:
+        return cur.execute(AGGREGATE, params).fetchall()

@@ -9,15 +9,13 @@ from typing import Annotated
 
 import psycopg
 from fastapi import APIRouter, Depends, Response
-from psycopg.rows import dict_row
 
 from tickwire_api import deps
 from tickwire_api.domain.indicators import WARM_UP, indicators
-from tickwire_api.domain.intervals import RangeError, base_interval, check_buckets, interval_seconds
 from tickwire_api.models_indicators import IndicatorPoint, IndicatorSeries
 from tickwire_api.responses import as_json
-from tickwire_api.routes.bars import AGGREGATE
-from tickwire_api.routes.params import End, Instrument, Interval, Provider, Start, refused
+from tickwire_api.routes.bars import aggregated, checked_interval
+from tickwire_api.routes.params import End, Instrument, Interval, Provider, Start
 from tickwire_api.settings import ApiSettings
 
 router = APIRouter(prefix="/v1/indicators", tags=["bars"])
@@ -36,24 +34,11 @@ def indicator_series(
     """One point per bar starting in [start, end), per provider and source, oldest first. The
     windows count bars, not clock time: a bucket without trades has no bar and is skipped. The
     50 bars before `start` are read so that the first points' windows are already full."""
-    try:
-        seconds = interval_seconds(interval)
-        check_buckets(start, end, seconds, settings.max_buckets)
-    except RangeError as exc:
-        raise refused(exc) from exc
-    width = timedelta(seconds=seconds)
-    params = {
-        "width": width,
-        "instrument": instrument,
-        "provider": provider,
-        "base": base_interval(seconds),
-        # Bars are sparse: reaching WARM_UP bars back may need more than WARM_UP buckets; this
-        # reads WARM_UP buckets, and a window with gaps before start fills up a little later.
-        "start": start - WARM_UP * width,
-        "end": end,
-    }
-    with conn.cursor(row_factory=dict_row, binary=True) as cur:
-        rows = cur.execute(AGGREGATE, params).fetchall()
+    seconds = checked_interval(interval, start, end, settings.max_buckets)
+    # Bars are sparse: reaching WARM_UP bars back may need more than WARM_UP buckets; this reads
+    # WARM_UP buckets, and a window with gaps before start fills up a little later.
+    warm_up_start = start - WARM_UP * timedelta(seconds=seconds)
+    rows = aggregated(conn, instrument, provider, seconds, warm_up_start, end)
     rows.sort(key=lambda r: (r["provider"], r["source"], r["start_ts"]))
     points: list[IndicatorPoint] = []
     for (series_provider, source), group in groupby(
