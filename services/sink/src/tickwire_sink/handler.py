@@ -102,7 +102,8 @@ class SinkHandler:
                 # does (waiting for a connection here would only delay the retry).
                 self._beat()
             raise
-        counters.rows_in += len(records)
+        # Heartbeats of the other services are status, not data: not counted as the sink's input.
+        counters.rows_in += sum(1 for r in records if self.schemas[r.topic] != HEARTBEAT)
         counters.rows_refused += len(outcome.rejects)
         counters.succeeded()
         self._beat()

@@ -5,15 +5,15 @@ from __future__ import annotations
 
 from datetime import timedelta
 from itertools import groupby
-from typing import Annotated
+from typing import Annotated, Any
 
 import psycopg
 from fastapi import APIRouter, Depends, Response
 
 from tickwire_api import deps
 from tickwire_api.domain.indicators import WARM_UP, indicators
-from tickwire_api.models_indicators import IndicatorPoint, IndicatorSeries
-from tickwire_api.responses import as_json
+from tickwire_api.models_indicators import IndicatorSeries
+from tickwire_api.responses import raw_json
 from tickwire_api.routes.bars import aggregated, checked_interval
 from tickwire_api.routes.params import End, Instrument, Interval, Provider, Start
 from tickwire_api.settings import ApiSettings
@@ -40,7 +40,7 @@ def indicator_series(
     warm_up_start = start - WARM_UP * timedelta(seconds=seconds)
     rows = aggregated(conn, instrument, provider, seconds, warm_up_start, end)
     rows.sort(key=lambda r: (r["provider"], r["source"], r["start_ts"]))
-    points: list[IndicatorPoint] = []
+    points: list[dict[str, Any]] = []  # IndicatorPoint's fields, by alias ("return")
     for (series_provider, source), group in groupby(
         rows, key=lambda r: (r["provider"], r["source"])
     ):
@@ -48,26 +48,26 @@ def indicator_series(
         for bar, point in zip(bars, indicators([b["close"] for b in bars]), strict=True):
             if bar["start_ts"] >= start:
                 points.append(
-                    IndicatorPoint.model_validate(
-                        {
-                            "provider": series_provider,
-                            "source": source,
-                            "start_ts": bar["start_ts"],
-                            "close": point.close,
-                            "sma_20": point.sma_20,
-                            "sma_50": point.sma_50,
-                            "return": point.ret,
-                            "cross": point.cross,
-                        }
-                    )
+                    {
+                        "provider": series_provider,
+                        "source": source,
+                        "start_ts": bar["start_ts"],
+                        "close": point.close,
+                        "sma_20": point.sma_20,
+                        "sma_50": point.sma_50,
+                        "return": point.ret,
+                        "cross": point.cross,
+                    }
                 )
-    points.sort(key=lambda p: (p.start_ts, p.provider, p.source))
-    return as_json(
-        IndicatorSeries(
-            instrument=instrument,
-            provider=provider,
-            interval=interval,
-            count=len(points),
-            points=points,
-        )
+    points.sort(key=lambda p: (p["start_ts"], p["provider"], p["source"]))
+    # Plain values of the model's types, serialized as they are: a model per point cost as much
+    # as the rest of the request (see routes/bars.py).
+    return raw_json(
+        {
+            "instrument": instrument,
+            "provider": provider,
+            "interval": interval,
+            "count": len(points),
+            "points": points,
+        }
     )
