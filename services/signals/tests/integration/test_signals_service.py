@@ -5,13 +5,11 @@ cross are reported once each at their own time, and the spike is left out of the
 import pytest
 
 from tickwire_core.serde import AvroSerde
-from tickwire_core.testing.kafka import decode_all, produce, read_topic
+from tickwire_core.testing.kafka import produce
 from tickwire_core.testing.processes import Service, base_env
 from tickwire_core.testing.ticks import quote, trade
-from tickwire_core.topics import ANOMALIES, BARS, TICKS, tick_key
-from tickwire_signals.domain.config import SignalsConfig
-from tickwire_signals.domain.engine import SignalEngine
-from tickwire_signals.processor import SignalsProcessor, TickEvent
+from tickwire_core.topics import TICKS, tick_key
+from tickwire_signals.testing import expected_and_written
 
 pytestmark = pytest.mark.integration
 
@@ -37,14 +35,6 @@ def sequence() -> list[dict]:
     return ticks
 
 
-def reference(messages: list) -> tuple[list[dict], list[dict]]:
-    """What the engine makes of the same records, run in-process."""
-    processor = SignalsProcessor(SignalEngine(SignalsConfig()), AvroSerde(), lambda _key: None)
-    events = [TickEvent(m.key(), m.value(), m.partition(), m.offset()) for m in messages]
-    result = processor.process(sorted(events, key=lambda e: (e.partition, e.offset)))
-    return result.emitted.anomalies, result.emitted.bars
-
-
 def test_known_sequence_gives_exactly_the_expected_anomalies_and_bars(
     stack, topic_prefix, tmp_path
 ) -> None:
@@ -63,16 +53,8 @@ def test_known_sequence_gives_exactly_the_expected_anomalies_and_bars(
     }
     service = Service("tickwire_signals", "signals", tmp_path, env).start()
     try:
-        expected_anomalies, expected_bars = reference(
-            read_topic(bootstrap, topic_prefix + TICKS, expect=len(ticks))
-        )
-        bars = decode_all(
-            serde, "bar", read_topic(bootstrap, topic_prefix + BARS, expect=len(expected_bars))
-        )
-        anomalies = decode_all(
-            serde,
-            "anomaly",
-            read_topic(bootstrap, topic_prefix + ANOMALIES, expect=len(expected_anomalies)),
+        expected_anomalies, expected_bars, anomalies, bars = expected_and_written(
+            bootstrap, topic_prefix, len(ticks)
         )
     finally:
         code = service.stop()

@@ -1,0 +1,43 @@
+"""For tests of the running service: the anomalies and bars the engine makes of a ticks topic when
+run in-process, beside those the service wrote, read back from their topics."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tickwire_core.serde import AvroSerde
+from tickwire_core.testing.kafka import decode_all, read_topic
+from tickwire_core.topics import ANOMALIES, BARS, TICKS
+from tickwire_signals.domain.config import SignalsConfig
+from tickwire_signals.domain.engine import SignalEngine
+from tickwire_signals.processor import SignalsProcessor, TickEvent
+
+Records = list[dict[str, Any]]
+
+
+def reference(messages: list[Any]) -> tuple[Records, Records]:
+    """(anomalies, bars) of the engine over the Kafka messages, in partition and offset order."""
+    processor = SignalsProcessor(SignalEngine(SignalsConfig()), AvroSerde(), lambda _key: None)
+    events = [TickEvent(m.key(), m.value(), m.partition(), m.offset()) for m in messages]
+    out = processor.process(sorted(events, key=lambda e: (e.partition, e.offset))).emitted
+    return out.anomalies, out.bars
+
+
+def expected_and_written(
+    bootstrap: str, topic_prefix: str, tick_count: int
+) -> tuple[Records, Records, Records, Records]:
+    """(expected anomalies, expected bars, anomalies written, bars written): the written ones read
+    until as many as expected have arrived and no more come (so extras are seen)."""
+    expected_anomalies, expected_bars = reference(
+        read_topic(bootstrap, topic_prefix + TICKS, expect=tick_count)
+    )
+    serde = AvroSerde()
+    bars = decode_all(
+        serde, "bar", read_topic(bootstrap, topic_prefix + BARS, expect=len(expected_bars))
+    )
+    anomalies = decode_all(
+        serde,
+        "anomaly",
+        read_topic(bootstrap, topic_prefix + ANOMALIES, expect=len(expected_anomalies)),
+    )
+    return expected_anomalies, expected_bars, anomalies, bars
