@@ -8,10 +8,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from tickwire_api.examples import QUOTE, example, examples
+from tickwire_api.examples import QUOTE, T0, example, examples
 from tickwire_api.models import Tick
-
-_T0 = "2023-11-14T22:13:20Z"
 
 
 class InstrumentSummary(BaseModel):
@@ -21,7 +19,7 @@ class InstrumentSummary(BaseModel):
                 {
                     "provider": "simulator",
                     "instrument": "SIM-BTC-USD",
-                    "first_tick": _T0,
+                    "first_tick": T0,
                     "last_tick": "2023-11-14T23:13:20Z",
                     "tick_count": 3600,
                 }
@@ -53,7 +51,7 @@ class TickHistoryPage(BaseModel):
                 {
                     "instrument": "SIM-BTC-USD",
                     "provider": None,
-                    "start": _T0,
+                    "start": T0,
                     "end": "2023-11-14T23:13:20Z",
                     "limit": 100,
                     "count": 1,
@@ -83,7 +81,7 @@ class Bar(BaseModel):
                     "provider": "simulator",
                     "instrument": "SIM-BTC-USD",
                     "interval": "5m",
-                    "start_ts": _T0,
+                    "start_ts": T0,
                     "open": 100.0,
                     "high": 101.5,
                     "low": 99.5,
@@ -136,7 +134,7 @@ class Anomaly(BaseModel):
                 {
                     "provider": "simulator",
                     "instrument": "SIM-BTC-USD",
-                    "ts": _T0,
+                    "ts": T0,
                     "rule": "zscore",
                     "severity": "critical",
                     "value": 6.2,
@@ -177,7 +175,7 @@ class Signal(BaseModel):
                 {
                     "provider": "simulator",
                     "instrument": "SIM-BTC-USD",
-                    "ts": _T0,
+                    "ts": T0,
                     "name": "sma_20",
                     "value": 100.25,
                     "parameters": {"interval": "1m", "window": "20"},

@@ -7,9 +7,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from tickwire_api.examples import example, examples
-
-_T0 = "2023-11-14T22:13:20Z"
+from tickwire_api.examples import T0, example, examples
 
 
 class FeedStatus(BaseModel):
@@ -19,7 +17,7 @@ class FeedStatus(BaseModel):
                 {
                     "provider": "simulator",
                     "instrument": "SIM-BTC-USD",
-                    "last_exchange_ts": _T0,
+                    "last_exchange_ts": T0,
                     "last_received_ts": "2023-11-14T22:13:20.004Z",
                     "ticks": 3600,
                     "gaps": 1,
@@ -54,7 +52,7 @@ class ServiceStatus(BaseModel):
                 {
                     "service": "sink",
                     "instance": "sink-7c9f",
-                    "heartbeat_at": _T0,
+                    "heartbeat_at": T0,
                     "heartbeat_age_s": 3.1,
                     "rows_in": 120000,
                     "rows_out": 119990,
