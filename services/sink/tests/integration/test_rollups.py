@@ -2,7 +2,6 @@
 the TimescaleDB license: plain views on the Apache build, continuous aggregates on 'timescale'."""
 
 import logging
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from importlib import resources
 from typing import Any
@@ -31,13 +30,6 @@ COLUMNS = "provider, instrument, start_ts, open, high, low, close, volume, tick_
 MINUTE = 60_000_000
 T0 = 1_767_225_600_000_000  # 2026-01-01T00:00:00Z, on an hour boundary
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-
-
-@pytest.fixture
-def conn(database_url: str) -> Iterator[psycopg.Connection]:
-    with psycopg.connect(database_url) as conn:
-        migrate(conn)
-        yield conn
 
 
 @pytest.fixture

@@ -2,7 +2,6 @@
 ticks and gaps once, times never move back, and the heartbeat carries the sink's totals."""
 
 import time
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -78,13 +77,6 @@ def services(database_url: str) -> list[tuple[Any, ...]]:
             "SELECT service, rows_in, rows_out, rows_refused, batches_failed, circuit, last_error"
             " FROM service_status ORDER BY service, instance"
         ).fetchall()
-
-
-@pytest.fixture
-def migrated(database_url: str) -> Iterator[str]:
-    with psycopg.connect(database_url) as conn:
-        migrate(conn)
-    yield database_url
 
 
 def handler(database_url: str, every_s: float = 0.0) -> SinkHandler:

@@ -3,7 +3,6 @@ poison rows set aside with the database's error, and connection errors left to t
 
 import math
 import threading
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from importlib import resources
 from typing import Any
@@ -24,13 +23,6 @@ pytestmark = pytest.mark.integration
 T0 = 1_700_000_000_000_000
 MINUTE = 60_000_000
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-
-
-@pytest.fixture
-def conn(database_url: str) -> Iterator[psycopg.Connection]:
-    with psycopg.connect(database_url) as conn:
-        migrate(conn)
-        yield conn
 
 
 def bar(i: int, **changes: Any) -> dict[str, Any]:
