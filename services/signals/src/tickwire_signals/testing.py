@@ -41,3 +41,23 @@ def expected_and_written(
         read_topic(bootstrap, topic_prefix + ANOMALIES, expect=len(expected_anomalies)),
     )
     return expected_anomalies, expected_bars, anomalies, bars
+
+
+def tick(kind: str, ts: int, instrument: str, **values: Any) -> dict[str, Any]:
+    """The least tick the engine takes, from provider "sim", received when it happened."""
+    return {
+        "provider": "sim",
+        "instrument": instrument,
+        "kind": kind,
+        "exchange_ts": ts,
+        "received_ts": ts,
+        **values,
+    }
+
+
+def trade(ts: int, price: float, volume: float = 1.0, *, instrument: str) -> dict[str, Any]:
+    return tick("trade", ts, instrument, last_traded_price=price, last_traded_volume=volume)
+
+
+def quote(ts: int, bid: float | None, ask: float | None, *, instrument: str) -> dict[str, Any]:
+    return tick("quote", ts, instrument, bid_price=bid, ask_price=ask)

@@ -3,43 +3,24 @@ bars, the switch at the first trade, out-of-order ticks, late ticks and outside 
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from tickwire_signals import testing
 from tickwire_signals.domain import Emitted, SignalEngine, SignalsConfig
 from tickwire_signals.domain.config import ZScoreParams
 
+INSTRUMENT = "ETH-USD"
+trade = partial(testing.trade, instrument=INSTRUMENT)
+quote = partial(testing.quote, instrument=INSTRUMENT)
 T0 = 1_700_006_400_000_000  # 2023-11-15T00:00:00Z
 S = 1_000_000
 # Thresholds nothing reaches: these tests are about bars, every price is used.
 CONFIG = SignalsConfig(zscore=ZScoreParams(warn=1e6, critical=1e6))
 INTERVALS = {"1s": S, "1m": 60 * S}
-
-
-def trade(ts: int, price: float, volume: float = 1.0) -> dict[str, Any]:
-    return {
-        "provider": "sim",
-        "instrument": "ETH-USD",
-        "kind": "trade",
-        "exchange_ts": ts,
-        "received_ts": ts,
-        "last_traded_price": price,
-        "last_traded_volume": volume,
-    }
-
-
-def quote(ts: int, bid: float, ask: float) -> dict[str, Any]:
-    return {
-        "provider": "sim",
-        "instrument": "ETH-USD",
-        "kind": "quote",
-        "exchange_ts": ts,
-        "received_ts": ts,
-        "bid_price": bid,
-        "ask_price": ask,
-    }
 
 
 def run(ticks: list[dict[str, Any]], close_all: bool = True) -> tuple[Emitted, Any, SignalEngine]:

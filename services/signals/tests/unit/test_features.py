@@ -3,42 +3,23 @@ returns, SMAs and their crossings, momentum, and the daily return."""
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 import numpy as np
 import pandas as pd
 import pytest
 
+from tickwire_signals import testing
 from tickwire_signals.domain import Emitted, SignalEngine, SignalsConfig
 from tickwire_signals.domain.config import DAY_US, BarInterval, ZScoreParams
 
+INSTRUMENT = "SOL-USD"
+trade = partial(testing.trade, instrument=INSTRUMENT)
+quote = partial(testing.quote, instrument=INSTRUMENT)
 T0 = 1_700_006_400_000_000  # 2023-11-15T00:00:00Z
 S = 1_000_000
 QUIET = ZScoreParams(warn=1e6, critical=1e6)  # every price used
-
-
-def trade(ts: int, price: float, volume: float = 1.0) -> dict[str, Any]:
-    return {
-        "provider": "sim",
-        "instrument": "SOL-USD",
-        "kind": "trade",
-        "exchange_ts": ts,
-        "received_ts": ts,
-        "last_traded_price": price,
-        "last_traded_volume": volume,
-    }
-
-
-def quote(ts: int, bid: float, ask: float) -> dict[str, Any]:
-    return {
-        "provider": "sim",
-        "instrument": "SOL-USD",
-        "kind": "quote",
-        "exchange_ts": ts,
-        "received_ts": ts,
-        "bid_price": bid,
-        "ask_price": ask,
-    }
 
 
 def run(ticks: list[dict[str, Any]], config: SignalsConfig | None = None) -> Emitted:

@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from tickwire_signals import testing
 from tickwire_signals.domain import Emitted, InstrumentState, SignalEngine, SignalsConfig
 
 T0 = 1_700_006_400_000_000  # 2023-11-15T00:00:00Z
@@ -16,20 +17,13 @@ S = 1_000_000
 
 
 def tick(kind: str, ts: int, instrument: str = "XRP-USD", **values: Any) -> dict[str, Any]:
-    return {
-        "provider": "sim",
-        "instrument": instrument,
-        "kind": kind,
-        "exchange_ts": ts,
-        "received_ts": ts,
-        **values,
-    }
+    return testing.tick(kind, ts, instrument, **values)
 
 
 def quote(
     ts: int, bid: float | None, ask: float | None, instrument: str = "XRP-USD"
 ) -> dict[str, Any]:
-    return tick("quote", ts, instrument, bid_price=bid, ask_price=ask)
+    return testing.quote(ts, bid, ask, instrument=instrument)
 
 
 def run(

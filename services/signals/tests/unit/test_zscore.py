@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from tickwire_signals import testing
 from tickwire_signals.domain import Emitted, SignalEngine, SignalsConfig
 from tickwire_signals.domain.config import ZScoreParams
 from tickwire_signals.domain.zscore import ZWindow
@@ -20,16 +21,7 @@ EVERY = ZScoreParams(warn=1e-9, critical=1e9)
 
 def trades(prices: list[float] | np.ndarray) -> list[dict[str, Any]]:
     return [
-        {
-            "provider": "sim",
-            "instrument": "BTC-USD",
-            "kind": "trade",
-            "exchange_ts": T0 + i * 1_000,
-            "received_ts": T0 + i * 1_000,
-            "last_traded_price": float(p),
-            "last_traded_volume": 1.0,
-        }
-        for i, p in enumerate(prices)
+        testing.trade(T0 + i * 1_000, float(p), instrument="BTC-USD") for i, p in enumerate(prices)
     ]
 
 
