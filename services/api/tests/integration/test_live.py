@@ -12,7 +12,7 @@ from contextlib import ExitStack, contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import httpx2
+import httpx
 import psycopg
 import pytest
 import uvicorn
@@ -133,7 +133,7 @@ def wait_until(condition: Callable[[], bool], what: str, timeout: float = 30.0) 
         time.sleep(0.05)
 
 
-def metric(client: httpx2.Client, name: str, **labels: str) -> float:
+def metric(client: httpx.Client, name: str, **labels: str) -> float:
     text = client.get("/metrics").text
     for family in text_string_to_metric_families(text):
         for sample in family.samples:
@@ -142,7 +142,7 @@ def metric(client: httpx2.Client, name: str, **labels: str) -> float:
     return 0.0
 
 
-def feed_connected(client: httpx2.Client) -> bool:
+def feed_connected(client: httpx.Client) -> bool:
     return metric(client, "tickwire_live_feed_connected") == 1.0
 
 
@@ -177,7 +177,7 @@ def test_each_stream_gets_exactly_its_records_in_order(stack: Stack, topic_prefi
             lambda kind, r: kind == "signal" and r["provider"] == "simulator",
         ),
     }
-    with serving(app) as base, httpx2.Client(base_url=base, timeout=10) as client:
+    with serving(app) as base, httpx.Client(base_url=base, timeout=10) as client:
         assert client.get("/v1/live", params={"instrument": A}).status_code == 401
         wrong = client.get("/v1/live", params={"instrument": A}, headers={"X-API-Key": "x"})
         assert wrong.status_code == 401

@@ -1,0 +1,103 @@
+"""Where the command finds the broker and the database: built once from the global options and the
+environment (KAFKA_BOOTSTRAP_SERVERS, KAFKA_CLIENT_CONFIG, DATABASE_URL, TICKWIRE_TOPIC_PREFIX),
+then passed to each command. Connecting is checked here, so that an unreachable broker or database
+is one line naming the address, not a traceback or a hang."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
+
+import psycopg
+from confluent_kafka import KafkaException
+from confluent_kafka.admin import AdminClient
+
+from tickwire_cli.errors import CliError, UsageError
+
+LOCAL_KAFKA = "127.0.0.1:19092"  # what `tickwire run` starts when nothing else is named
+_LIBRDKAFKA = logging.getLogger("tickwire.librdkafka")
+LOCAL_DATABASE = "postgresql://tickwire@127.0.0.1:15432/tickwire"
+
+
+@dataclass(frozen=True)
+class Env:
+    bootstrap_servers: str
+    database_url: str
+    topic_prefix: str = ""
+    kafka_client_config: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def build(
+        cls,
+        bootstrap_servers: str | None = None,
+        database_url: str | None = None,
+        topic_prefix: str | None = None,
+    ) -> Env:
+        raw_config = os.environ.get("KAFKA_CLIENT_CONFIG") or "{}"
+        try:
+            client_config = json.loads(raw_config)
+        except ValueError as exc:
+            raise UsageError(f"KAFKA_CLIENT_CONFIG is not a JSON object: {exc}") from None
+        if not isinstance(client_config, dict):
+            raise UsageError("KAFKA_CLIENT_CONFIG is not a JSON object")
+        return cls(
+            bootstrap_servers=bootstrap_servers
+            or os.environ.get("KAFKA_BOOTSTRAP_SERVERS")
+            or LOCAL_KAFKA,
+            database_url=database_url or os.environ.get("DATABASE_URL") or LOCAL_DATABASE,
+            topic_prefix=(
+                topic_prefix
+                if topic_prefix is not None
+                else os.environ.get("TICKWIRE_TOPIC_PREFIX", "")
+            ),
+            kafka_client_config={str(k): str(v) for k, v in client_config.items()},
+        )
+
+    def topic(self, name: str) -> str:
+        return f"{self.topic_prefix}{name}"
+
+    def kafka_config(self, **extra: Any) -> dict[str, Any]:
+        # librdkafka's own lines (a refused connection, retried every 50 ms) would bury the one
+        # line this command prints about it; they go to the log, at critical level unless DEBUG.
+        quiet = logging.getLogger().getEffectiveLevel() > logging.DEBUG
+        return {
+            **self.kafka_client_config,
+            "bootstrap.servers": self.bootstrap_servers,
+            "logger": _LIBRDKAFKA,
+            "log_level": 2 if quiet else 7,
+            **extra,
+        }
+
+    def check_kafka(self, timeout_s: float = 10.0) -> AdminClient:
+        """An admin client on a broker that answered, or a CliError naming the address."""
+        admin = AdminClient(self.kafka_config())
+        try:
+            admin.list_topics(timeout=timeout_s)
+        except KafkaException as exc:
+            raise CliError(
+                f"cannot reach Kafka at {self.bootstrap_servers}: {exc.args[0].str()}",
+                hint="is it running (`tickwire status`)? set KAFKA_BOOTSTRAP_SERVERS "
+                "or --bootstrap-servers",
+            ) from None
+        return admin
+
+    def database_display(self) -> str:
+        """The database URL without its password, for messages."""
+        parts = urlsplit(self.database_url)
+        host = parts.hostname or "localhost"
+        port = f":{parts.port}" if parts.port else ""
+        return f"{host}{port}{parts.path}"
+
+    def connect_db(self, **kwargs: Any) -> psycopg.Connection[Any]:
+        try:
+            return psycopg.connect(self.database_url, connect_timeout=10, **kwargs)
+        except psycopg.Error as exc:
+            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise CliError(
+                f"cannot reach the database at {self.database_display()}: {first}",
+                hint="is it running (`tickwire status`)? set DATABASE_URL or --database-url",
+            ) from None
