@@ -163,13 +163,17 @@ def build_app(settings: SignalsSettings, health: Health) -> faust.App:
         stats.rows_refused += len(result.undecodable)
         # Outputs are durable before the state that says their ticks were applied.
         await asyncio.to_thread(publisher.flush)
+        written = []
         for key, partition, state in result.states:
             table.data[key] = state
-            table.send_changelog(partition, key, state)
+            written.append(table.send_changelog(partition, key, state))
         # ... and the state is durable before the batch is acknowledged: faust commits the offsets
         # of acknowledged events on its own schedule, and an offset committed ahead of the state
-        # it produced would resume a restarted worker past ticks its state never saw.
-        await app.producer.flush()
+        # it produced would resume a restarted worker past ticks its state never saw. Each write's
+        # own future is the barrier (it resolves when the brokers acknowledged it, and raises if
+        # they refused): faust's producer flush is not, since it stops waiting on its buffer after
+        # 0.1 s without progress, which a loaded machine exceeds.
+        await asyncio.gather(*written)
 
     return app
 
