@@ -8,6 +8,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
 from tickwire_api.examples import QUOTE, examples
+from tickwire_core.avro_types import field_type
 from tickwire_core.serde import AvroSerde
 
 _PY = {"string": str, "double": float, "long": int, "int": int}
@@ -18,15 +19,11 @@ def _tick_model() -> type[BaseModel]:
     times = serde.time_fields("tick")  # served as date-times, as the database stores them
     fields: dict[str, Any] = {}
     for f in serde.schema("tick")["fields"]:
-        name, avro_type = f["name"], f["type"]
-        optional = isinstance(avro_type, list)
-        inner = next(t for t in avro_type if t != "null") if optional else avro_type
-        if isinstance(inner, dict):
-            inner = inner["type"]
-        base: Any = datetime if name in times else _PY[inner]
+        name, avro = f["name"], field_type(f["type"])
+        base: Any = datetime if name in times else _PY[avro.name]
         fields[name] = (
-            base | None if optional else base,
-            Field(None if optional else ..., description=f.get("doc", "")),
+            base | None if avro.optional else base,
+            Field(None if avro.optional else ..., description=f.get("doc", "")),
         )
     return create_model("Tick", __config__=ConfigDict(json_schema_extra=examples(QUOTE)), **fields)
 
