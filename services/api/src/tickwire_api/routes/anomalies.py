@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, Query
 from psycopg.rows import dict_row
 
 from tickwire_api import deps
-from tickwire_api.models_history import Anomaly, AnomalyList
+from tickwire_api.models.events import Anomaly, AnomalyList
 from tickwire_api.routes.params import (
     NAME,
     Limit,

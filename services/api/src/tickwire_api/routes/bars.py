@@ -17,7 +17,7 @@ from tickwire_api.domain.intervals import (
     check_buckets,
     interval_seconds,
 )
-from tickwire_api.models_history import BarSeries
+from tickwire_api.models.bars import BarSeries
 from tickwire_api.responses import raw_json
 from tickwire_api.routes.params import End, Instrument, Interval, Provider, Start, refused
 from tickwire_api.settings import ApiSettings

@@ -12,7 +12,7 @@ from fastapi import APIRouter, Depends, Response
 
 from tickwire_api import deps
 from tickwire_api.domain.indicators import WARM_UP, indicators
-from tickwire_api.models_indicators import IndicatorSeries
+from tickwire_api.models.indicators import IndicatorSeries
 from tickwire_api.responses import raw_json
 from tickwire_api.routes.bars import aggregated, checked_interval
 from tickwire_api.routes.params import End, Instrument, Interval, Provider, Start

@@ -11,7 +11,7 @@ from fastapi import APIRouter, Depends
 from psycopg.rows import dict_row
 
 from tickwire_api import deps
-from tickwire_api.models_history import InstrumentList, InstrumentSummary
+from tickwire_api.models.instruments import InstrumentList, InstrumentSummary
 
 router = APIRouter(prefix="/v1/instruments", tags=["instruments"])
 

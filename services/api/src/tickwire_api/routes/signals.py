@@ -11,7 +11,7 @@ from psycopg.rows import dict_row
 
 from tickwire_api import deps
 from tickwire_api.domain.intervals import INTERVAL_PATTERN
-from tickwire_api.models_history import Signal, SignalList
+from tickwire_api.models.events import Signal, SignalList
 from tickwire_api.routes.params import (
     NAME,
     Limit,

@@ -11,7 +11,7 @@ from psycopg.rows import dict_row
 
 from tickwire_api import deps
 from tickwire_api.domain.freshness import is_stale
-from tickwire_api.models_status import FeedStatus, PipelineStatus, ServiceStatus
+from tickwire_api.models.status import FeedStatus, PipelineStatus, ServiceStatus
 from tickwire_api.routes.params import OptionalInstrument, Provider
 from tickwire_api.settings import ApiSettings
 

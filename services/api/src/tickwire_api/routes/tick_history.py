@@ -19,7 +19,7 @@ from tickwire_api.domain.cursor import (
     query_fingerprint,
 )
 from tickwire_api.domain.intervals import RangeError, check_range_days
-from tickwire_api.models_history import TickHistoryPage
+from tickwire_api.models.ticks import TickHistoryPage
 from tickwire_api.routes.params import (
     End,
     Instrument,

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Query
 from psycopg.rows import dict_row
 
 from tickwire_api import deps
-from tickwire_api.models import TickPage
+from tickwire_api.models.ticks import TickPage
 from tickwire_api.routes.params import INSTRUMENT, PROVIDER, checked_limit
 from tickwire_api.settings import ApiSettings
 

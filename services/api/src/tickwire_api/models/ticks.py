@@ -1,4 +1,5 @@
-"""Response models. The tick model is made from schemas/tick.avsc so it cannot drift from it."""
+"""Response models of the tick routes: the tick itself, made from schemas/tick.avsc so it cannot
+drift from it, the latest ticks, and a page of the tick history with its cursor."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
-from tickwire_api.examples import QUOTE, examples
+from tickwire_api.models.examples import QUOTE, T0, examples
 from tickwire_core.avro_types import field_type
 from tickwire_core.serde import AvroSerde
 
@@ -43,6 +44,30 @@ class TickPage(BaseModel):
     ticks: list[Tick]  # type: ignore[valid-type]
 
 
-class Problem(BaseModel):
-    model_config = ConfigDict(json_schema_extra=examples({"detail": "live stream not configured"}))
-    detail: str
+class TickHistoryPage(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "instrument": "SIM-BTC-USD",
+                    "provider": None,
+                    "start": T0,
+                    "end": "2023-11-14T23:13:20Z",
+                    "limit": 100,
+                    "count": 1,
+                    "ticks": [QUOTE],
+                    "next_cursor": "eyJ0cyI6MTcwMDAwMDAwMDAwMDAwMH0.3q2-7w",
+                }
+            ]
+        }
+    )
+    instrument: str
+    provider: str | None
+    start: datetime
+    end: datetime
+    limit: int
+    count: int
+    ticks: list[Tick]  # type: ignore[valid-type]
+    next_cursor: str | None = Field(
+        description="Pass as `cursor` with the same filters for the next page; null at the end."
+    )
