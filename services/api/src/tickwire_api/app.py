@@ -18,15 +18,14 @@ from tickwire_api.adapters.db import open_pool
 from tickwire_api.adapters.live_hub import start_live, stop_live
 from tickwire_api.domain.intervals import RangeError
 from tickwire_api.routes import (
-    anomalies,
     bars,
     dashboard,
+    events,
     export,
     health,
     indicators,
     instruments,
     live,
-    signals,
     status,
     tick_history,
     ticks,
@@ -75,8 +74,8 @@ def create_app(settings: ApiSettings) -> FastAPI:
         instruments.router,
         bars.router,
         indicators.router,
-        anomalies.router,
-        signals.router,
+        events.anomalies,
+        events.signals,
         status.router,
         live.router,
     ):

@@ -1,12 +1,12 @@
 """Response models of /v1/anomalies and /v1/signals: one record of each, and the newest-first
-lists the routes answer with."""
+list both routes answer with, which differs between them only in its item and their name."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, create_model
 
 from tickwire_api.models.examples import T0, example, examples
 
@@ -69,17 +69,16 @@ class Signal(BaseModel):
     interval: str
 
 
-class AnomalyList(BaseModel):
-    model_config = ConfigDict(
-        json_schema_extra=examples({"count": 1, "anomalies": [example(Anomaly)]})
+def newest_list(name: str, key: str, item: type[BaseModel]) -> type[BaseModel]:
+    """The model `name` of a listing: `count`, and the items under `key`, with an example made
+    of the item's own."""
+    fields: dict[str, Any] = {"count": (int, ...), key: (list[item], ...)}  # type: ignore[valid-type]
+    return create_model(
+        name,
+        __config__=ConfigDict(json_schema_extra=examples({"count": 1, key: [example(item)]})),
+        **fields,
     )
-    count: int
-    anomalies: list[Anomaly]
 
 
-class SignalList(BaseModel):
-    model_config = ConfigDict(
-        json_schema_extra=examples({"count": 1, "signals": [example(Signal)]})
-    )
-    count: int
-    signals: list[Signal]
+AnomalyList = newest_list("AnomalyList", "anomalies", Anomaly)
+SignalList = newest_list("SignalList", "signals", Signal)
