@@ -1,4 +1,10 @@
-"""create_app(settings): the FastAPI application, its pool opened and closed by the lifespan."""
+"""create_app(settings): the FastAPI application, wiring its routes to the database pool and the
+live hub, both opened and closed by the lifespan.
+
+There is no handler.py, unlike the other services: the API consumes no batches. Each request is
+handled by its route (routes/), and the one Kafka consumer it has, the live stream's, reads on a
+thread of its own outside the run loop and fans records out to the open streams
+(adapters/live_feed.py and adapters/live_hub.py)."""
 
 from __future__ import annotations
 
@@ -7,24 +13,24 @@ from contextlib import asynccontextmanager
 
 from fastapi import Depends, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
-from psycopg_pool import ConnectionPool
 
+from tickwire_api.adapters.db import open_pool
 from tickwire_api.adapters.live_hub import start_live, stop_live
-from tickwire_api.db import read_only_conninfo
+from tickwire_api.domain.intervals import RangeError
 from tickwire_api.routes import (
-    anomalies,
     bars,
     dashboard,
+    events,
     export,
     health,
     indicators,
     instruments,
     live,
-    signals,
     status,
     tick_history,
     ticks,
 )
+from tickwire_api.routes.params import range_refused
 from tickwire_api.security import require_key, size_limits
 from tickwire_api.settings import ApiSettings
 
@@ -32,16 +38,7 @@ from tickwire_api.settings import ApiSettings
 def create_app(settings: ApiSettings) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        # open=True with wait=False: start serving (and answering /readyz with 503) even while
-        # the database is still coming up; the pool keeps trying in the background.
-        pool = ConnectionPool(
-            # Every transaction read-only, whatever role the URL names: the API cannot write.
-            read_only_conninfo(settings.database_url),
-            min_size=1,
-            max_size=settings.db_pool_size,
-            open=False,
-        )
-        pool.open(wait=False)
+        pool = open_pool(settings.database_url, settings.db_pool_size)
         app.state.pool = pool
         app.state.settings = settings
         app.state.live = start_live(settings)  # None without KAFKA_BOOTSTRAP_SERVERS
@@ -67,6 +64,8 @@ def create_app(settings: ApiSettings) -> FastAPI:
             allow_methods=["GET"],
             allow_headers=["X-API-Key"],
         )
+    # A range or interval the domain refuses is a 422 naming the parameter, from any route.
+    app.add_exception_handler(RangeError, range_refused)
     keyed = [Depends(require_key)]  # every /v1 route; health and metrics stay open
     for router in (
         ticks.router,
@@ -75,8 +74,8 @@ def create_app(settings: ApiSettings) -> FastAPI:
         instruments.router,
         bars.router,
         indicators.router,
-        anomalies.router,
-        signals.router,
+        events.anomalies,
+        events.signals,
         status.router,
         live.router,
     ):

@@ -16,8 +16,8 @@ import pyarrow.parquet as pq
 import pytest
 from fastapi.testclient import TestClient
 
+from tickwire_api.adapters import export as export_adapter
 from tickwire_api.app import create_app
-from tickwire_api.routes import export as export_route
 from tickwire_api.settings import ApiSettings
 from tickwire_core.serde import AvroSerde
 from tickwire_sink.adapters.migrations import migrate
@@ -243,7 +243,7 @@ def test_a_large_export_streams_in_bounded_memory(
 ) -> None:
     # Smaller chunks than in production: memory must follow the chunk, not the data, and 200k
     # rows are then many chunks (a 10k-row chunk of Python rows outweighs its CSV several times).
-    monkeypatch.setattr(export_route, "CHUNK_ROWS", 2_000)
+    monkeypatch.setattr(export_adapter, "CHUNK_ROWS", 2_000)
     conn.execute(_BULK, (BULK_ROWS,))
     conn.commit()
     params = {

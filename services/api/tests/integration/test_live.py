@@ -22,7 +22,7 @@ from fastapi.testclient import TestClient
 from prometheus_client.parser import text_string_to_metric_families
 
 from tickwire_api.app import create_app
-from tickwire_api.models_history import Anomaly, Signal
+from tickwire_api.models.events import Anomaly, Signal
 from tickwire_api.settings import ApiSettings
 from tickwire_core.serde import AvroSerde
 from tickwire_core.testing.plugin import Stack

@@ -2,7 +2,7 @@
 
 from psycopg.conninfo import conninfo_to_dict
 
-from tickwire_api.db import read_only_conninfo
+from tickwire_api.adapters.db import read_only_conninfo
 
 
 def test_a_url_without_options_gets_read_only() -> None:

@@ -15,6 +15,7 @@ from tickwire_api.domain.cursor import (
 )
 from tickwire_api.domain.intervals import (
     RangeError,
+    bar_seconds,
     base_interval,
     check_buckets,
     check_range_days,
@@ -99,3 +100,14 @@ def test_ranges_and_buckets() -> None:
     with pytest.raises(RangeError, match="31 days") as raised:
         check_range_days(start, start + timedelta(days=31, microseconds=1), 31)
     assert raised.value.parameter == "end"
+
+
+def test_bar_seconds_checks_the_interval_then_the_buckets() -> None:
+    start = datetime(2023, 11, 14, tzinfo=UTC)
+    assert bar_seconds("15m", start, start + timedelta(hours=1), 4) == 900
+    with pytest.raises(RangeError, match="5 buckets") as raised:
+        bar_seconds("15m", start, start + timedelta(hours=1, seconds=1), 4)
+    assert raised.value.parameter == "end"
+    with pytest.raises(RangeError) as raised:
+        bar_seconds("2d", start, start + timedelta(days=4), 4)
+    assert raised.value.parameter == "interval"

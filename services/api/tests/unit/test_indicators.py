@@ -3,12 +3,13 @@
 
 import itertools
 import math
+from datetime import UTC, datetime, timedelta
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from tickwire_api.domain.indicators import indicators
+from tickwire_api.domain.indicators import indicators, series_points
 
 
 def reference(closes: list[float]) -> pd.DataFrame:
@@ -77,3 +78,34 @@ def test_a_zero_close_gives_no_return_after_it_rather_than_infinity() -> None:
     points = indicators([1.0, 0.0, 2.0])
     assert [p.ret for p in points] == [None, -1.0, None]
     assert not any(p.ret is not None and math.isinf(p.ret) for p in points)
+
+
+def test_series_points_keep_providers_and_sources_apart_and_start_at_start() -> None:
+    t0 = datetime(2023, 11, 14, tzinfo=UTC)
+    minute = timedelta(minutes=1)
+
+    def bar(provider: str, source: str, i: int, close: float) -> dict[str, object]:
+        return {"provider": provider, "source": source, "start_ts": t0 + i * minute, "close": close}
+
+    # Given out of order: the bars of each series are put in time order before any window.
+    bars = [bar("b", "trade", i, 10.0 * (i + 1)) for i in (2, 0, 1)]
+    bars += [bar("a", "mid", i, 1.0 + i) for i in range(3)]
+    points = series_points(bars, t0 + minute)
+    assert [(p["start_ts"], p["provider"], p["source"]) for p in points] == [
+        (t0 + minute, "a", "mid"),
+        (t0 + minute, "b", "trade"),
+        (t0 + 2 * minute, "a", "mid"),
+        (t0 + 2 * minute, "b", "trade"),
+    ]
+    # The bar before start is read for the return, not shown; each series its own.
+    assert [p["return"] for p in points] == [1.0, 1.0, 0.5, 0.5]
+    assert points[1] == {
+        "provider": "b",
+        "source": "trade",
+        "start_ts": t0 + minute,
+        "close": 20.0,
+        "sma_20": None,
+        "sma_50": None,
+        "return": 1.0,
+        "cross": None,
+    }

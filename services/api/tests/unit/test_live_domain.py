@@ -17,7 +17,7 @@ from tickwire_api.domain.live import (
     rfc3339,
     signal_fields,
 )
-from tickwire_api.models_history import Anomaly, Signal
+from tickwire_api.models.events import Anomaly, Signal
 
 T0 = 1_700_000_000_000_000  # 2023-11-14T22:13:20Z
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)

@@ -2,15 +2,18 @@
 described with an example (or a closed set of values), every success response has an example,
 and every example is a valid instance of its own model."""
 
+import importlib
 import inspect
+import pkgutil
 from typing import Any
 
 import pytest
 from pydantic import BaseModel
 
-from tickwire_api import models, models_history, models_indicators, models_status
+from tickwire_api import models
 from tickwire_api.app import create_app
-from tickwire_api.examples import example
+from tickwire_api.models.examples import example
+from tickwire_api.models.ticks import Tick
 from tickwire_api.settings import ApiSettings
 
 SETTINGS = ApiSettings(DATABASE_URL="postgresql://nobody@127.0.0.1:1/none", allow_anonymous=True)
@@ -23,10 +26,13 @@ OPERATIONS = [
 ]
 MODELS = [
     cls
-    for module in (models, models_history, models_indicators, models_status)
+    for module in (
+        importlib.import_module(f"{models.__name__}.{found.name}")
+        for found in pkgutil.iter_modules(models.__path__)
+    )
     for _, cls in inspect.getmembers(module, inspect.isclass)
     if issubclass(cls, BaseModel) and cls.__module__ == module.__name__
-] + [models.Tick]
+] + [Tick]
 
 
 def closed(schema: dict[str, Any]) -> bool:

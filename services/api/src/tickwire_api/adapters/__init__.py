@@ -1,1 +1,2 @@
-"""I/O of the API beyond its routes: the Kafka consumer of the live stream, and its metrics."""
+"""I/O of the API: the database pool and its reads (one module per resource), and the live
+stream's Kafka consumer, fan-out hub and metrics."""

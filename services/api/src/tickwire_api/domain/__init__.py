@@ -1,2 +1,2 @@
-"""Pure rules of the API's queries: cursors, bar intervals and request ranges.
-No I/O here; the routes turn these results and errors into SQL parameters and 422s."""
+"""Pure rules of the API: cursors, bar intervals and request ranges, indicators, freshness, and
+the live stream's events, fan-out and frames. No I/O here; RangeError becomes a 422 in the app."""

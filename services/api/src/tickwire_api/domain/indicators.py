@@ -4,8 +4,11 @@ Pure: closes in, one point per bar out; a window is judged only once it is full.
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
+from itertools import groupby
+from typing import Any
 
 SHORT = 20
 LONG = 50
@@ -57,3 +60,29 @@ def _cross(previous: Point | None, sma_20: float | None, sma_50: float | None) -
     if previous.sma_20 >= previous.sma_50 and sma_20 < sma_50:
         return "below"
     return None
+
+
+def series_points(bars: Sequence[Mapping[str, Any]], start: datetime) -> list[dict[str, Any]]:
+    """The points of bars (provider, source, start_ts, close) starting from `start`, computed per
+    provider and source, sorted by time: the bars before `start` only fill the windows. Each
+    point is a dict of IndicatorPoint's fields by alias ("return")."""
+    ordered = sorted(bars, key=lambda b: (b["provider"], b["source"], b["start_ts"]))
+    points: list[dict[str, Any]] = []
+    for (provider, source), group in groupby(ordered, key=lambda b: (b["provider"], b["source"])):
+        series = list(group)
+        for bar, point in zip(series, indicators([b["close"] for b in series]), strict=True):
+            if bar["start_ts"] >= start:
+                points.append(
+                    {
+                        "provider": provider,
+                        "source": source,
+                        "start_ts": bar["start_ts"],
+                        "close": point.close,
+                        "sma_20": point.sma_20,
+                        "sma_50": point.sma_50,
+                        "return": point.ret,
+                        "cross": point.cross,
+                    }
+                )
+    points.sort(key=lambda p: (p["start_ts"], p["provider"], p["source"]))
+    return points

@@ -64,3 +64,10 @@ def check_buckets(start: datetime, end: datetime, seconds: int, max_buckets: int
             "shorten the range or widen the interval",
         )
     return buckets
+
+
+def bar_seconds(interval: str, start: datetime, end: datetime, max_buckets: int) -> int:
+    """The interval in seconds, once it and the buckets of [start, end) are within the caps."""
+    seconds = interval_seconds(interval)
+    check_buckets(start, end, seconds, max_buckets)
+    return seconds

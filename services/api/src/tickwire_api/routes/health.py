@@ -6,6 +6,8 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
 
+from tickwire_api.adapters.db import has_ticks_table
+
 router = APIRouter(tags=["health"])
 
 
@@ -58,9 +60,7 @@ _READINESS = {
 )
 def readyz(request: Request) -> JSONResponse:
     try:
-        with request.app.state.pool.connection(timeout=2) as conn:
-            found = conn.execute("SELECT to_regclass('ticks') IS NOT NULL").fetchone()
-        ready = found == (True,)
+        ready = has_ticks_table(request.app.state.pool)
         detail: dict[str, object] = {"database": True, "ticks_table": ready}
     except Exception as exc:  # the answer is "not ready", with the reason
         ready, detail = False, {"database": f"error: {type(exc).__name__}: {exc}"}

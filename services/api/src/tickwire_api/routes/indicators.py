@@ -4,18 +4,18 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from itertools import groupby
-from typing import Annotated, Any
+from typing import Annotated
 
 import psycopg
 from fastapi import APIRouter, Depends, Response
 
 from tickwire_api import deps
-from tickwire_api.domain.indicators import WARM_UP, indicators
-from tickwire_api.models_indicators import IndicatorSeries
-from tickwire_api.responses import raw_json
-from tickwire_api.routes.bars import aggregated, checked_interval
+from tickwire_api.adapters.bars import aggregated
+from tickwire_api.domain.indicators import WARM_UP, series_points
+from tickwire_api.domain.intervals import bar_seconds
+from tickwire_api.models.indicators import IndicatorSeries
 from tickwire_api.routes.params import End, Instrument, Interval, Provider, Start
+from tickwire_api.routes.responses import raw_json
 from tickwire_api.settings import ApiSettings
 
 router = APIRouter(prefix="/v1/indicators", tags=["bars"])
@@ -34,34 +34,15 @@ def indicator_series(
     """One point per bar starting in [start, end), per provider and source, oldest first. The
     windows count bars, not clock time: a bucket without trades has no bar and is skipped. The
     50 bars before `start` are read so that the first points' windows are already full."""
-    seconds = checked_interval(interval, start, end, settings.max_buckets)
+    seconds = bar_seconds(interval, start, end, settings.max_buckets)
     # Bars are sparse: reaching WARM_UP bars back may need more than WARM_UP buckets; this reads
     # WARM_UP buckets, and a window with gaps before start fills up a little later.
     warm_up_start = start - WARM_UP * timedelta(seconds=seconds)
-    rows = aggregated(conn, instrument, provider, seconds, warm_up_start, end)
-    rows.sort(key=lambda r: (r["provider"], r["source"], r["start_ts"]))
-    points: list[dict[str, Any]] = []  # IndicatorPoint's fields, by alias ("return")
-    for (series_provider, source), group in groupby(
-        rows, key=lambda r: (r["provider"], r["source"])
-    ):
-        bars = list(group)
-        for bar, point in zip(bars, indicators([b["close"] for b in bars]), strict=True):
-            if bar["start_ts"] >= start:
-                points.append(
-                    {
-                        "provider": series_provider,
-                        "source": source,
-                        "start_ts": bar["start_ts"],
-                        "close": point.close,
-                        "sma_20": point.sma_20,
-                        "sma_50": point.sma_50,
-                        "return": point.ret,
-                        "cross": point.cross,
-                    }
-                )
-    points.sort(key=lambda p: (p["start_ts"], p["provider"], p["source"]))
+    points = series_points(
+        aggregated(conn, instrument, provider, seconds, warm_up_start, end), start
+    )
     # Plain values of the model's types, serialized as they are: a model per point cost as much
-    # as the rest of the request (see routes/bars.py).
+    # as the rest of the request (see routes/responses.py).
     return raw_json(
         {
             "instrument": instrument,

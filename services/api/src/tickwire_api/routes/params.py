@@ -6,7 +6,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import HTTPException, Query
+from fastapi import HTTPException, Query, Request, Response
+from fastapi.exception_handlers import http_exception_handler
 from pydantic import AfterValidator, AwareDatetime
 
 from tickwire_api.domain.intervals import RangeError, check_range
@@ -94,14 +95,14 @@ def invalid(parameter: str, message: str) -> HTTPException:
 def checked_optional_range(start: datetime | None, end: datetime | None) -> None:
     """A range with both ends given must be a valid one (422 otherwise); open ends are fine."""
     if start is not None and end is not None:
-        try:
-            check_range(start, end)
-        except RangeError as exc:
-            raise refused(exc) from exc
+        check_range(start, end)
 
 
-def refused(error: RangeError) -> HTTPException:
-    return invalid(error.parameter, str(error))
+async def range_refused(request: Request, exc: Exception) -> Response:
+    """The app's handler of RangeError, whichever route's domain check raised it: a 422 that
+    names the parameter to fix."""
+    assert isinstance(exc, RangeError)
+    return await http_exception_handler(request, invalid(exc.parameter, str(exc)))
 
 
 def checked_limit(limit: int | None, max_limit: int) -> int:

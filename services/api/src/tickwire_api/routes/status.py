@@ -7,35 +7,15 @@ from typing import Annotated
 
 import psycopg
 from fastapi import APIRouter, Depends, Query
-from psycopg.rows import dict_row
 
 from tickwire_api import deps
+from tickwire_api.adapters.status import pipeline
 from tickwire_api.domain.freshness import is_stale
-from tickwire_api.models_status import FeedStatus, PipelineStatus, ServiceStatus
+from tickwire_api.models.status import FeedStatus, PipelineStatus, ServiceStatus
 from tickwire_api.routes.params import OptionalInstrument, Provider
 from tickwire_api.settings import ApiSettings
 
 router = APIRouter(prefix="/v1/status", tags=["status"])
-
-# Ages from the database's clock, the one that stamped updated_at and heartbeat_at.
-_FEEDS = """
-SELECT provider, instrument, last_exchange_ts, last_received_ts, ticks, gaps,
-       last_gap_start, last_gap_end, last_gap_reason, updated_at,
-       extract(epoch FROM now() - last_exchange_ts)::float8 AS age_s
-FROM feed_status
-WHERE (%(instrument)s::text IS NULL OR instrument = %(instrument)s)
-  AND (%(provider)s::text IS NULL OR provider = %(provider)s)
-ORDER BY provider, instrument
-"""
-
-_SERVICES = """
-SELECT service, instance, heartbeat_at,
-       extract(epoch FROM now() - heartbeat_at)::float8 AS heartbeat_age_s,
-       rows_in, rows_out, rows_refused, batches_failed, circuit, last_error, last_error_at, lag,
-       started_at
-FROM service_status
-ORDER BY service, instance
-"""
 
 
 @router.get("", response_model=PipelineStatus, summary="Feed freshness and service heartbeats")
@@ -58,9 +38,7 @@ def status(
     """Every feed (or those of `provider` / `instrument`) and every service instance; an
     instance whose last heartbeat is older than TICKWIRE_HEARTBEAT_TIMEOUT_S is not alive."""
     stale = stale_after_s if stale_after_s is not None else settings.stale_after_s
-    with conn.cursor(row_factory=dict_row) as cur:
-        feeds = cur.execute(_FEEDS, {"instrument": instrument, "provider": provider}).fetchall()
-        services = cur.execute(_SERVICES).fetchall()
+    feeds, services = pipeline(conn, instrument, provider)
     return PipelineStatus(
         feeds=[FeedStatus(**row, stale=is_stale(row["age_s"], stale)) for row in feeds],
         services=[

@@ -10,6 +10,7 @@ from typing import Any
 
 import psycopg
 
+from tickwire_core.avro_types import field_type
 from tickwire_core.serde import AvroSerde
 from tickwire_sink.adapters.table_writer import TableWriter, WriteResult
 from tickwire_sink.domain.records import Row
@@ -25,14 +26,6 @@ _PG_TYPES = {
 }
 
 
-def _avro_base_type(avro_type: Any) -> str:
-    if isinstance(avro_type, list):  # ["null", T]
-        avro_type = next(t for t in avro_type if t != "null")
-    if isinstance(avro_type, dict):
-        avro_type = avro_type["type"]
-    return str(avro_type)
-
-
 class TickWriter:
     """Idempotent writer of tick records (dicts of the tick schema) into the `ticks` table."""
 
@@ -46,7 +39,7 @@ class TickWriter:
         (by default the tick schema's timestamp-micros fields)."""
         self.conn = conn
         times = AvroSerde().time_fields("tick") if time_columns is None else time_columns
-        fields = {f["name"]: _avro_base_type(f["type"]) for f in tick_schema["fields"]}
+        fields = {f["name"]: field_type(f["type"]).name for f in tick_schema["fields"]}
         self.columns = tick_columns(list(fields))
         self._values = itemgetter(*self.columns)
         # A tick built in code may omit fields; the schema's defaults fill them, as Avro would.

@@ -7,7 +7,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from tickwire_api.examples import T0, example, examples
+from tickwire_api.models.examples import T0, example, examples
 
 
 class FeedStatus(BaseModel):
