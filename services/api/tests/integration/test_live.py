@@ -9,6 +9,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -185,14 +186,16 @@ def test_each_stream_gets_exactly_its_records_in_order(stack: Stack, topic_prefi
         open_before = metric(client, "tickwire_live_streams")  # the gauge is per process
 
         with ExitStack() as opened:
-            sources = {
-                name: opened.enter_context(client.sse("/v1/live", params=params, headers=KEYED))
+            responses = {
+                name: opened.enter_context(
+                    client.stream("GET", "/v1/live", params=params, headers=KEYED)
+                )
                 for name, (params, _wanted) in streams.items()
             }
-            for source in sources.values():
-                assert source.response.status_code == 200
-                assert source.response.headers["content-type"].startswith("text/event-stream")
-            events = {name: iter(source) for name, source in sources.items()}
+            for response in responses.values():
+                assert response.status_code == 200
+                assert response.headers["content-type"].startswith("text/event-stream")
+            events = {name: server_events(r.iter_lines()) for name, r in responses.items()}
             # The opening frame (retry, no data) says the subscription is in place.
             for name in streams:
                 assert next(events[name]).retry == 3000
@@ -238,6 +241,44 @@ def test_each_stream_gets_exactly_its_records_in_order(stack: Stack, topic_prefi
         wait_until(
             lambda: metric(client, "tickwire_live_streams") == open_before, "streams to close"
         )
+
+
+@dataclass
+class ServerEvent:
+    """One event of a text/event-stream, as a browser's EventSource would see it."""
+
+    event: str = "message"
+    id: str = ""
+    data: str = ""
+    retry: int | None = None
+
+    def json(self) -> Any:
+        return json.loads(self.data)
+
+
+def server_events(lines: Iterator[str]) -> Iterator[ServerEvent]:
+    """The events of a stream's lines: fields up to a blank line make one; comments (keep-alives)
+    are passed over, as EventSource does."""
+    fields: dict[str, str] = {}
+    for line in lines:
+        if line.startswith(":"):
+            continue
+        if line:
+            name, _, value = line.partition(":")
+            value = value.removeprefix(" ")
+            if name == "data" and name in fields:  # several data lines join with newlines
+                value = fields[name] + "\n" + value
+            fields[name] = value
+            continue
+        if fields:
+            retry = fields.get("retry")
+            yield ServerEvent(
+                event=fields.get("event", "message"),
+                id=fields.get("id", ""),
+                data=fields.get("data", ""),
+                retry=int(retry) if retry is not None else None,
+            )
+            fields = {}
 
 
 def read_frames(
