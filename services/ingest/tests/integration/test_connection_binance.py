@@ -11,9 +11,9 @@ import pytest
 from tickwire_ingest.adapters.connection import ConnectionConfig, PlanConnection
 from tickwire_ingest.domain.events import DISCONNECT, SEQUENCE, STALE
 from tickwire_ingest.domain.venues.binance import BinanceVenue
-from tickwire_ingest.testing.loopback import Drop, LoopbackVenue, Refuse, Send, Silence, Step
-from tickwire_ingest.testing.recording import RecordingSink
-from tickwire_ingest.testing.running import eventually, running
+from tickwire_testing.ingest.loopback import Drop, LoopbackVenue, Refuse, Send, Silence, Step
+from tickwire_testing.ingest.recording import RecordingSink
+from tickwire_testing.ingest.running import eventually, running
 
 T0 = 1_700_000_000_000_000
 SYMBOLS = ("BNBUSDT", "BTCUSDT")

@@ -8,14 +8,14 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from tickwire_core.testing.fixtures import venue_fixture
 from tickwire_ingest.adapters.connection import ConnectionConfig, PlanConnection
 from tickwire_ingest.adapters.venue_runner import VenueRunner
 from tickwire_ingest.domain.events import DISCONNECT, SEQUENCE, STALE
 from tickwire_ingest.domain.venues.coinbase import CoinbaseVenue
-from tickwire_ingest.testing.loopback import Await, Drop, LoopbackVenue, Send, Silence, Step
-from tickwire_ingest.testing.recording import RecordingSink
-from tickwire_ingest.testing.running import eventually, running
+from tickwire_testing.fixtures import venue_fixture
+from tickwire_testing.ingest.loopback import Await, Drop, LoopbackVenue, Send, Silence, Step
+from tickwire_testing.ingest.recording import RecordingSink
+from tickwire_testing.ingest.running import eventually, running
 
 T0 = 1_700_000_000_000_000
 PRODUCTS = ("BTC-USD", "ETH-USD")

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from tickwire_ingest.adapters.connection import ConnectionConfig, PlanConnection
 from tickwire_ingest.domain.events import DISCONNECT, STALE
 from tickwire_ingest.domain.venues.deribit import DeribitVenue
-from tickwire_ingest.testing.loopback import (
+from tickwire_testing.ingest.loopback import (
     Await,
     Drop,
     LoopbackVenue,
@@ -19,8 +19,8 @@ from tickwire_ingest.testing.loopback import (
     Silence,
     Step,
 )
-from tickwire_ingest.testing.recording import RecordingSink
-from tickwire_ingest.testing.running import eventually, running
+from tickwire_testing.ingest.recording import RecordingSink
+from tickwire_testing.ingest.running import eventually, running
 
 T0 = 1_700_000_000_000_000
 INSTRUMENTS = ("BTC-PERPETUAL", "ETH-PERPETUAL")

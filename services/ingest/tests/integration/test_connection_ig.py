@@ -15,9 +15,9 @@ from tickwire_ingest.adapters.venue_runner import VenueRunner
 from tickwire_ingest.domain.events import DISCONNECT, STALE
 from tickwire_ingest.domain.protocol import ConnectionPlan
 from tickwire_ingest.domain.venues.ig import IgVenue
-from tickwire_ingest.testing.loopback import Await, Close, Drop, LoopbackVenue, Send, Silence, Step
-from tickwire_ingest.testing.recording import RecordingSink
-from tickwire_ingest.testing.running import eventually, running
+from tickwire_testing.ingest.loopback import Await, Close, Drop, LoopbackVenue, Send, Silence, Step
+from tickwire_testing.ingest.recording import RecordingSink
+from tickwire_testing.ingest.running import eventually, running
 
 T0 = 1_700_000_000_000_000
 TLCP = "TLCP-2.2.0.lightstreamer.com"

@@ -8,13 +8,13 @@ import json
 from collections.abc import Callable, Sequence
 
 from tickwire_core.clock import now_us
-from tickwire_core.testing.fixtures import venue_fixture
 from tickwire_ingest.adapters.connection import ConnectionConfig, PlanConnection
 from tickwire_ingest.adapters.venue_runner import VenueRunner
 from tickwire_ingest.domain.events import DISCONNECT, SEQUENCE, STALE
 from tickwire_ingest.domain.protocol import ConnectionPlan
 from tickwire_ingest.domain.venues.kraken import KrakenSession, KrakenVenue
-from tickwire_ingest.testing.loopback import (
+from tickwire_testing.fixtures import venue_fixture
+from tickwire_testing.ingest.loopback import (
     Await,
     Drop,
     LoopbackVenue,
@@ -23,8 +23,8 @@ from tickwire_ingest.testing.loopback import (
     Silence,
     Step,
 )
-from tickwire_ingest.testing.recording import RecordingSink
-from tickwire_ingest.testing.running import eventually, running
+from tickwire_testing.ingest.recording import RecordingSink
+from tickwire_testing.ingest.running import eventually, running
 
 T0 = 1_700_000_000_000_000
 SYMBOLS = ("ALGO/USD", "MATIC/USD")

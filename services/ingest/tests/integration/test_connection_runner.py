@@ -15,9 +15,9 @@ from tickwire_ingest.domain.events import DISCONNECT
 from tickwire_ingest.domain.protocol import ConnectionPlan, Inbound
 from tickwire_ingest.domain.venues.binance import BinanceSession, BinanceVenue
 from tickwire_ingest.domain.venues.deribit import DeribitVenue
-from tickwire_ingest.testing.loopback import Drop, LoopbackVenue, Refuse, Send, Silence
-from tickwire_ingest.testing.recording import RecordingSink
-from tickwire_ingest.testing.running import eventually, running
+from tickwire_testing.ingest.loopback import Drop, LoopbackVenue, Refuse, Send, Silence
+from tickwire_testing.ingest.recording import RecordingSink
+from tickwire_testing.ingest.running import eventually, running
 
 T0 = 1_700_000_000_000_000
 CONFIG = ConnectionConfig(
