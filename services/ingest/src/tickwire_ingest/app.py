@@ -22,11 +22,11 @@ from tickwire_ingest.domain.raw import Envelope
 from tickwire_ingest.domain.replay import Pacer
 from tickwire_ingest.domain.sequence import SequenceTracker
 from tickwire_ingest.domain.simulator import SimConfig, Simulator
-from tickwire_ingest.domain.venues import make_venue
 from tickwire_ingest.feeds.replay import ReplayFeed
 from tickwire_ingest.feeds.simulator import SimulatorFeed
 from tickwire_ingest.feeds.venue import VenueFeed
 from tickwire_ingest.settings import IngestSettings
+from tickwire_ingest.venue_settings import make_venue
 
 # Delivery never times out: a message waits in the bounded queue until Kafka takes it, and when
 # the queue is full the connector records a backpressure gap instead (adapters/kafka_sink.py).

@@ -4,16 +4,12 @@ and what each received frame means (stream events, trade-id gaps, stale repeats,
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, Any, TypeGuard
+from typing import Any, TypeGuard
 from urllib.parse import parse_qs, urlsplit
 
-from tickwire_core.errors import ConfigError
 from tickwire_ingest.domain.events import VenueMessage
 from tickwire_ingest.domain.protocol import ConnectionPlan, Inbound
 from tickwire_ingest.domain.sequence import SequenceTracker
-
-if TYPE_CHECKING:
-    from tickwire_ingest.settings import IngestSettings
 
 PROVIDER = "binance"
 DEFAULT_URL = "wss://stream.binance.com:9443"
@@ -161,22 +157,6 @@ class BinanceVenue:
 
     def session(self, plan: ConnectionPlan) -> BinanceSession:
         return BinanceSession(plan_streams(plan.url), self.trades, self.books)
-
-
-def make(settings: IngestSettings) -> BinanceVenue:
-    symbols = settings.venue_instruments()
-    if not symbols:
-        raise ConfigError("TICKWIRE_INSTRUMENTS is required for binance (e.g. BTCUSDT)")
-    kinds = tuple(k.strip() for k in settings.binance_streams.split(",") if k.strip())
-    if not kinds:
-        raise ConfigError("TICKWIRE_BINANCE_STREAMS names no stream (e.g. bookTicker,aggTrade)")
-    return BinanceVenue(
-        symbols,
-        kinds=kinds,
-        streams_per_connection=settings.binance_streams_per_connection,
-        url=settings.venue_url or DEFAULT_URL,
-        max_connection_age_s=settings.binance_max_connection_age_s,
-    )
 
 
 def _base(url: str) -> str:

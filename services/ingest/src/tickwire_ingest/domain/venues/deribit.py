@@ -5,14 +5,10 @@ from __future__ import annotations
 
 import itertools
 import json
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from tickwire_core.errors import ConfigError
 from tickwire_ingest.domain.events import VenueMessage
 from tickwire_ingest.domain.protocol import ConnectionPlan, Inbound
-
-if TYPE_CHECKING:
-    from tickwire_ingest.settings import IngestSettings
 
 PROVIDER = "deribit"
 DEFAULT_URL = "wss://www.deribit.com/ws/api/v2"
@@ -168,15 +164,3 @@ class DeribitVenue:
     def session(self, plan: ConnectionPlan) -> DeribitSession:
         channels = {channel(name, self.interval): name for name in plan.instruments}
         return DeribitSession(channels, self.heartbeat_s, self.rate_limit_wait_s)
-
-
-def make(settings: IngestSettings) -> DeribitVenue:
-    instruments = settings.venue_instruments()
-    if not instruments:
-        raise ConfigError("TICKWIRE_INSTRUMENTS is required for deribit (e.g. BTC-PERPETUAL)")
-    return DeribitVenue(
-        instruments,
-        interval=settings.deribit_interval,
-        heartbeat_s=settings.deribit_heartbeat_s,
-        url=settings.venue_url or DEFAULT_URL,
-    )
