@@ -13,7 +13,7 @@ from tickwire_core.publisher import Publisher
 from tickwire_core.serde import AvroSerde
 from tickwire_core.service import Runnable
 from tickwire_core.topics import RAW_TICKS
-from tickwire_ingest.adapters.connection import ConnectionConfig
+from tickwire_ingest.adapters.connection_config import ConnectionConfig
 from tickwire_ingest.adapters.kafka_sink import KafkaRawSink
 from tickwire_ingest.adapters.replay_file import ReplayFile
 from tickwire_ingest.adapters.venue_runner import VenueRunner

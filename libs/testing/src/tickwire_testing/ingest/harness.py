@@ -9,7 +9,8 @@ from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
-from tickwire_ingest.adapters.connection import ConnectionConfig, PlanConnection
+from tickwire_ingest.adapters.connection import PlanConnection
+from tickwire_ingest.adapters.connection_config import ConnectionConfig
 from tickwire_ingest.adapters.venue_runner import VenueRunner
 from tickwire_ingest.domain.protocol import Venue
 from tickwire_testing.ingest.loopback import LoopbackVenue, Respond, Step
