@@ -9,10 +9,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from tickwire_core.errors import ConfigError
+from tickwire_ingest.connectors import make_venue
 from tickwire_ingest.domain.events import SEQUENCE
 from tickwire_ingest.domain.venues.binance import BinanceSession, BinanceVenue, plan_streams
 from tickwire_ingest.settings import IngestSettings
-from tickwire_ingest.venue_settings import make_venue
 
 T0 = 1_700_000_000_000_000
 

@@ -6,11 +6,11 @@ import json
 import pytest
 
 from tickwire_core.errors import ConfigError
+from tickwire_ingest.connectors import make_venue
 from tickwire_ingest.domain.protocol import Inbound
 from tickwire_ingest.domain.venues import deribit
 from tickwire_ingest.domain.venues.deribit import DeribitSession, DeribitVenue
 from tickwire_ingest.settings import IngestSettings
-from tickwire_ingest.venue_settings import make_venue
 
 T0 = 1_700_000_000_000_000
 

@@ -7,10 +7,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from tickwire_core.errors import ConfigError
+from tickwire_ingest.connectors import make_venue
 from tickwire_ingest.domain.protocol import ConnectionPlan, Inbound
 from tickwire_ingest.domain.venues import ig, tlcp
 from tickwire_ingest.settings import IngestSettings
-from tickwire_ingest.venue_settings import make_venue
 
 T0 = 1_700_000_000_000_000
 EPICS = ("CS.D.EURUSD.CFD.IP", "IX.D.FTSE.DAILY.IP")

@@ -6,12 +6,12 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from tickwire_core.errors import ConfigError
+from tickwire_ingest.connectors import make_venue
 from tickwire_ingest.domain.events import SEQUENCE, VenueMessage
 from tickwire_ingest.domain.protocol import ConnectionPlan, Inbound
 from tickwire_ingest.domain.sequence import SequenceTracker
 from tickwire_ingest.domain.venues import kraken
 from tickwire_ingest.settings import IngestSettings
-from tickwire_ingest.venue_settings import make_venue
 
 T0 = 1_700_000_000_000_000
 

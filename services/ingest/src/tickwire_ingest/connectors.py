@@ -1,14 +1,30 @@
-"""The WebSocket venue named by TICKWIRE_CONNECTOR, built from the settings: the one place where
-the instruments, endpoint and each venue's own settings are checked and handed to its Venue."""
+"""What the connector TICKWIRE_CONNECTOR names needs from the settings, checked and built once:
+the simulator's faults, and each WebSocket venue from the instruments, endpoint and its own."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
 from tickwire_core.errors import ConfigError
+from tickwire_ingest.domain.faults import FaultConfig
 from tickwire_ingest.domain.protocol import Venue
 from tickwire_ingest.domain.venues import binance, coinbase, deribit, ig, kraken
 from tickwire_ingest.settings import IngestSettings
+
+
+def fault_config(settings: IngestSettings) -> FaultConfig:
+    return FaultConfig(
+        crossed=settings.sim_fault_crossed,
+        spike=settings.sim_fault_spike,
+        spike_factor=settings.sim_fault_spike_factor,
+        duplicate=settings.sim_fault_duplicate,
+        out_of_order=settings.sim_fault_out_of_order,
+        malformed=settings.sim_fault_malformed,
+        silence=settings.sim_fault_silence,
+        silence_s=settings.sim_fault_silence_s,
+        gap=settings.sim_fault_gap,
+        gap_size=settings.sim_fault_gap_size,
+    )
 
 
 def make_venue(settings: IngestSettings) -> Venue:
