@@ -3,12 +3,11 @@ and what each received frame means (stream events, trade-id gaps, stale repeats,
 
 from __future__ import annotations
 
-import json
 from typing import Any, TypeGuard
 from urllib.parse import parse_qs, urlsplit
 
 from tickwire_ingest.domain.events import VenueMessage
-from tickwire_ingest.domain.protocol import ConnectionPlan, Inbound
+from tickwire_ingest.domain.protocol import ConnectionPlan, Inbound, json_object
 from tickwire_ingest.domain.sequence import SequenceTracker
 
 PROVIDER = "binance"
@@ -55,17 +54,15 @@ class BinanceSession:
         return []
 
     def on_frame(self, text: str, received_ts: int) -> Inbound:
-        try:
-            frame = json.loads(text)
-        except ValueError:
-            return Inbound(malformed="not JSON")
-        if not isinstance(frame, dict):
-            return Inbound(malformed="not a JSON object")
+        read = json_object(text)
+        if isinstance(read, Inbound):
+            return read
+        frame, payload = read
         if _is_shutdown(frame):
             # Sent minutes before the server goes away: move to a new connection now.
             return Inbound(reconnect=True)
         if "stream" in frame and "data" in frame:
-            return self._event(frame, text, received_ts)
+            return self._event(frame, payload, received_ts)
         if "error" in frame:
             return Inbound(errors=[_error_text(frame["error"])])
         if "code" in frame and "msg" in frame:
@@ -74,7 +71,7 @@ class BinanceSession:
             return Inbound()  # an answer to a (un)subscribe request; none is sent by default
         return Inbound(malformed="neither a stream event nor an error")
 
-    def _event(self, frame: dict[str, Any], text: str, received_ts: int) -> Inbound:
+    def _event(self, frame: dict[str, Any], payload: bytes, received_ts: int) -> Inbound:
         name, data = frame["stream"], frame["data"]
         known = self._streams.get(name) if isinstance(name, str) else None
         if known is None:
@@ -83,7 +80,7 @@ class BinanceSession:
             return Inbound(malformed=f"{name}: data is not an object")
         kind, symbol = known
         message = VenueMessage(
-            feed=kind, instrument=symbol, payload=text.encode(), received_ts=received_ts
+            feed=kind, instrument=symbol, payload=payload, received_ts=received_ts
         )
         if kind == AGG_TRADE:
             return self._trade(name, symbol, data, message)

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from tickwire_ingest.domain.events import Gap, VenueMessage
-from tickwire_ingest.domain.protocol import ConnectionPlan, Inbound
+from tickwire_ingest.domain.protocol import ConnectionPlan, Inbound, json_object
 from tickwire_ingest.domain.sequence import SequenceTracker
 
 PROVIDER = "coinbase"
@@ -81,13 +81,10 @@ class CoinbaseSession:
         return []
 
     def on_frame(self, text: str, received_ts: int) -> Inbound:
-        try:
-            payload = text.encode()
-            frame = json.loads(text)
-        except (ValueError, RecursionError, UnicodeError):
-            return Inbound(malformed="not JSON")
-        if not isinstance(frame, dict):
-            return Inbound(malformed="not a JSON object")
+        read = json_object(text)
+        if isinstance(read, Inbound):
+            return read
+        frame, payload = read
         if frame.get("type") == "error":
             message = _error_text(frame)
             retry = RATE_LIMIT_BACKOFF_S if _RATE_LIMITED.search(message) else None

@@ -8,7 +8,7 @@ import json
 from typing import Any
 
 from tickwire_ingest.domain.events import VenueMessage
-from tickwire_ingest.domain.protocol import ConnectionPlan, Inbound
+from tickwire_ingest.domain.protocol import ConnectionPlan, Inbound, json_object
 
 PROVIDER = "deribit"
 DEFAULT_URL = "wss://www.deribit.com/ws/api/v2"
@@ -52,15 +52,13 @@ class DeribitSession:
         return []  # Deribit drives liveness itself: it sends test_request and we answer
 
     def on_frame(self, text: str, received_ts: int) -> Inbound:
-        try:
-            frame = json.loads(text)
-        except ValueError:
-            return Inbound(malformed="not JSON")
-        if not isinstance(frame, dict):
-            return Inbound(malformed="not a JSON object")
+        read = json_object(text)
+        if isinstance(read, Inbound):
+            return read
+        frame, payload = read
         method = frame.get("method")
         if method == "subscription":
-            return self._notification(frame, text, received_ts)
+            return self._notification(frame, payload, received_ts)
         if method == "heartbeat":
             return self._heartbeat(frame)
         if "error" in frame:
@@ -69,7 +67,7 @@ class DeribitSession:
             return self._result(frame)
         return Inbound(malformed="neither a notification nor an answer")
 
-    def _notification(self, frame: dict[str, Any], text: str, received_ts: int) -> Inbound:
+    def _notification(self, frame: dict[str, Any], payload: bytes, received_ts: int) -> Inbound:
         params = frame.get("params")
         name = params.get("channel") if isinstance(params, dict) else None
         if not isinstance(name, str):
@@ -78,7 +76,7 @@ class DeribitSession:
         if instrument is None:
             return Inbound(malformed=f"notification on a channel not subscribed here: {name}")
         message = VenueMessage(
-            feed=FEED, instrument=instrument, payload=text.encode(), received_ts=received_ts
+            feed=FEED, instrument=instrument, payload=payload, received_ts=received_ts
         )
         return Inbound(messages=[message])
 

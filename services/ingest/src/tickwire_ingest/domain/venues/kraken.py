@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from tickwire_ingest.domain.events import Gap, VenueMessage
-from tickwire_ingest.domain.protocol import ConnectionPlan, Inbound
+from tickwire_ingest.domain.protocol import ConnectionPlan, Inbound, json_object
 from tickwire_ingest.domain.sequence import SequenceTracker
 
 PROVIDER = "kraken"
@@ -66,13 +66,10 @@ class KrakenSession:
         return [json.dumps({"method": "ping", "req_id": req_id})]
 
     def on_frame(self, text: str, received_ts: int) -> Inbound:
-        try:
-            payload = text.encode()
-            frame = json.loads(text)
-        except (ValueError, RecursionError, UnicodeError):
-            return Inbound(malformed="not JSON")
-        if not isinstance(frame, dict):
-            return Inbound(malformed="not a JSON object")
+        read = json_object(text)
+        if isinstance(read, Inbound):
+            return read
+        frame, payload = read
         if "method" in frame or "error" in frame:
             return _answer(frame)
         channel = frame.get("channel")
