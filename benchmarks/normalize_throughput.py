@@ -39,7 +39,6 @@ from tickwire_core.publisher import Publisher
 from tickwire_core.runloop import Consumed
 from tickwire_core.serde import AvroSerde
 from tickwire_core.settings import load_settings
-from tickwire_core.testing.fixtures import venue_fixture
 from tickwire_core.topics import DEAD_LETTER, RAW_TICKS, TICKS, create_topics, tick_key
 from tickwire_ingest.domain.raw import Envelope
 from tickwire_ingest.domain.simulator import SimConfig, Simulator, parse_instruments
@@ -47,6 +46,7 @@ from tickwire_normalize.domain.dedup import DedupWindow
 from tickwire_normalize.domain.validate import Limits
 from tickwire_normalize.handler import NormalizeHandler
 from tickwire_normalize.settings import NormalizeSettings
+from tickwire_testing.fixtures import venue_fixture
 
 SIMULATED = "SIM-BTC-USD:65000,SIM-ETH-USD:3500:0.05,SIM-SOL-USD:150,SIM-EUR-USD:1.08:0.00001"
 BINANCE = {"BTCUSDT": 65_000.0, "ETHUSDT": 3_500.0, "BNBBTC": 0.0091}

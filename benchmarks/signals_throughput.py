@@ -30,11 +30,11 @@ from tickwire_core.clock import now_us
 from tickwire_core.localstack._process import free_port, spawn
 from tickwire_core.localstack.kafka import LocalKafka
 from tickwire_core.serde import AvroSerde
-from tickwire_core.testing.ticks import quote, trade
 from tickwire_core.topics import TICKS, create_topics, tick_key
 from tickwire_signals.domain.config import SignalsConfig
 from tickwire_signals.domain.engine import SignalEngine
 from tickwire_signals.processor import SignalsProcessor, TickEvent
+from tickwire_testing.ticks import quote, trade
 
 INSTRUMENTS = 20
 SPACING_US = 500  # 2,000 ticks per second of event time

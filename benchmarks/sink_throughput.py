@@ -43,12 +43,12 @@ from tickwire_core.localstack.postgres import LocalPostgres
 from tickwire_core.publisher import Publisher
 from tickwire_core.runloop import Consumed
 from tickwire_core.serde import AvroSerde
-from tickwire_core.testing.ticks import quote, trade
 from tickwire_core.topics import TICKS, create_topics, tick_key
 from tickwire_normalize.domain.identity import dedup_key
 from tickwire_sink.adapters.ticks import TickWriter
 from tickwire_sink.handler import SinkHandler
 from tickwire_sink.settings import SinkSettings
+from tickwire_testing.ticks import quote, trade
 
 Instrument = tuple[str, str, str, float]
 INSTRUMENTS: list[Instrument] = [  # provider, venue instrument, unified instrument, starting mid

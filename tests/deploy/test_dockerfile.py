@@ -284,7 +284,7 @@ def test_the_test_runner_context_holds_the_tests_but_no_state_or_secrets() -> No
     kept = [
         "tests/e2e/test_pipeline.py",
         "services/sink/tests/integration/test_sink_loop.py",
-        "libs/core/src/tickwire_core/testing/plugin.py",
+        "libs/testing/src/tickwire_testing/plugin.py",
         "schemas/tick.avsc",
         "uv.lock",
     ]

@@ -25,13 +25,13 @@ from selenium.webdriver.support.select import Select
 from selenium.webdriver.support.wait import WebDriverWait
 
 from tickwire_core.serde import AvroSerde
-from tickwire_core.testing.processes import Service
 from tickwire_sink.adapters.migrations import migrate
 from tickwire_sink.adapters.status import write_feeds
 from tickwire_sink.adapters.table_writer import TableWriter
 from tickwire_sink.adapters.ticks import TickWriter
 from tickwire_sink.domain.records import ANOMALIES, BARS
 from tickwire_sink.domain.status import feed_parts, feed_updates
+from tickwire_testing.processes import Service
 
 pytestmark = pytest.mark.e2e
 

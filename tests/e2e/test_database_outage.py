@@ -11,7 +11,7 @@ import psycopg
 import pytest
 
 from tickwire_core.localstack.postgres import LocalPostgres
-from tickwire_core.testing.processes import Service, base_env, wait_for
+from tickwire_testing.processes import Service, base_env, wait_for
 
 pytestmark = pytest.mark.e2e
 

@@ -8,11 +8,11 @@ from confluent_kafka import Consumer
 
 from tickwire_core.clock import now_us
 from tickwire_core.serde import AvroSerde
-from tickwire_core.testing.kafka import decode_all, produce, read_topic
-from tickwire_core.testing.processes import Service, base_env, wait_for
 from tickwire_core.topics import RAW_TICKS, TICKS, tick_key
 from tickwire_ingest.domain.raw import Envelope
 from tickwire_ingest.domain.simulator import SimConfig, Simulator, parse_instruments
+from tickwire_testing.kafka import decode_all, produce, read_topic
+from tickwire_testing.processes import Service, base_env, wait_for
 
 pytestmark = pytest.mark.e2e
 

@@ -8,10 +8,10 @@ import psycopg
 import pytest
 
 from tickwire_core.clock import now_us
-from tickwire_core.testing.processes import Service, base_env, wait_for
 from tickwire_ingest.adapters.replay_file import ReplayWriter
 from tickwire_ingest.domain.events import VenueMessage
 from tickwire_ingest.domain.simulator import SimConfig, Simulator, parse_instruments
+from tickwire_testing.processes import Service, base_env, wait_for
 
 pytestmark = pytest.mark.e2e
 

@@ -8,10 +8,10 @@ import psycopg
 import pytest
 
 from tickwire_core.serde import AvroSerde
-from tickwire_core.testing.kafka import produce
-from tickwire_core.testing.processes import Service, base_env, wait_for
-from tickwire_core.testing.ticks import trade
 from tickwire_core.topics import TICKS, tick_key
+from tickwire_testing.kafka import produce
+from tickwire_testing.processes import Service, base_env, wait_for
+from tickwire_testing.ticks import trade
 
 pytestmark = pytest.mark.e2e
 

@@ -10,9 +10,9 @@ from tickwire_core.publisher import Publisher
 from tickwire_core.runloop import BATCH_FAILURES, Consumed, Output, RunLoop, per_record
 from tickwire_core.serde import AvroSerde
 from tickwire_core.settings import KafkaServiceSettings
-from tickwire_core.testing.kafka import create_topic, decode_all, produce, read_topic
-from tickwire_core.testing.loops import running
 from tickwire_core.topics import DEAD_LETTER
+from tickwire_testing.kafka import create_topic, decode_all, produce, read_topic
+from tickwire_testing.loops import running
 
 pytestmark = pytest.mark.integration
 

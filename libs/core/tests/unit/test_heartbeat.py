@@ -3,7 +3,7 @@ never fail the service: a full queue or a failed delivery is logged and the next
 
 from tickwire_core.heartbeat import Heartbeats, LoopStats
 from tickwire_core.serde import AvroSerde
-from tickwire_core.testing.fakes import FakeProducer
+from tickwire_testing.fakes import FakeProducer
 
 
 class Clock:

@@ -6,7 +6,7 @@ import pytest
 from tickwire_core.errors import DeliveryError
 from tickwire_core.publisher import Publisher
 from tickwire_core.serde import AvroSerde
-from tickwire_core.testing.fakes import FakeProducer
+from tickwire_testing.fakes import FakeProducer
 
 SIGNAL = {
     "provider": "p",

@@ -26,9 +26,9 @@ from tickwire_api.app import create_app
 from tickwire_api.models.events import Anomaly, Signal
 from tickwire_api.settings import ApiSettings
 from tickwire_core.serde import AvroSerde
-from tickwire_core.testing.plugin import Stack
 from tickwire_core.topics import ANOMALIES, SIGNALS, tick_key
 from tickwire_sink.adapters.migrations import migrate
+from tickwire_testing.plugin import Stack
 
 pytestmark = pytest.mark.integration
 

@@ -15,9 +15,9 @@ from schemathesis.specs.openapi.checks import positive_data_acceptance
 from tickwire_api.app import create_app
 from tickwire_api.settings import ApiSettings
 from tickwire_core.serde import AvroSerde
-from tickwire_core.testing.ticks import quote, trade
 from tickwire_sink.adapters.migrations import migrate
 from tickwire_sink.adapters.ticks import TickWriter
+from tickwire_testing.ticks import quote, trade
 
 pytestmark = pytest.mark.integration
 

@@ -1,4 +1,6 @@
-"""Wires the configured connector (simulator, replay or a WebSocket venue) to Kafka."""
+"""Wires the configured connector (simulator, replay or a WebSocket venue) to Kafka. Ingest has
+no handler.py: it consumes no topic, so there is no batch to handle; a feed (feeds/) drives the
+connector's messages into the raw sink one at a time, as they arrive."""
 
 from __future__ import annotations
 
@@ -13,16 +15,15 @@ from tickwire_core.publisher import Publisher
 from tickwire_core.serde import AvroSerde
 from tickwire_core.service import Runnable
 from tickwire_core.topics import RAW_TICKS
-from tickwire_ingest.adapters.connection import ConnectionConfig
+from tickwire_ingest.adapters.connection_config import ConnectionConfig
 from tickwire_ingest.adapters.kafka_sink import KafkaRawSink
 from tickwire_ingest.adapters.replay_file import ReplayFile
 from tickwire_ingest.adapters.venue_runner import VenueRunner
-from tickwire_ingest.domain.faults import fault_config
+from tickwire_ingest.connectors import fault_config, make_venue
 from tickwire_ingest.domain.raw import Envelope
 from tickwire_ingest.domain.replay import Pacer
 from tickwire_ingest.domain.sequence import SequenceTracker
 from tickwire_ingest.domain.simulator import SimConfig, Simulator
-from tickwire_ingest.domain.venues import make_venue
 from tickwire_ingest.feeds.replay import ReplayFeed
 from tickwire_ingest.feeds.simulator import SimulatorFeed
 from tickwire_ingest.feeds.venue import VenueFeed

@@ -1,32 +1,18 @@
 """The connection manager with Coinbase Advanced Trade's protocol against a loopback venue (no
 Kafka): subscriptions, streaming, reconnects, sequence_num gaps, errors, staleness, heartbeats."""
 
-import asyncio
 import copy
-import itertools
 import json
-from collections.abc import Sequence
 from typing import Any
 
-from tickwire_core.testing.fixtures import venue_fixture
-from tickwire_ingest.adapters.connection import ConnectionConfig, PlanConnection
-from tickwire_ingest.adapters.venue_runner import VenueRunner
 from tickwire_ingest.domain.events import DISCONNECT, SEQUENCE, STALE
 from tickwire_ingest.domain.venues.coinbase import CoinbaseVenue
-from tickwire_ingest.testing.loopback import Await, Drop, LoopbackVenue, Send, Silence, Step
-from tickwire_ingest.testing.recording import RecordingSink
-from tickwire_ingest.testing.running import eventually, running
+from tickwire_testing.fixtures import venue_fixture
+from tickwire_testing.ingest.harness import VenueAt, play
+from tickwire_testing.ingest.loopback import Await, Drop, Send, Silence, Step
 
-T0 = 1_700_000_000_000_000
 PRODUCTS = ("BTC-USD", "ETH-USD")
 CHANNELS = ("ticker", "market_trades")
-CONFIG = ConnectionConfig(
-    reconnect_min_s=0.02,
-    reconnect_max_s=0.05,
-    timer_s=0.02,
-    open_timeout_s=2.0,
-    close_timeout_s=0.2,
-)
 
 FIXTURE = venue_fixture("coinbase")
 # The documentation's examples: a BTC-USD ticker snapshot and an ETH-USD market_trades snapshot.
@@ -78,29 +64,8 @@ def subscribed(*then: Step) -> list[Step]:
     return [SUBSCRIBE, *then]
 
 
-def coinbase(stale_after_s: float = 10.0) -> CoinbaseVenue:
-    return CoinbaseVenue("", PRODUCTS, CHANNELS, stale_after_s=stale_after_s)
-
-
-def run(
-    scripts: Sequence[Sequence[Step]], venue: CoinbaseVenue, until: int
-) -> tuple[RecordingSink, PlanConnection, LoopbackVenue]:
-    """Play the scripts through a VenueRunner until `until` messages were published; what was
-    published, the connection (for its counts) and the server (for what it saw)."""
-
-    async def go() -> tuple[RecordingSink, PlanConnection, LoopbackVenue]:
-        sink = RecordingSink()
-        async with LoopbackVenue(scripts) as server:
-            venue.url = server.url
-            clock = itertools.count(T0).__next__  # strictly increasing: distinct receipt times
-            runner = VenueRunner(venue, sink, CONFIG, clock=clock)
-            (conn,) = runner.connections
-            async with running(runner):
-                await eventually(lambda: len(sink.messages) >= until)
-                assert runner.healthy()
-        return sink, conn, server
-
-    return asyncio.run(go())
+def coinbase(stale_after_s: float = 10.0) -> VenueAt:
+    return lambda url: CoinbaseVenue(url, PRODUCTS, CHANNELS, stale_after_s=stale_after_s)
 
 
 def test_subscribes_as_documented_and_publishes_the_stream_in_order_unchanged() -> None:
@@ -112,7 +77,7 @@ def test_subscribes_as_documented_and_publishes_the_stream_in_order_unchanged() 
         trades(5, "BTC-USD"),
         ticker(6),
     ]
-    sink, conn, server = run([subscribed(Send(data))], coinbase(), until=5)
+    sink, conn, server = play([subscribed(Send(data))], coinbase(), until=5)
     published = [data[n] for n in (0, 1, 3, 4, 5)]  # all but the heartbeat
     assert [m.payload.decode() for m in sink.messages] == published
     assert [(m.feed, m.instrument) for m in sink.messages] == [
@@ -137,7 +102,7 @@ def test_a_drop_mid_stream_resubscribes_and_reports_exactly_the_missed_stretch()
     before = [ticker(1), trades(2), ticker(3, "ETH-USD")]
     after = [ticker(1, "ETH-USD"), trades(2, "BTC-USD"), ticker(3)]  # a new connection counts anew
     scripts = [subscribed(Send(before), Drop()), subscribed(Send(after))]
-    sink, conn, server = run(scripts, coinbase(), until=6)
+    sink, conn, server = play(scripts, coinbase(), until=6)
     assert [m.payload.decode() for m in sink.messages] == before + after  # none lost, none twice
     assert server.connections == 2
     assert [len(sent) for sent in server.received] == [3, 3]  # subscribed again, in full
@@ -153,7 +118,7 @@ def test_a_drop_mid_stream_resubscribes_and_reports_exactly_the_missed_stretch()
 def test_a_sequence_num_jump_is_a_gap_for_every_instrument_of_the_connection() -> None:
     # Numbers 4 to 6 never arrive; which products they carried cannot be known.
     data = [ticker(1), heartbeat(2), trades(3), ticker(7, "ETH-USD"), ticker(8)]
-    sink, conn, server = run([subscribed(Send(data))], coinbase(), until=4)
+    sink, conn, server = play([subscribed(Send(data))], coinbase(), until=4)
     assert [m.payload.decode() for m in sink.messages] == [data[0], data[2], data[3], data[4]]
     assert [(g.instrument, g.reason) for g in sink.gaps] == [(p, SEQUENCE) for p in PRODUCTS]
     for gap in sink.gaps:
@@ -168,7 +133,7 @@ def test_a_sequence_num_jump_is_a_gap_for_every_instrument_of_the_connection() -
 
 def test_a_repeated_sequence_num_is_dropped_and_counted() -> None:
     data = [ticker(1), trades(2), trades(2), ticker(3)]
-    sink, conn, _ = run([subscribed(Send(data))], coinbase(), until=3)
+    sink, conn, _ = play([subscribed(Send(data))], coinbase(), until=3)
     assert [m.payload.decode() for m in sink.messages] == [data[0], data[1], data[3]]
     assert conn.stats["duplicates"] == 1 and sink.gaps == []
 
@@ -181,7 +146,7 @@ def test_malformed_frames_are_counted_and_skipped() -> None:
         json.dumps(json.loads(ticker(2)) | {"sequence_num": "2"}),
     ]
     data = [ticker(1), *bad, ticker(2), trades(3)]
-    sink, conn, server = run([subscribed(Send(data))], coinbase(), until=3)
+    sink, conn, server = play([subscribed(Send(data))], coinbase(), until=3)
     assert [m.payload.decode() for m in sink.messages] == [ticker(1), ticker(2), trades(3)]
     assert conn.stats["malformed"] == 4
     assert sink.gaps == [] and server.connections == 1
@@ -193,14 +158,14 @@ def test_a_subscription_error_is_reported_and_the_rest_flows() -> None:
         return [json.dumps({"type": "error", "message": "Failed to subscribe", "reason": reason})]
 
     script: list[Step] = [Await('"market_trades"', refuse_trades), SUBSCRIBE, Send([ticker(1)])]
-    sink, conn, server = run([script], coinbase(), until=1)
+    sink, conn, server = play([script], coinbase(), until=1)
     assert conn.stats["errors.venue"] == 1
     assert len(sink.messages) == 1 and server.connections == 1
 
 
 def test_silence_beyond_the_stale_timeout_recycles_the_connection() -> None:
     scripts = [subscribed(Send([ticker(1), trades(2)]), Silence(10)), subscribed(Send([ticker(1)]))]
-    sink, conn, server = run(scripts, coinbase(stale_after_s=0.3), until=3)
+    sink, conn, server = play(scripts, coinbase(stale_after_s=0.3), until=3)
     assert server.connections == 2 and conn.stats["reconnects.stale"] == 1
     assert [(g.instrument, g.reason) for g in sink.gaps] == [(p, STALE) for p in PRODUCTS]
     assert {(g.start_ts, g.end_ts) for g in sink.gaps} == {
@@ -212,7 +177,7 @@ def test_heartbeats_keep_a_quiet_connection_alive() -> None:
     # Heartbeats only, for more than three times the stale timeout; they count in the sequence.
     beats = [heartbeat(seq, counter=seq) for seq in range(2, 10)]
     script = subscribed(Send([ticker(1)]), Send(beats, interval_s=0.1), Send([trades(10)]))
-    sink, conn, server = run([script], coinbase(stale_after_s=0.25), until=2)
+    sink, conn, server = play([script], coinbase(stale_after_s=0.25), until=2)
     assert server.connections == 1
     assert sink.gaps == [] and conn.stats["reconnects.stale"] == 0
     assert [m.feed for m in sink.messages] == ["ticker", "market_trades"]

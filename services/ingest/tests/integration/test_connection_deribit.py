@@ -1,15 +1,14 @@
 """The connection manager with Deribit's protocol against a loopback venue (no Kafka): streaming,
 reconnects with exact gap events, malformed frames, staleness, heartbeats, errors, rate limits."""
 
-import asyncio
-import itertools
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
-from tickwire_ingest.adapters.connection import ConnectionConfig, PlanConnection
+from tickwire_ingest.adapters.connection import PlanConnection
 from tickwire_ingest.domain.events import DISCONNECT, STALE
 from tickwire_ingest.domain.venues.deribit import DeribitVenue
-from tickwire_ingest.testing.loopback import (
+from tickwire_testing.ingest.harness import VenueAt, VenueRun, play
+from tickwire_testing.ingest.loopback import (
     Await,
     Drop,
     LoopbackVenue,
@@ -19,18 +18,9 @@ from tickwire_ingest.testing.loopback import (
     Silence,
     Step,
 )
-from tickwire_ingest.testing.recording import RecordingSink
-from tickwire_ingest.testing.running import eventually, running
+from tickwire_testing.ingest.recording import RecordingSink
 
-T0 = 1_700_000_000_000_000
 INSTRUMENTS = ("BTC-PERPETUAL", "ETH-PERPETUAL")
-CONFIG = ConnectionConfig(
-    reconnect_min_s=0.02,
-    reconnect_max_s=0.05,
-    timer_s=0.02,
-    open_timeout_s=2.0,
-    close_timeout_s=0.2,
-)
 
 
 def ticker(n: int, instrument: str = "BTC-PERPETUAL") -> str:
@@ -70,174 +60,111 @@ TEST_REQUEST = json.dumps(
 HEARTBEAT = json.dumps({"jsonrpc": "2.0", "method": "heartbeat", "params": {"type": "heartbeat"}})
 
 
-def deribit(stale_after_s: float | None = None, rate_limit_wait_s: float = 5.0) -> DeribitVenue:
-    return DeribitVenue(
-        INSTRUMENTS, stale_after_s=stale_after_s, rate_limit_wait_s=rate_limit_wait_s
+def deribit(stale_after_s: float | None = None, rate_limit_wait_s: float = 5.0) -> VenueAt:
+    return lambda url: DeribitVenue(
+        INSTRUMENTS, url=url, stale_after_s=stale_after_s, rate_limit_wait_s=rate_limit_wait_s
     )
 
 
-def connection(server: LoopbackVenue, venue: DeribitVenue, sink: RecordingSink) -> PlanConnection:
-    venue.url = server.url
-    clock = itertools.count(T0).__next__  # strictly increasing, so receipt times are distinct
-    return PlanConnection(venue, venue.plan()[0], sink, CONFIG, clock=clock)
-
-
-def scenario(scripts: Sequence[Sequence[Step]]) -> LoopbackVenue:
-    return LoopbackVenue(scripts, RESPONDERS)
+def run(
+    scripts: Sequence[Sequence[Step]], venue: VenueAt, until: int | Callable[[VenueRun], bool]
+) -> tuple[RecordingSink, PlanConnection, LoopbackVenue]:
+    """Play the scripts, Deribit's answers to heartbeat setup and tests standing by."""
+    return play(scripts, venue, until=until, responders=RESPONDERS)
 
 
 def test_a_normal_stream_is_published_in_order_and_unchanged() -> None:
     frames = [ticker(n, INSTRUMENTS[n % 2]) for n in range(20)]
-
-    async def go() -> None:
-        sink = RecordingSink()
-        async with scenario([[SUBSCRIBE, Send(frames)]]) as server:
-            conn = connection(server, deribit(), sink)
-            async with running(conn):
-                await eventually(lambda: len(sink.messages) == 20)
-                assert conn.healthy()
-        assert [m.payload.decode() for m in sink.messages] == frames
-        assert [m.instrument for m in sink.messages] == [INSTRUMENTS[n % 2] for n in range(20)]
-        assert {m.feed for m in sink.messages} == {"ticker"}
-        assert sink.gaps == []
-        assert server.connections == 1
-        sent = [json.loads(f)["method"] for f in server.received[0]]
-        assert sent[:2] == ["public/set_heartbeat", "public/subscribe"]
-        assert conn.stats["frames"] == 22  # 20 tickers and 2 answers
-        assert not conn.healthy()  # stopped
-
-    asyncio.run(go())
+    sink, conn, server = run([[SUBSCRIBE, Send(frames)]], deribit(), until=20)
+    assert [m.payload.decode() for m in sink.messages] == frames
+    assert [m.instrument for m in sink.messages] == [INSTRUMENTS[n % 2] for n in range(20)]
+    assert {m.feed for m in sink.messages} == {"ticker"}
+    assert sink.gaps == []
+    assert server.connections == 1
+    sent = [json.loads(f)["method"] for f in server.received[0]]
+    assert sent[:2] == ["public/set_heartbeat", "public/subscribe"]
+    assert conn.stats["frames"] == 22  # 20 tickers and 2 answers
+    assert not conn.healthy()  # stopped
 
 
 def test_a_drop_mid_stream_resubscribes_and_reports_exactly_the_missed_stretch() -> None:
     before = [ticker(n) for n in range(5)]
     after = [ticker(n) for n in range(5, 10)]
-
-    async def go() -> None:
-        sink = RecordingSink()
-        scripts = [[SUBSCRIBE, Send(before), Drop()], [SUBSCRIBE, Send(after)]]
-        async with scenario(scripts) as server:
-            conn = connection(server, deribit(), sink)
-            async with running(conn):
-                await eventually(lambda: len(sink.messages) == 10)
-        assert [m.payload.decode() for m in sink.messages] == before + after
-        assert server.connections == 2
-        assert all(any("public/subscribe" in f for f in sent) for sent in server.received)
-        last_before, first_after = sink.messages[4], sink.messages[5]
-        assert [(g.instrument, g.reason) for g in sink.gaps] == [
-            (name, DISCONNECT) for name in INSTRUMENTS
-        ]
-        for gap in sink.gaps:
-            assert (gap.start_ts, gap.end_ts) == (last_before.received_ts, first_after.received_ts)
-        # The gaps come before the first message after them.
-        assert sink.events.index(sink.gaps[-1]) < sink.events.index(first_after)
-        assert conn.stats["reconnects.disconnect"] == 1
-
-    asyncio.run(go())
+    scripts = [[SUBSCRIBE, Send(before), Drop()], [SUBSCRIBE, Send(after)]]
+    sink, conn, server = run(scripts, deribit(), until=10)
+    assert [m.payload.decode() for m in sink.messages] == before + after
+    assert server.connections == 2
+    assert all(any("public/subscribe" in f for f in sent) for sent in server.received)
+    last_before, first_after = sink.messages[4], sink.messages[5]
+    assert [(g.instrument, g.reason) for g in sink.gaps] == [
+        (name, DISCONNECT) for name in INSTRUMENTS
+    ]
+    for gap in sink.gaps:
+        assert (gap.start_ts, gap.end_ts) == (last_before.received_ts, first_after.received_ts)
+    # The gaps come before the first message after them.
+    assert sink.events.index(sink.gaps[-1]) < sink.events.index(first_after)
+    assert conn.stats["reconnects.disconnect"] == 1
 
 
 def test_malformed_frames_are_counted_and_skipped() -> None:
     frames = [ticker(0), "{oops", ticker(1), "[1, 2]", ticker(2, "SOL-PERPETUAL"), ticker(3)]
-
-    async def go() -> None:
-        sink = RecordingSink()
-        async with scenario([[SUBSCRIBE, Send(frames)]]) as server:
-            conn = connection(server, deribit(), sink)
-            async with running(conn):
-                await eventually(lambda: conn.stats["frames"] == 8)
-        assert [m.payload.decode() for m in sink.messages] == [ticker(0), ticker(1), ticker(3)]
-        assert conn.stats["malformed"] == 3
-        assert server.connections == 1 and sink.gaps == []
-
-    asyncio.run(go())
+    sink, conn, server = run(
+        [[SUBSCRIBE, Send(frames)]], deribit(), until=lambda run: run.conn.stats["frames"] == 8
+    )
+    assert [m.payload.decode() for m in sink.messages] == [ticker(0), ticker(1), ticker(3)]
+    assert conn.stats["malformed"] == 3
+    assert server.connections == 1 and sink.gaps == []
 
 
 def test_silence_beyond_the_stale_timeout_recycles_the_connection() -> None:
-    async def go() -> None:
-        sink = RecordingSink()
-        scripts = [
-            [SUBSCRIBE, Send([ticker(0), ticker(1)]), Silence(10)],
-            [SUBSCRIBE, Send([ticker(2)])],
-        ]
-        async with scenario(scripts) as server:
-            conn = connection(server, deribit(stale_after_s=0.3), sink)
-            async with running(conn):
-                await eventually(lambda: len(sink.messages) == 3)
-        assert server.connections == 2
-        assert conn.stats["reconnects.stale"] == 1
-        assert [g.reason for g in sink.gaps] == [STALE, STALE]
-        assert {(g.start_ts, g.end_ts) for g in sink.gaps} == {
-            (sink.messages[1].received_ts, sink.messages[2].received_ts)
-        }
-
-    asyncio.run(go())
+    scripts = [
+        [SUBSCRIBE, Send([ticker(0), ticker(1)]), Silence(10)],
+        [SUBSCRIBE, Send([ticker(2)])],
+    ]
+    sink, conn, server = run(scripts, deribit(stale_after_s=0.3), until=3)
+    assert server.connections == 2
+    assert conn.stats["reconnects.stale"] == 1
+    assert [g.reason for g in sink.gaps] == [STALE, STALE]
+    assert {(g.start_ts, g.end_ts) for g in sink.gaps} == {
+        (sink.messages[1].received_ts, sink.messages[2].received_ts)
+    }
 
 
 def test_heartbeats_keep_a_quiet_connection_alive_and_test_requests_are_answered() -> None:
     # After the test requests (whose answers are traffic too), only heartbeats for a second: three
     # times the stale timeout without a ticker or any other frame.
     beats = [HEARTBEAT] * 10
-
-    async def go() -> None:
-        sink = RecordingSink()
-        script = [
-            SUBSCRIBE,
-            Send([ticker(0), TEST_REQUEST, TEST_REQUEST]),
-            Send(beats, interval_s=0.1),
-            Send([ticker(1)]),
-        ]
-        async with scenario([script]) as server:
-            conn = connection(server, deribit(stale_after_s=0.3), sink)
-            async with running(conn):
-                await eventually(lambda: len(sink.messages) == 2)
-        assert sum("public/test" in f for f in server.received[0]) == 2
-        assert server.connections == 1
-        assert sink.gaps == [] and conn.stats["reconnects.stale"] == 0
-
-    asyncio.run(go())
+    script = [
+        SUBSCRIBE,
+        Send([ticker(0), TEST_REQUEST, TEST_REQUEST]),
+        Send(beats, interval_s=0.1),
+        Send([ticker(1)]),
+    ]
+    sink, conn, server = run([script], deribit(stale_after_s=0.3), until=2)
+    assert sum("public/test" in f for f in server.received[0]) == 2
+    assert server.connections == 1
+    assert sink.gaps == [] and conn.stats["reconnects.stale"] == 0
 
 
 def test_a_subscription_the_venue_refuses_is_reported_and_the_rest_flows() -> None:
     def partly(request: str) -> list[str]:
         return result(request, ["ticker.BTC-PERPETUAL.100ms"])
 
-    async def go() -> None:
-        sink = RecordingSink()
-        script = [Await("public/subscribe", partly), Send([ticker(0)])]
-        async with scenario([script]) as server:
-            conn = connection(server, deribit(), sink)
-            async with running(conn):
-                await eventually(lambda: len(sink.messages) == 1)
-                assert conn.healthy()
-        assert conn.stats["errors.venue"] == 1
-
-    asyncio.run(go())
+    script = [Await("public/subscribe", partly), Send([ticker(0)])]
+    _, conn, _ = run([script], deribit(), until=1)  # and ready then
+    assert conn.stats["errors.venue"] == 1
 
 
 def test_too_many_requests_closes_and_waits_before_reconnecting() -> None:
-    async def go() -> None:
-        sink = RecordingSink()
-        scripts = [[rpc_error(10028, "too_many_requests")], [SUBSCRIBE, Send([ticker(0)])]]
-        async with scenario(scripts) as server:
-            conn = connection(server, deribit(rate_limit_wait_s=0.3), sink)
-            async with running(conn):
-                await eventually(lambda: len(sink.messages) == 1)
-        assert conn.stats["errors.venue"] == 1
-        assert server.attempts[1] - server.attempts[0] >= 0.3
-
-    asyncio.run(go())
+    scripts = [[rpc_error(10028, "too_many_requests")], [SUBSCRIBE, Send([ticker(0)])]]
+    _, conn, server = run(scripts, deribit(rate_limit_wait_s=0.3), until=1)
+    assert conn.stats["errors.venue"] == 1
+    assert server.attempts[1] - server.attempts[0] >= 0.3
 
 
 def test_a_429_with_retry_after_delays_the_next_connect() -> None:
-    async def go() -> None:
-        sink = RecordingSink()
-        scripts = [[Refuse(429, retry_after="0.4")], [SUBSCRIBE, Send([ticker(0)])]]
-        async with scenario(scripts) as server:
-            conn = connection(server, deribit(), sink)
-            async with running(conn):
-                await eventually(lambda: len(sink.messages) == 1)
-        assert conn.stats["errors.rate_limited"] == 1
-        assert server.attempts[1] - server.attempts[0] >= 0.4
-        assert server.connections == 1
-
-    asyncio.run(go())
+    scripts = [[Refuse(429, retry_after="0.4")], [SUBSCRIBE, Send([ticker(0)])]]
+    _, conn, server = run(scripts, deribit(), until=1)
+    assert conn.stats["errors.rate_limited"] == 1
+    assert server.attempts[1] - server.attempts[0] >= 0.4
+    assert server.connections == 1

@@ -10,27 +10,19 @@ from urllib.parse import parse_qsl
 
 import pytest
 
-from tickwire_ingest.adapters.connection import ConnectionConfig, PlanConnection
-from tickwire_ingest.adapters.venue_runner import VenueRunner
+from tickwire_ingest.adapters.connection import PlanConnection
 from tickwire_ingest.domain.events import DISCONNECT, STALE
 from tickwire_ingest.domain.protocol import ConnectionPlan
 from tickwire_ingest.domain.venues.ig import IgVenue
-from tickwire_ingest.testing.loopback import Await, Close, Drop, LoopbackVenue, Send, Silence, Step
-from tickwire_ingest.testing.recording import RecordingSink
-from tickwire_ingest.testing.running import eventually, running
+from tickwire_testing.ingest.harness import FAST, VenueAt, play
+from tickwire_testing.ingest.loopback import Await, Close, Drop, LoopbackVenue, Send, Silence, Step
+from tickwire_testing.ingest.recording import RecordingSink
+from tickwire_testing.ingest.running import eventually, running
 
-T0 = 1_700_000_000_000_000
 TLCP = "TLCP-2.2.0.lightstreamer.com"
 EPICS = ("CS.D.EURUSD.CFD.IP", "IX.D.FTSE.DAILY.IP")
 FIELDS = ("BID", "OFR", "UTM", "MARKET_STATE")
 USER, PASSWORD = "ABC123", "CST-abc|XST-def"
-CONFIG = ConnectionConfig(
-    reconnect_min_s=0.02,
-    reconnect_max_s=0.05,
-    timer_s=0.02,
-    open_timeout_s=2.0,
-    close_timeout_s=0.2,
-)
 
 # --- the server side of the TLCP subset ---
 
@@ -112,29 +104,18 @@ def quotes(sink: RecordingSink) -> Iterator[dict[str, Any]]:
 # --- running it ---
 
 
-def ig(stale_after_s: float = 20.0) -> IgVenue:
-    return IgVenue("", EPICS, FIELDS, USER, PASSWORD, stale_after_s=stale_after_s)
+def ig(stale_after_s: float = 20.0) -> VenueAt:
+    """IG's venue at the loopback venue, whose Lightstreamer endpoint is /lightstreamer."""
+    return lambda url: IgVenue(
+        f"{url}/lightstreamer", EPICS, FIELDS, USER, PASSWORD, stale_after_s=stale_after_s
+    )
 
 
 def run(
-    scripts: Sequence[Sequence[Step]], venue: IgVenue, until: int
+    scripts: Sequence[Sequence[Step]], venue: VenueAt, until: int
 ) -> tuple[RecordingSink, PlanConnection, LoopbackVenue]:
-    """Play the scripts through a VenueRunner until `until` messages were published; what was
-    published, the connection (for its counts) and the server (for what it saw)."""
-
-    async def go() -> tuple[RecordingSink, PlanConnection, LoopbackVenue]:
-        sink = RecordingSink()
-        async with LoopbackVenue(scripts, subprotocols=[TLCP]) as server:
-            venue.url = f"{server.url}/lightstreamer"
-            clock = itertools.count(T0).__next__  # strictly increasing: distinct receipt times
-            runner = VenueRunner(venue, sink, CONFIG, clock=clock)
-            (conn,) = runner.connections
-            async with running(runner):
-                await eventually(lambda: len(sink.messages) >= until)
-                assert runner.healthy()
-        return sink, conn, server
-
-    return asyncio.run(go())
+    """Play the scripts on a loopback venue that speaks TLCP only, as Lightstreamer does."""
+    return play(scripts, venue, until=until, subprotocols=[TLCP])
 
 
 # --- the tests ---
@@ -171,9 +152,8 @@ def test_a_client_that_offers_no_subprotocol_is_refused_by_the_venue() -> None:
     # The loopback venue behaves as Lightstreamer does; the IG plan must not be left without one.
     async def go() -> None:
         async with LoopbackVenue([session()], subprotocols=[TLCP]) as server:
-            venue = ig()
-            venue.url = server.url
-            bare = PlanConnection(venue, ConnectionPlan(venue.url, EPICS), RecordingSink(), CONFIG)
+            venue = IgVenue(server.url, EPICS, FIELDS, USER, PASSWORD)
+            bare = PlanConnection(venue, ConnectionPlan(venue.url, EPICS), RecordingSink(), FAST)
             async with running(bare):
                 await eventually(lambda: bare.stats["errors.connect"] >= 1)
             assert server.connections == 0 and server.offered[0] == ()

@@ -1,41 +1,21 @@
 """The connection manager with Kraken's spot WebSocket v2 against a loopback venue (no Kafka):
 subscriptions, streaming, reconnects with trade snapshots, trade-id gaps, errors, liveness."""
 
-import asyncio
 import copy
-import itertools
 import json
 from collections.abc import Callable, Sequence
 
 from tickwire_core.clock import now_us
-from tickwire_core.testing.fixtures import venue_fixture
-from tickwire_ingest.adapters.connection import ConnectionConfig, PlanConnection
-from tickwire_ingest.adapters.venue_runner import VenueRunner
 from tickwire_ingest.domain.events import DISCONNECT, SEQUENCE, STALE
 from tickwire_ingest.domain.protocol import ConnectionPlan
 from tickwire_ingest.domain.venues.kraken import KrakenSession, KrakenVenue
-from tickwire_ingest.testing.loopback import (
-    Await,
-    Drop,
-    LoopbackVenue,
-    Respond,
-    Send,
-    Silence,
-    Step,
-)
-from tickwire_ingest.testing.recording import RecordingSink
-from tickwire_ingest.testing.running import eventually, running
+from tickwire_testing.fixtures import venue_fixture
+from tickwire_testing.ingest.harness import VenueAt, play
+from tickwire_testing.ingest.loopback import Await, Drop, Respond, Send, Silence, Step
+from tickwire_testing.ingest.recording import RecordingSink
 
-T0 = 1_700_000_000_000_000
 SYMBOLS = ("ALGO/USD", "MATIC/USD")
 CHANNELS = ("ticker", "trade")
-CONFIG = ConnectionConfig(
-    reconnect_min_s=0.02,
-    reconnect_max_s=0.05,
-    timer_s=0.02,
-    open_timeout_s=2.0,
-    close_timeout_s=0.2,
-)
 
 FIXTURE = venue_fixture("kraken")
 # The documentation's examples: an ALGO/USD ticker snapshot and a MATIC/USD trade update.
@@ -94,33 +74,8 @@ def subscribe(reply_to_ticker: Callable[[str], list[str]] = acks) -> list[Step]:
     return [Send([STATUS]), Await('"ticker"', reply_to_ticker), Await('"trade"', acks)]
 
 
-def kraken(stale_after_s: float = 10.0) -> KrakenVenue:
-    return KrakenVenue("", SYMBOLS, CHANNELS, stale_after_s=stale_after_s)
-
-
-def run(
-    scripts: Sequence[Sequence[Step]],
-    venue: KrakenVenue,
-    until: int,
-    responders: Sequence[Respond] = (),
-    clock: Callable[[], int] | None = None,
-) -> tuple[RecordingSink, PlanConnection, LoopbackVenue]:
-    """Play the scripts through a VenueRunner until `until` messages were published; what was
-    published, the connection (for its counts) and the server (for what it saw)."""
-
-    async def go() -> tuple[RecordingSink, PlanConnection, LoopbackVenue]:
-        sink = RecordingSink()
-        async with LoopbackVenue(scripts, responders) as server:
-            venue.url = server.url
-            # By default strictly increasing, so receipt times are distinct.
-            runner = VenueRunner(venue, sink, CONFIG, clock=clock or itertools.count(T0).__next__)
-            (conn,) = runner.connections
-            async with running(runner):
-                await eventually(lambda: len(sink.messages) >= until)
-                assert runner.healthy()
-        return sink, conn, server
-
-    return asyncio.run(go())
+def kraken(stale_after_s: float = 10.0) -> VenueAt:
+    return lambda url: KrakenVenue(url, SYMBOLS, CHANNELS, stale_after_s=stale_after_s)
 
 
 def test_subscribes_as_documented_and_publishes_the_stream_in_order_unchanged() -> None:
@@ -132,7 +87,7 @@ def test_subscribes_as_documented_and_publishes_the_stream_in_order_unchanged() 
         trades([4665847, 4665848]),
         trades([7], "ALGO/USD"),
     ]
-    sink, conn, server = run([[*subscribe(), Send(data)]], kraken(), until=5)
+    sink, conn, server = play([[*subscribe(), Send(data)]], kraken(), until=5)
     assert [m.payload.decode() for m in sink.messages] == [data[n] for n in (0, 1, 2, 4, 5)]
     assert [(m.feed, m.instrument) for m in sink.messages] == [
         ("ticker", "ALGO/USD"),
@@ -161,7 +116,7 @@ def test_a_drop_mid_stream_resubscribes_and_drops_the_replayed_snapshot() -> Non
     replay = [trades([12, 11], kind="snapshot"), trades([50], "ALGO/USD", kind="snapshot")]
     after = [trades([51], "ALGO/USD"), *each(range(13, 15))]
     scripts = [[*subscribe(), Send(before), Drop()], [*subscribe(), Send(replay + after)]]
-    sink, conn, server = run(scripts, kraken(), until=7)
+    sink, conn, server = play(scripts, kraken(), until=7)
     assert [m.payload.decode() for m in sink.messages] == before + after  # none lost, none twice
     assert trade_ids(sink) == list(range(10, 15))
     assert server.connections == 2 and server.received[1] == server.received[0]
@@ -178,7 +133,7 @@ def test_trades_the_snapshot_cannot_refill_are_a_gap_with_the_lost_count() -> No
     # Trade 13 happened during the reconnect and is older than the snapshot reaches.
     snapshot = trades([16, 15, 14], kind="snapshot")  # newest first
     scripts = [[*subscribe(), Send(before), Drop()], [*subscribe(), Send([snapshot])]]
-    sink, _, _ = run(scripts, kraken(), until=5)
+    sink, _, _ = play(scripts, kraken(), until=5)
     assert sink.messages[4].payload.decode() == snapshot
     sequence = [g for g in sink.gaps if g.reason == SEQUENCE]
     assert [(g.instrument, g.expected_seq, g.received_seq, g.lost) for g in sequence] == [
@@ -194,7 +149,7 @@ def test_trades_the_snapshot_cannot_refill_are_a_gap_with_the_lost_count() -> No
 def test_a_trade_id_jump_is_a_gap_for_that_symbol_only() -> None:
     data = [trades([10]), trades([50], "ALGO/USD"), trades([11]), trades([51], "ALGO/USD"),
             trades([15]), trades([52], "ALGO/USD")]  # fmt: skip
-    sink, conn, _ = run([[*subscribe(), Send(data)]], kraken(), until=6)
+    sink, conn, _ = play([[*subscribe(), Send(data)]], kraken(), until=6)
     assert [m.payload.decode() for m in sink.messages] == data
     assert [
         (g.instrument, g.reason, g.expected_seq, g.received_seq, g.lost) for g in sink.gaps
@@ -216,7 +171,7 @@ def test_malformed_frames_are_counted_and_skipped() -> None:
         trades([11]).replace('"trade_id": 11', '"trade_id": "11"'),
     ]
     data = [trades([10]), *bad, trades([11]), ticker()]
-    sink, conn, server = run([[*subscribe(), Send(data)]], kraken(), until=3)
+    sink, conn, server = play([[*subscribe(), Send(data)]], kraken(), until=3)
     assert [m.payload.decode() for m in sink.messages] == [trades([10]), trades([11]), ticker()]
     assert conn.stats["malformed"] == len(bad)
     assert sink.gaps == [] and server.connections == 1
@@ -228,7 +183,7 @@ def test_a_subscription_error_is_reported_and_the_rest_flows() -> None:
                 "success": False, "symbol": "MATIC/USD"} | TIME  # fmt: skip
         return [acks(request)[0], json.dumps(nack)]
 
-    sink, conn, server = run([[*subscribe(one_refused), Send([ticker()])]], kraken(), until=1)
+    sink, conn, server = play([[*subscribe(one_refused), Send([ticker()])]], kraken(), until=1)
     assert conn.stats["errors.venue"] == 1
     assert server.connections == 1 and sink.messages[0].feed == "ticker"
 
@@ -238,7 +193,7 @@ def test_silence_beyond_the_stale_timeout_recycles_the_connection() -> None:
         [*subscribe(), Send([trades([10]), ticker()]), Silence(10)],
         [*subscribe(), Send([trades([11])])],
     ]
-    sink, conn, server = run(scripts, kraken(stale_after_s=0.3), until=3)
+    sink, conn, server = play(scripts, kraken(stale_after_s=0.3), until=3)
     assert server.connections == 2 and conn.stats["reconnects.stale"] == 1
     assert [(g.instrument, g.reason) for g in sink.gaps] == [(s, STALE) for s in SYMBOLS]
     assert {(g.start_ts, g.end_ts) for g in sink.gaps} == {
@@ -255,7 +210,7 @@ def test_heartbeats_keep_a_quiet_connection_alive() -> None:
         Send([HEARTBEAT] * 8, interval_s=0.1),
         Send([trades([10])]),
     ]
-    sink, conn, server = run([script], kraken(stale_after_s=0.25), until=2)
+    sink, conn, server = play([script], kraken(stale_after_s=0.25), until=2)
     assert server.connections == 1
     assert sink.gaps == [] and conn.stats["reconnects.stale"] == 0
 
@@ -271,10 +226,12 @@ def test_pings_are_sent_on_the_timer_and_pongs_accepted() -> None:
     def pong(request: str) -> list[str]:
         return [json.dumps({"method": "pong", "req_id": json.loads(request)["req_id"]} | TIME)]
 
-    venue = _QuickPingVenue("", SYMBOLS, CHANNELS)
+    def venue(url: str) -> KrakenVenue:
+        return _QuickPingVenue(url, SYMBOLS, CHANNELS)
+
     script = [*subscribe(), Send([ticker()]), Await('"req_id": 3'), Send([ticker("MATIC/USD")])]
     # Pings are timed by the clock the session is given, so this one runs on real time.
-    sink, conn, server = run(
+    sink, conn, server = play(
         [script], venue, until=2, responders=[Respond("ping", pong)], clock=now_us
     )
     pings = [json.loads(f) for f in server.received[0] if '"ping"' in f]

@@ -2,27 +2,22 @@
 stop on the service's threading.Event, and survive venues and sessions that misbehave."""
 
 import asyncio
-import itertools
 import json
 import socket
 import threading
 
 from prometheus_client import REGISTRY
 
-from tickwire_ingest.adapters.connection import ConnectionConfig, PlanConnection
+from tickwire_ingest.adapters.connection import PlanConnection
 from tickwire_ingest.adapters.venue_runner import VenueRunner
 from tickwire_ingest.domain.events import DISCONNECT
 from tickwire_ingest.domain.protocol import ConnectionPlan, Inbound
 from tickwire_ingest.domain.venues.binance import BinanceSession, BinanceVenue
 from tickwire_ingest.domain.venues.deribit import DeribitVenue
-from tickwire_ingest.testing.loopback import Drop, LoopbackVenue, Refuse, Send, Silence
-from tickwire_ingest.testing.recording import RecordingSink
-from tickwire_ingest.testing.running import eventually, running
-
-T0 = 1_700_000_000_000_000
-CONFIG = ConnectionConfig(
-    reconnect_min_s=0.02, reconnect_max_s=0.05, timer_s=0.02, close_timeout_s=0.2
-)
+from tickwire_testing.ingest.harness import FAST, VenueRun, counting_clock, play, serving
+from tickwire_testing.ingest.loopback import Drop, LoopbackVenue, Refuse, Send, Silence
+from tickwire_testing.ingest.recording import RecordingSink
+from tickwire_testing.ingest.running import eventually, running
 
 
 def trade(a: int, symbol: str) -> str:
@@ -36,27 +31,26 @@ def published_count() -> float:
 
 
 def test_one_connection_per_plan_and_ready_only_when_all_are_subscribed() -> None:
-    venue = BinanceVenue(("AAA", "BBB"), kinds=("aggTrade",), streams_per_connection=1)
+    def venue(url: str) -> BinanceVenue:
+        return BinanceVenue(("AAA", "BBB"), kinds=("aggTrade",), streams_per_connection=1, url=url)
+
     paths = ["/stream?streams=aaa@aggTrade", "/stream?streams=bbb@aggTrade"]
     counted_before = published_count()
+    # The second connection stays quiet at first: not ready until it delivers too.
+    scripts = [[Send([trade(1, "AAA")])], [Silence(0.3), Send([trade(1, "BBB")])]]
 
-    async def go() -> None:
-        sink = RecordingSink()
-        # The second connection stays quiet at first: not ready until it delivers too.
-        scripts = [[Send([trade(1, "AAA")])], [Silence(0.3), Send([trade(1, "BBB")])]]
-        async with LoopbackVenue(scripts) as server:
-            venue.base_url = server.url
-            runner = VenueRunner(venue, sink, CONFIG)
-            async with running(runner):
-                await eventually(lambda: len(sink.messages) == 1)
-                assert not runner.healthy()
-                await eventually(runner.healthy)
-            assert sorted(server.paths) == paths
-        assert sorted(m.instrument for m in sink.messages) == ["AAA", "BBB"]
-        assert not runner.healthy()
-        assert published_count() == counted_before + 2  # and /metrics shows it
+    async def go() -> VenueRun:
+        async with serving(scripts, venue) as run:
+            await eventually(lambda: len(run.sink.messages) == 1)
+            assert not run.runner.healthy()
+            await eventually(run.runner.healthy)
+        return run
 
-    asyncio.run(go())
+    run = asyncio.run(go())
+    assert sorted(run.server.paths) == paths
+    assert sorted(m.instrument for m in run.sink.messages) == ["AAA", "BBB"]
+    assert not run.runner.healthy()
+    assert published_count() == counted_before + 2  # and /metrics shows it
 
 
 def test_run_until_stops_on_the_services_threading_event() -> None:
@@ -68,7 +62,7 @@ def test_run_until_stops_on_the_services_threading_event() -> None:
     async def serve_until_stopped() -> None:
         async with LoopbackVenue([[Send([trade(1, "AAA")])]]) as server:
             venue.base_url = server.url
-            runner = VenueRunner(venue, sink, CONFIG, on_tick=ticks.set)
+            runner = VenueRunner(venue, sink, FAST, on_tick=ticks.set)
             worker = threading.Thread(target=runner.run_until, args=(stop,))
             worker.start()
             await eventually(lambda: len(sink.messages) == 1)
@@ -82,13 +76,14 @@ def test_run_until_stops_on_the_services_threading_event() -> None:
 
 
 def test_a_subscription_never_confirmed_is_not_ready() -> None:
+    def venue(url: str) -> DeribitVenue:
+        return DeribitVenue(("BTC-PERPETUAL",), url=url)
+
     async def go() -> None:
-        async with LoopbackVenue([[]]) as server:  # never answers public/subscribe
-            venue = DeribitVenue(("BTC-PERPETUAL",), url=server.url)
-            conn = PlanConnection(venue, venue.plan()[0], RecordingSink(), CONFIG)
-            async with running(conn):
-                await eventually(lambda: server.connections == 1 and len(server.received[0]) == 2)
-                assert not conn.healthy()
+        async with serving([[]], venue) as run:  # never answers public/subscribe
+            server = run.server
+            await eventually(lambda: server.connections == 1 and len(server.received[0]) == 2)
+            assert not run.conn.healthy()
 
     asyncio.run(go())
 
@@ -117,20 +112,15 @@ class _BrittleVenue(BinanceVenue):
 
 
 def test_a_session_that_raises_or_a_binary_frame_is_counted_and_skipped() -> None:
-    async def go() -> None:
-        sink = RecordingSink()
-        frames = [trade(1, "AAA"), '{"boom": 1}', b"\xff\xfe", trade(2, "AAA").encode()]
-        async with LoopbackVenue([[Send(frames)]]) as server:
-            venue = _BrittleVenue(("AAA",), kinds=("aggTrade",), url=server.url)
-            conn = PlanConnection(venue, venue.plan()[0], sink, CONFIG)
-            async with running(conn):
-                await eventually(lambda: len(sink.messages) == 2)
-        assert conn.stats["errors.session"] == 1
-        assert conn.stats["malformed"] == 1  # the bytes that are not text
-        assert server.connections == 1
-        assert sink.messages[1].payload == trade(2, "AAA").encode()
+    def venue(url: str) -> BinanceVenue:
+        return _BrittleVenue(("AAA",), kinds=("aggTrade",), url=url)
 
-    asyncio.run(go())
+    frames = [trade(1, "AAA"), '{"boom": 1}', b"\xff\xfe", trade(2, "AAA").encode()]
+    sink, conn, server = play([[Send(frames)]], venue, until=2)
+    assert conn.stats["errors.session"] == 1
+    assert conn.stats["malformed"] == 1  # the bytes that are not text
+    assert server.connections == 1
+    assert sink.messages[1].payload == trade(2, "AAA").encode()
 
 
 def free_port() -> int:
@@ -142,7 +132,7 @@ def free_port() -> int:
 def test_an_unreachable_venue_is_retried_with_backoff_and_stops_promptly() -> None:
     async def go() -> None:
         venue = BinanceVenue(("AAA",), url=f"ws://127.0.0.1:{free_port()}")
-        conn = PlanConnection(venue, venue.plan()[0], RecordingSink(), CONFIG)
+        conn = PlanConnection(venue, venue.plan()[0], RecordingSink(), FAST)
         async with running(conn, stop_within_s=1.0):
             await eventually(lambda: conn.stats["errors.connect"] >= 3)
             assert not conn.healthy()
@@ -151,18 +141,17 @@ def test_an_unreachable_venue_is_retried_with_backoff_and_stops_promptly() -> No
 
 
 def test_stopping_while_cut_off_reports_the_gap_up_to_the_stop() -> None:
-    clock = itertools.count(T0).__next__
+    def venue(url: str) -> BinanceVenue:
+        return BinanceVenue(("AAA",), kinds=("aggTrade",), url=url)
+
+    clock = counting_clock()
+    scripts = [[Send([trade(1, "AAA"), trade(2, "AAA")]), Drop()], [Refuse(503)]]
 
     async def go() -> RecordingSink:
-        sink = RecordingSink()
-        scripts = [[Send([trade(1, "AAA"), trade(2, "AAA")]), Drop()], [Refuse(503)]]
-        async with LoopbackVenue(scripts) as server:
-            venue = BinanceVenue(("AAA",), kinds=("aggTrade",), url=server.url)
-            conn = PlanConnection(venue, venue.plan()[0], sink, CONFIG, clock=clock)
-            async with running(conn):
-                await eventually(lambda: conn.stats["errors.connect"] >= 2)
-                assert sink.gaps == []  # not known to be over yet
-        return sink
+        async with serving(scripts, venue, clock=clock) as run:
+            await eventually(lambda: run.conn.stats["errors.connect"] >= 2)
+            assert run.sink.gaps == []  # not known to be over yet
+        return run.sink
 
     sink = asyncio.run(go())
     stopped_at = clock()

@@ -9,8 +9,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from tickwire_core.errors import ConfigError
+from tickwire_ingest.connectors import make_venue
 from tickwire_ingest.domain.events import SEQUENCE
-from tickwire_ingest.domain.venues import make_venue
 from tickwire_ingest.domain.venues.binance import BinanceSession, BinanceVenue, plan_streams
 from tickwire_ingest.settings import IngestSettings
 

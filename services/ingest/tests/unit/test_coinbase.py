@@ -6,6 +6,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from tickwire_core.errors import ConfigError
+from tickwire_ingest.connectors import make_venue
 from tickwire_ingest.domain.events import SEQUENCE, VenueMessage
 from tickwire_ingest.domain.protocol import ConnectionPlan, Inbound
 from tickwire_ingest.domain.venues import coinbase
@@ -204,7 +205,7 @@ def test_repeated_sequence_number_is_a_counted_duplicate_not_a_gap() -> None:
 
 
 def test_a_new_session_starts_a_new_count() -> None:
-    venue = coinbase.make(settings())
+    venue = make_venue(settings())
     (plan,) = venue.plan()
     first = venue.session(plan)
     first.on_frame(frame(TICKER, 50), T0)
@@ -234,7 +235,7 @@ def test_malformed_frames_are_flagged_and_publish_nothing(text: str) -> None:
 
 
 def test_make_reads_settings_and_uses_the_public_endpoint_by_default() -> None:
-    venue = coinbase.make(settings(coinbase_channels="ticker, heartbeats ,market_trades"))
+    venue = make_venue(settings(coinbase_channels="ticker, heartbeats ,market_trades"))
     assert venue.provider == "coinbase"
     assert venue.stale_after_s == coinbase.DEFAULT_STALE_AFTER_S
     assert venue.plan() == [ConnectionPlan(coinbase.DEFAULT_URL, ("BTC-USD", "ETH-USD"))]
@@ -244,14 +245,14 @@ def test_make_reads_settings_and_uses_the_public_endpoint_by_default() -> None:
 
 
 def test_make_takes_a_given_url_and_stale_timeout() -> None:
-    venue = coinbase.make(settings(venue_url="ws://127.0.0.1:9/", stale_after_s=2.5))
+    venue = make_venue(settings(venue_url="ws://127.0.0.1:9/", stale_after_s=2.5))
     assert venue.plan()[0].url == "ws://127.0.0.1:9/" and venue.stale_after_s == 2.5
 
 
 @pytest.mark.parametrize("overrides", [{"instruments": " , "}, {"coinbase_channels": "heartbeats"}])
 def test_make_refuses_an_empty_subscription(overrides: dict[str, Any]) -> None:
     with pytest.raises(ConfigError):
-        coinbase.make(settings(**overrides))
+        make_venue(settings(**overrides))
 
 
 json_values = st.recursive(

@@ -6,8 +6,9 @@ import json
 import pytest
 
 from tickwire_core.errors import ConfigError
+from tickwire_ingest.connectors import make_venue
 from tickwire_ingest.domain.protocol import Inbound
-from tickwire_ingest.domain.venues import deribit, make_venue
+from tickwire_ingest.domain.venues import deribit
 from tickwire_ingest.domain.venues.deribit import DeribitSession, DeribitVenue
 from tickwire_ingest.settings import IngestSettings
 

@@ -7,9 +7,10 @@ from typing import Any
 import pytest
 
 from tickwire_core.settings import load_settings
+from tickwire_ingest.connectors import fault_config
 from tickwire_ingest.domain import faults
 from tickwire_ingest.domain.events import SILENCE, Gap
-from tickwire_ingest.domain.faults import FaultConfig, FaultCounts, fault_config
+from tickwire_ingest.domain.faults import FaultConfig, FaultCounts
 from tickwire_ingest.domain.sequence import SequenceTracker
 from tickwire_ingest.domain.simulator import SimConfig, SimMessage, Simulator, parse_instruments
 from tickwire_ingest.settings import IngestSettings

@@ -7,6 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from tickwire_core.errors import ConfigError
+from tickwire_ingest.connectors import make_venue
 from tickwire_ingest.domain.protocol import ConnectionPlan, Inbound
 from tickwire_ingest.domain.venues import ig, tlcp
 from tickwire_ingest.settings import IngestSettings
@@ -175,7 +176,7 @@ def test_updates_become_full_snapshots_per_item() -> None:
 
 
 def test_a_new_session_needs_a_new_snapshot() -> None:
-    venue = ig.make(settings())
+    venue = make_venue(settings())
     (plan,) = venue.plan()
     venue.session(plan).on_frame("U,1,1,1|2|3", T0)
     inbound = venue.session(plan).on_frame("U,1,1,||4", T0 + 1)
@@ -275,7 +276,9 @@ def test_stream_url_from_an_ig_endpoint(endpoint: str, url: str | None) -> None:
 
 
 def test_make_reads_settings_and_keeps_the_password_out_of_reprs() -> None:
-    venue = ig.make(settings(venue_url="https://demo-apd.marketdatasystems.com", stale_after_s=4))
+    venue = make_venue(
+        settings(venue_url="https://demo-apd.marketdatasystems.com", stale_after_s=4)
+    )
     assert (venue.provider, venue.stale_after_s) == ("ig", 4)
     url = "wss://demo-apd.marketdatasystems.com/lightstreamer"
     assert venue.plan() == [ConnectionPlan(url, EPICS, subprotocols=(ig.SUBPROTOCOL,))]
@@ -285,7 +288,7 @@ def test_make_reads_settings_and_keeps_the_password_out_of_reprs() -> None:
 
 
 def test_make_defaults() -> None:
-    venue = ig.make(settings())
+    venue = make_venue(settings())
     assert venue.plan()[0].url == ig.DEFAULT_URL
     assert venue.stale_after_s == ig.DEFAULT_STALE_AFTER_S
 
@@ -296,7 +299,7 @@ def test_make_defaults() -> None:
 )
 def test_make_refuses_incomplete_settings(overrides: dict[str, Any]) -> None:
     with pytest.raises(ConfigError):
-        ig.make(settings(**overrides))
+        make_venue(settings(**overrides))
 
 
 def encode_delta(previous: list[str | None] | None, values: list[str | None]) -> str:

@@ -5,10 +5,10 @@ import json
 
 from tickwire_core.publisher import Publisher
 from tickwire_core.serde import AvroSerde
-from tickwire_core.testing.fakes import FakeProducer
 from tickwire_ingest.adapters.kafka_sink import KafkaRawSink
 from tickwire_ingest.domain.events import DISCONNECT, GAP_CONTENT_TYPE, Gap, VenueMessage
 from tickwire_ingest.domain.raw import Envelope
+from tickwire_testing.fakes import FakeProducer
 
 
 def message(ts: int, instrument: str = "BTCUSDT") -> VenueMessage:

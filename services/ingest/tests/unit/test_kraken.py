@@ -6,6 +6,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from tickwire_core.errors import ConfigError
+from tickwire_ingest.connectors import make_venue
 from tickwire_ingest.domain.events import SEQUENCE, VenueMessage
 from tickwire_ingest.domain.protocol import ConnectionPlan, Inbound
 from tickwire_ingest.domain.sequence import SequenceTracker
@@ -188,7 +189,7 @@ def test_trades_within_a_frame_are_checked_in_id_order() -> None:
 
 
 def test_a_reconnect_loss_is_measured_across_sessions_of_one_venue() -> None:
-    venue = kraken.make(settings())
+    venue = make_venue(settings())
     (plan,) = venue.plan()
     venue.session(plan).on_frame(trades(trade(200), trade(201)), T0)
     # The new connection's snapshot repeats 199..201 and then shows 202..203 missing.
@@ -201,7 +202,7 @@ def test_a_reconnect_loss_is_measured_across_sessions_of_one_venue() -> None:
 
 
 def test_snapshot_replaying_only_published_trades_is_a_counted_duplicate() -> None:
-    venue = kraken.make(settings())
+    venue = make_venue(settings())
     (plan,) = venue.plan()
     venue.session(plan).on_frame(trades(trade(300), trade(301)), T0)
     replay = trades(trade(300), trade(301), kind="snapshot")
@@ -240,7 +241,7 @@ def test_malformed_frames_are_flagged_and_publish_nothing(text: str) -> None:
 
 
 def test_make_reads_settings_and_uses_the_public_endpoint_by_default() -> None:
-    venue = kraken.make(settings(kraken_channels=" trade "))
+    venue = make_venue(settings(kraken_channels=" trade "))
     assert (venue.provider, venue.stale_after_s) == ("kraken", kraken.DEFAULT_STALE_AFTER_S)
     assert venue.plan() == [ConnectionPlan(kraken.DEFAULT_URL, ("ALGO/USD", "MATIC/USD"))]
     sent = venue.session(venue.plan()[0]).on_open(T0)
@@ -248,14 +249,14 @@ def test_make_reads_settings_and_uses_the_public_endpoint_by_default() -> None:
 
 
 def test_make_takes_a_given_url_and_stale_timeout() -> None:
-    venue = kraken.make(settings(venue_url="ws://127.0.0.1:9/v2", stale_after_s=3.0))
+    venue = make_venue(settings(venue_url="ws://127.0.0.1:9/v2", stale_after_s=3.0))
     assert venue.plan()[0].url == "ws://127.0.0.1:9/v2" and venue.stale_after_s == 3.0
 
 
 @pytest.mark.parametrize("overrides", [{"instruments": ""}, {"kraken_channels": " , "}])
 def test_make_refuses_an_empty_subscription(overrides: dict[str, Any]) -> None:
     with pytest.raises(ConfigError):
-        kraken.make(settings(**overrides))
+        make_venue(settings(**overrides))
 
 
 json_values = st.recursive(

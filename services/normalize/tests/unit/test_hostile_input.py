@@ -12,11 +12,11 @@ from hypothesis import strategies as st
 
 from tickwire_core.errors import RejectedRecord
 from tickwire_core.serde import AvroSerde
-from tickwire_core.testing.fixtures import VENUE_FIXTURES
 from tickwire_normalize.domain import reasons
 from tickwire_normalize.domain.normalize import Normalized, normalize
 from tickwire_normalize.domain.validate import Limits, validate
 from tickwire_normalize.domain.venues import MAPPINGS
+from tickwire_testing.fixtures import VENUE_FIXTURES
 
 FIXTURES = VENUE_FIXTURES
 NOW = 1_700_000_000_000_000

@@ -10,8 +10,8 @@ import pytest
 
 from tickwire_core.localstack._process import REPO_ROOT
 from tickwire_core.serde import AvroSerde
-from tickwire_core.testing.kafka import produce
 from tickwire_core.topics import SIGNALS
+from tickwire_testing.kafka import produce
 
 pytestmark = pytest.mark.integration
 

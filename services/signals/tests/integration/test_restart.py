@@ -8,11 +8,11 @@ import time
 import pytest
 
 from tickwire_core.serde import AvroSerde
-from tickwire_core.testing.kafka import produce, read_topic
-from tickwire_core.testing.processes import Service, base_env, wait_for
-from tickwire_core.testing.ticks import quote, trade
 from tickwire_core.topics import BARS, TICKS, tick_key
-from tickwire_signals.testing import expected_and_written
+from tickwire_testing.kafka import produce, read_topic
+from tickwire_testing.processes import Service, base_env, wait_for
+from tickwire_testing.signals import expected_and_written
+from tickwire_testing.ticks import quote, trade
 
 pytestmark = pytest.mark.integration
 

@@ -5,11 +5,11 @@ cross are reported once each at their own time, and the spike is left out of the
 import pytest
 
 from tickwire_core.serde import AvroSerde
-from tickwire_core.testing.kafka import produce
-from tickwire_core.testing.processes import Service, base_env
-from tickwire_core.testing.ticks import quote, trade
 from tickwire_core.topics import TICKS, tick_key
-from tickwire_signals.testing import expected_and_written
+from tickwire_testing.kafka import produce
+from tickwire_testing.processes import Service, base_env
+from tickwire_testing.signals import expected_and_written
+from tickwire_testing.ticks import quote, trade
 
 pytestmark = pytest.mark.integration
 

@@ -9,9 +9,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from tickwire_signals import testing
 from tickwire_signals.domain import Emitted, SignalEngine, SignalsConfig
 from tickwire_signals.domain.config import ZScoreParams
+from tickwire_testing import signals as testing
 
 INSTRUMENT = "ETH-USD"
 trade = partial(testing.trade, instrument=INSTRUMENT)

@@ -10,9 +10,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tickwire_signals import testing
 from tickwire_signals.domain import Emitted, SignalEngine, SignalsConfig
 from tickwire_signals.domain.config import DAY_US, BarInterval, ZScoreParams
+from tickwire_testing import signals as testing
 
 INSTRUMENT = "SOL-USD"
 trade = partial(testing.trade, instrument=INSTRUMENT)

@@ -9,8 +9,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tickwire_signals import testing
 from tickwire_signals.domain import Emitted, InstrumentState, SignalEngine, SignalsConfig
+from tickwire_testing import signals as testing
 
 T0 = 1_700_006_400_000_000  # 2023-11-15T00:00:00Z
 S = 1_000_000

@@ -9,10 +9,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tickwire_signals import testing
 from tickwire_signals.domain import Emitted, SignalEngine, SignalsConfig
 from tickwire_signals.domain.config import ZScoreParams
 from tickwire_signals.domain.zscore import ZWindow
+from tickwire_testing import signals as testing
 
 T0 = 1_700_006_400_000_000  # 2023-11-15T00:00:00Z
 # A warn threshold this small reports every judged price, so the whole z series can be compared.

@@ -13,9 +13,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tickwire_core.serde import AvroSerde
-from tickwire_core.testing.ticks import quote, trade
 from tickwire_sink.adapters.migrations import migrate
 from tickwire_sink.adapters.ticks import TickWriter
+from tickwire_testing.ticks import quote, trade
 
 pytestmark = pytest.mark.integration
 

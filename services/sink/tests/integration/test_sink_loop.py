@@ -8,11 +8,11 @@ import pytest
 from confluent_kafka import Consumer, TopicPartition
 
 from tickwire_core.serde import AvroSerde
-from tickwire_core.testing.kafka import decode_all, produce, read_topic
-from tickwire_core.testing.loops import running
 from tickwire_core.topics import DEAD_LETTER, TICKS, tick_key
 from tickwire_sink.app import bootstrap
 from tickwire_sink.settings import SinkSettings
+from tickwire_testing.kafka import decode_all, produce, read_topic
+from tickwire_testing.loops import running
 
 pytestmark = pytest.mark.integration
 

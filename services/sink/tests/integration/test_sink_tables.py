@@ -8,12 +8,12 @@ import psycopg
 import pytest
 
 from tickwire_core.serde import AvroSerde
-from tickwire_core.testing.kafka import decode_all, produce, read_topic
-from tickwire_core.testing.loops import running
-from tickwire_core.testing.ticks import trade
 from tickwire_core.topics import ANOMALIES, BARS, DEAD_LETTER, SIGNALS, TICKS, tick_key
 from tickwire_sink.app import bootstrap
 from tickwire_sink.settings import SinkSettings
+from tickwire_testing.kafka import decode_all, produce, read_topic
+from tickwire_testing.loops import running
+from tickwire_testing.ticks import trade
 
 pytestmark = pytest.mark.integration
 

@@ -10,14 +10,14 @@ import pytest
 
 from tickwire_core.runloop import Consumed
 from tickwire_core.serde import AvroSerde
-from tickwire_core.testing.kafka import produce
-from tickwire_core.testing.loops import running
-from tickwire_core.testing.ticks import quote, trade
 from tickwire_core.topics import TICKS, tick_key
 from tickwire_sink.adapters.migrations import migrate
 from tickwire_sink.app import bootstrap
 from tickwire_sink.handler import SinkHandler
 from tickwire_sink.settings import SinkSettings
+from tickwire_testing.kafka import produce
+from tickwire_testing.loops import running
+from tickwire_testing.ticks import quote, trade
 
 pytestmark = pytest.mark.integration
 

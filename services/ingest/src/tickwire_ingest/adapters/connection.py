@@ -8,71 +8,28 @@ import logging
 import random
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
-
-from websockets.asyncio.client import ClientConnection, connect
-from websockets.exceptions import (
-    ConnectionClosed,
-    ConnectionClosedError,
-    InvalidHandshake,
-    InvalidStatus,
-)
-from websockets.typing import Subprotocol
+from typing import Any
 
 from tickwire_core.clock import now_us
 from tickwire_ingest.adapters import connection_metrics as metrics
-from tickwire_ingest.adapters.backoff import Backoff, parse_retry_after
-from tickwire_ingest.adapters.connection_metrics import ConnectionStats, worth_logging
+from tickwire_ingest.adapters.backoff import Backoff
+from tickwire_ingest.adapters.connection_config import ConnectionConfig
+from tickwire_ingest.adapters.connection_metrics import ConnectionStats
+from tickwire_ingest.adapters.links import (
+    Item,
+    Link,
+    Refused,
+    dial,
+    interpret,
+    read_into,
+    send,
+)
 from tickwire_ingest.domain.events import DISCONNECT, STALE, Gap, RawSink
-from tickwire_ingest.domain.protocol import ConnectionPlan, Inbound, Session, Venue
-
-if TYPE_CHECKING:
-    from tickwire_ingest.settings import IngestSettings
+from tickwire_ingest.domain.protocol import ConnectionPlan, Inbound, Venue
 
 logger = logging.getLogger(__name__)
 
 PLANNED = "planned"  # reconnect reason: replaced on our own terms, nothing lost
-RATE_LIMIT_STATUSES = (429, 418)  # 418: Binance's answer to an address it has banned for a while
-_SAMPLE = 200  # characters of a bad frame quoted in the log
-
-
-@dataclass(frozen=True)
-class ConnectionConfig:
-    """Timing and limits of venue connections. Staleness and maximum age come from the Venue;
-    `stale_after_s` here overrides the venue's when set."""
-
-    reconnect_min_s: float = 0.5
-    reconnect_max_s: float = 60.0
-    stale_after_s: float | None = None
-    # A connection that carried data for this long proves the venue is fine: the backoff restarts.
-    healthy_after_s: float = 30.0
-    timer_s: float = 1.0  # how often Session.on_timer runs and ages are checked
-    open_timeout_s: float = 10.0
-    close_timeout_s: float = 2.0
-    ping_interval_s: float | None = 20.0  # WebSocket pings; a missing pong closes the socket
-    max_frame_bytes: int = 2**20
-    max_pending_frames: int = 1024  # received but not yet handled, over the plan's sockets
-
-    @classmethod
-    def from_settings(cls, settings: IngestSettings) -> ConnectionConfig:
-        return cls(
-            reconnect_min_s=settings.reconnect_min_s,
-            reconnect_max_s=settings.reconnect_max_s,
-            stale_after_s=settings.stale_after_s,
-        )
-
-
-@dataclass(eq=False)
-class _Link:
-    """One open socket and its Session. Times are event-loop times (monotonic)."""
-
-    ws: ClientConnection
-    session: Session
-    opened_at: float
-    last_frame_at: float
-    reader: asyncio.Task[None] | None = None
-    subscribed: bool = False
-    has_data: bool = False
 
 
 @dataclass(frozen=True)
@@ -89,9 +46,6 @@ class _PendingGap:
     start_ts: int
     reason: str
     detail: str
-
-
-_Item = tuple[_Link, str | bytes | None, int]  # frame (None: the socket closed), receipt time
 
 
 class PlanConnection:
@@ -128,9 +82,9 @@ class PlanConnection:
         self._backoff = Backoff(
             self.config.reconnect_min_s, self.config.reconnect_max_s, rng or random.Random()
         )
-        self._frames: asyncio.Queue[_Item] | None = None
-        self._current: _Link | None = None
-        self._candidate: _Link | None = None
+        self._frames: asyncio.Queue[Item] | None = None
+        self._current: Link | None = None
+        self._candidate: Link | None = None
         self._opening: asyncio.Task[None] | None = None
         self._closing: set[asyncio.Task[object]] = set()
         self._next_candidate_at = 0.0
@@ -201,48 +155,22 @@ class PlanConnection:
                 next_tick = now + self.config.timer_s
                 self._tick(now)
 
-    async def _open(self) -> _Link | None:
-        provider, config = self.venue.provider, self.config
-        try:
-            ws = await connect(
-                self.plan.url,
-                open_timeout=config.open_timeout_s,
-                close_timeout=config.close_timeout_s,
-                ping_interval=config.ping_interval_s,
-                ping_timeout=config.ping_interval_s,
-                max_size=config.max_frame_bytes,
-                subprotocols=[Subprotocol(name) for name in self.plan.subprotocols] or None,
-            )
-        except InvalidStatus as exc:
-            status = exc.response.status_code
-            if status in RATE_LIMIT_STATUSES:
-                wait = parse_retry_after(_header(exc, "Retry-After"))
-                self._ask_to_wait(wait)
-                self.stats.error(metrics.RATE_LIMITED)
-                logger.warning(
-                    "%s refused the connection with HTTP %d, retry after %s s",
-                    provider,
-                    status,
-                    wait,
-                )
-            else:
-                n = self.stats.error(metrics.CONNECT)
-                if worth_logging(n):
-                    logger.warning("%s refused the connection with HTTP %d", provider, status)
-            return None
-        except (OSError, TimeoutError, InvalidHandshake, ConnectionClosed) as exc:
-            n = self.stats.error(metrics.CONNECT)
-            if worth_logging(n):
-                logger.warning("%s connection failed (%d so far): %r", provider, n, exc)
+    async def _open(self) -> Link | None:
+        provider = self.venue.provider
+        ws = await dial(self.plan, self.config, self.stats)
+        if isinstance(ws, Refused):
+            self._ask_to_wait(ws.retry_after_s)
             return None
         now = asyncio.get_running_loop().time()
-        link = _Link(ws, self.venue.session(self.plan), opened_at=now, last_frame_at=now)
+        link = Link(ws, self.venue.session(self.plan), opened_at=now, last_frame_at=now)
         self.stats.opened()
         for frame in link.session.on_open(self._clock()):
-            if not await self._send(link, frame):
+            if not await send(link, frame, self.stats):
                 self._let_go(link)
                 return None
-        link.reader = asyncio.create_task(self._read(link), name=f"{provider} reader")
+        assert self._frames is not None
+        reader = read_into(link, self._frames, self._clock)
+        link.reader = asyncio.create_task(reader, name=f"{provider} reader")
         logger.info(
             "%s connected to %.120s (%d instruments)",  # a Binance URL names every stream
             provider,
@@ -250,15 +178,6 @@ class PlanConnection:
             len(self.plan.instruments),
         )
         return link
-
-    async def _read(self, link: _Link) -> None:
-        assert self._frames is not None
-        try:
-            async for data in link.ws:
-                await self._frames.put((link, data, self._clock()))
-        except ConnectionClosedError:
-            pass  # an abnormal close; the loop hears of it like any other
-        await self._frames.put((link, None, self._clock()))
 
     async def _end_current(self, ending: _Ending) -> None:
         current = self._current
@@ -304,7 +223,7 @@ class PlanConnection:
     # --- frames ---
 
     async def _handle(
-        self, link: _Link, data: str | bytes | None, received_ts: int
+        self, link: Link, data: str | bytes | None, received_ts: int
     ) -> _Ending | None:
         if link is not self._current and link is not self._candidate:
             return None  # left in the queue by a connection already let go
@@ -314,13 +233,13 @@ class PlanConnection:
         link.last_frame_at = asyncio.get_running_loop().time()
         if link is self._current:
             self._last_frame_ts = received_ts
-        inbound, text = self._interpret(link, data, received_ts)
-        ending = await self._act(link, inbound, text)
+        inbound = interpret(link, data, received_ts, self.stats)
+        ending = await self._act(link, inbound)
         if link is self._current:
             self._last_frame_ts = received_ts  # it may have just taken over
         return ending
 
-    def _closed(self, link: _Link) -> _Ending | None:
+    def _closed(self, link: Link) -> _Ending | None:
         detail = f"closed: code {link.ws.close_code} {link.ws.close_reason or ''}".rstrip()
         if link is self._candidate:
             logger.warning(
@@ -330,45 +249,8 @@ class PlanConnection:
             return None
         return _Ending(DISCONNECT, detail)
 
-    def _interpret(self, link: _Link, data: str | bytes, received_ts: int) -> tuple[Inbound, str]:
-        if isinstance(data, bytes):
-            try:
-                data = data.decode()
-            except UnicodeDecodeError:
-                return Inbound(malformed="binary frame that is not UTF-8 text"), repr(
-                    data[:_SAMPLE]
-                )
-        try:
-            return link.session.on_frame(data, received_ts), data
-        except Exception:
-            n = self.stats.error(metrics.SESSION)
-            if worth_logging(n):
-                logger.exception(
-                    "%s session failed on a frame (%d so far): %.*s",
-                    self.venue.provider,
-                    n,
-                    _SAMPLE,
-                    data,
-                )
-            return Inbound(), data
-
-    async def _act(self, link: _Link, inbound: Inbound, text: str) -> _Ending | None:
+    async def _act(self, link: Link, inbound: Inbound) -> _Ending | None:
         provider = self.venue.provider
-        if inbound.malformed is not None:
-            n = self.stats.malformed()
-            if worth_logging(n):
-                logger.warning(
-                    "%s malformed frame (%s; %d so far): %.*s",
-                    provider,
-                    inbound.malformed,
-                    n,
-                    _SAMPLE,
-                    text,
-                )
-        for error in inbound.errors:
-            n = self.stats.error(metrics.VENUE)
-            if worth_logging(n):
-                logger.warning("%s venue error (%d so far): %s", provider, n, error)
         if inbound.subscribed:
             link.subscribed = True
             logger.info("%s subscribed to %d channels", provider, len(inbound.subscribed))
@@ -378,7 +260,7 @@ class PlanConnection:
             self._take_over()
         self._publish(link, inbound)
         for reply in inbound.replies:
-            await self._send(link, reply)
+            await send(link, reply, self.stats)
         if inbound.retry_after_s is not None:
             if link is self._candidate:
                 self._ask_to_wait(inbound.retry_after_s)
@@ -389,7 +271,7 @@ class PlanConnection:
             self._start_candidate("the venue announced the end of the connection")
         return None
 
-    def _publish(self, link: _Link, inbound: Inbound) -> None:
+    def _publish(self, link: Link, inbound: Inbound) -> None:
         if inbound.messages:
             link.subscribed = link.has_data = True
             if self._pending_gap is not None:
@@ -414,14 +296,6 @@ class PlanConnection:
         self.sink.gap(gap)
         self.stats.gap(gap.reason)
 
-    async def _send(self, link: _Link, frame: str) -> bool:
-        try:
-            await link.ws.send(frame)
-        except ConnectionClosed:
-            self.stats.error(metrics.SEND)  # the reader reports the close itself
-            return False
-        return True
-
     # --- timer, replacement connections ---
 
     def _tick(self, now: float) -> None:
@@ -437,7 +311,7 @@ class PlanConnection:
             for frame in frames:
                 # Timer frames are rare (client pings); sending them in the background keeps a
                 # slow socket from holding up the frames of the other one.
-                self._background(self._send(link, frame))
+                self._background(send(link, frame, self.stats))
         if self._on_tick is not None:
             self._on_tick()
         candidate = self._candidate
@@ -498,7 +372,7 @@ class PlanConnection:
         if seconds is not None:
             self._retry_after_s = max(seconds, self._retry_after_s or 0.0)
 
-    def _let_go(self, link: _Link) -> None:
+    def _let_go(self, link: Link) -> None:
         """Stop reading the socket and close it in the background, so a dead peer's missing close
         handshake never delays the reconnect."""
         if link.reader is not None:
@@ -510,8 +384,3 @@ class PlanConnection:
         task = asyncio.create_task(work)
         self._closing.add(task)
         task.add_done_callback(self._closing.discard)
-
-
-def _header(exc: InvalidStatus, name: str) -> str | None:
-    values = exc.response.headers.get_all(name)
-    return values[0] if values else None

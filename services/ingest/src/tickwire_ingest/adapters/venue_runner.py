@@ -10,7 +10,8 @@ import threading
 from collections.abc import Callable
 
 from tickwire_core.clock import now_us
-from tickwire_ingest.adapters.connection import ConnectionConfig, PlanConnection
+from tickwire_ingest.adapters.connection import PlanConnection
+from tickwire_ingest.adapters.connection_config import ConnectionConfig
 from tickwire_ingest.domain.events import RawSink
 from tickwire_ingest.domain.protocol import Venue
 

@@ -7,7 +7,7 @@ import json
 import math
 import random
 from dataclasses import dataclass, fields
-from typing import Any, Protocol
+from typing import Any
 
 CROSSED = "crossed"  # a quote whose bid is above its ask
 SPIKE = "spike"  # one update priced off the mid times `spike_factor`
@@ -74,47 +74,6 @@ class FaultCounts:
     @property
     def total(self) -> int:
         return sum(self.as_dict().values())
-
-
-class FaultSettings(Protocol):
-    """The sim_fault_* settings of the ingest service (kept structural so the domain does not
-    depend on the settings module, which depends on the domain)."""
-
-    @property
-    def sim_fault_crossed(self) -> float: ...
-    @property
-    def sim_fault_spike(self) -> float: ...
-    @property
-    def sim_fault_spike_factor(self) -> float: ...
-    @property
-    def sim_fault_duplicate(self) -> float: ...
-    @property
-    def sim_fault_out_of_order(self) -> float: ...
-    @property
-    def sim_fault_malformed(self) -> float: ...
-    @property
-    def sim_fault_silence(self) -> float: ...
-    @property
-    def sim_fault_silence_s(self) -> float: ...
-    @property
-    def sim_fault_gap(self) -> float: ...
-    @property
-    def sim_fault_gap_size(self) -> int: ...
-
-
-def fault_config(settings: FaultSettings) -> FaultConfig:
-    return FaultConfig(
-        crossed=settings.sim_fault_crossed,
-        spike=settings.sim_fault_spike,
-        spike_factor=settings.sim_fault_spike_factor,
-        duplicate=settings.sim_fault_duplicate,
-        out_of_order=settings.sim_fault_out_of_order,
-        malformed=settings.sim_fault_malformed,
-        silence=settings.sim_fault_silence,
-        silence_s=settings.sim_fault_silence_s,
-        gap=settings.sim_fault_gap,
-        gap_size=settings.sim_fault_gap_size,
-    )
 
 
 class FaultDice:

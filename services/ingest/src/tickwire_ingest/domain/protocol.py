@@ -7,8 +7,9 @@ timing and reconnect behaviour lives in the connection manager (adapters/connect
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
 from tickwire_ingest.domain.events import Gap, VenueMessage
 
@@ -33,6 +34,19 @@ class Inbound:
     # Venue messages recognised as repeats of ones already published (by their sequence numbers);
     # dropped rather than published twice, and counted.
     duplicates: int = 0
+
+
+def json_object(text: str) -> tuple[dict[str, Any], bytes] | Inbound:
+    """A frame read as a JSON object, with the bytes to publish it as; or, when it is none, the
+    Inbound of a malformed frame, which publishes nothing."""
+    try:
+        payload = text.encode()  # a lone surrogate cannot be published: malformed too
+        frame = json.loads(text)
+    except (ValueError, RecursionError, UnicodeError):  # RecursionError: nested too deep
+        return Inbound(malformed="not JSON")
+    if not isinstance(frame, dict):
+        return Inbound(malformed="not a JSON object")
+    return frame, payload
 
 
 @dataclass(frozen=True)

@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
-from tickwire_core.testing.fixtures import VENUE_FIXTURES
 from tickwire_normalize.domain.normalize import Normalized, normalize
 from tickwire_normalize.domain.validate import Limits
+from tickwire_testing.fixtures import VENUE_FIXTURES
 
 FIXTURES = VENUE_FIXTURES
 NOW = 1_700_000_000_000_000  # 2023-11-14T22:13:20Z, after every documented example

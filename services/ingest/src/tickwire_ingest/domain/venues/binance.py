@@ -3,17 +3,12 @@ and what each received frame means (stream events, trade-id gaps, stale repeats,
 
 from __future__ import annotations
 
-import json
-from typing import TYPE_CHECKING, Any, TypeGuard
+from typing import Any, TypeGuard
 from urllib.parse import parse_qs, urlsplit
 
-from tickwire_core.errors import ConfigError
 from tickwire_ingest.domain.events import VenueMessage
-from tickwire_ingest.domain.protocol import ConnectionPlan, Inbound
+from tickwire_ingest.domain.protocol import ConnectionPlan, Inbound, json_object
 from tickwire_ingest.domain.sequence import SequenceTracker
-
-if TYPE_CHECKING:
-    from tickwire_ingest.settings import IngestSettings
 
 PROVIDER = "binance"
 DEFAULT_URL = "wss://stream.binance.com:9443"
@@ -59,17 +54,15 @@ class BinanceSession:
         return []
 
     def on_frame(self, text: str, received_ts: int) -> Inbound:
-        try:
-            frame = json.loads(text)
-        except ValueError:
-            return Inbound(malformed="not JSON")
-        if not isinstance(frame, dict):
-            return Inbound(malformed="not a JSON object")
+        read = json_object(text)
+        if isinstance(read, Inbound):
+            return read
+        frame, payload = read
         if _is_shutdown(frame):
             # Sent minutes before the server goes away: move to a new connection now.
             return Inbound(reconnect=True)
         if "stream" in frame and "data" in frame:
-            return self._event(frame, text, received_ts)
+            return self._event(frame, payload, received_ts)
         if "error" in frame:
             return Inbound(errors=[_error_text(frame["error"])])
         if "code" in frame and "msg" in frame:
@@ -78,7 +71,7 @@ class BinanceSession:
             return Inbound()  # an answer to a (un)subscribe request; none is sent by default
         return Inbound(malformed="neither a stream event nor an error")
 
-    def _event(self, frame: dict[str, Any], text: str, received_ts: int) -> Inbound:
+    def _event(self, frame: dict[str, Any], payload: bytes, received_ts: int) -> Inbound:
         name, data = frame["stream"], frame["data"]
         known = self._streams.get(name) if isinstance(name, str) else None
         if known is None:
@@ -87,7 +80,7 @@ class BinanceSession:
             return Inbound(malformed=f"{name}: data is not an object")
         kind, symbol = known
         message = VenueMessage(
-            feed=kind, instrument=symbol, payload=text.encode(), received_ts=received_ts
+            feed=kind, instrument=symbol, payload=payload, received_ts=received_ts
         )
         if kind == AGG_TRADE:
             return self._trade(name, symbol, data, message)
@@ -161,22 +154,6 @@ class BinanceVenue:
 
     def session(self, plan: ConnectionPlan) -> BinanceSession:
         return BinanceSession(plan_streams(plan.url), self.trades, self.books)
-
-
-def make(settings: IngestSettings) -> BinanceVenue:
-    symbols = settings.venue_instruments()
-    if not symbols:
-        raise ConfigError("TICKWIRE_INSTRUMENTS is required for binance (e.g. BTCUSDT)")
-    kinds = tuple(k.strip() for k in settings.binance_streams.split(",") if k.strip())
-    if not kinds:
-        raise ConfigError("TICKWIRE_BINANCE_STREAMS names no stream (e.g. bookTicker,aggTrade)")
-    return BinanceVenue(
-        symbols,
-        kinds=kinds,
-        streams_per_connection=settings.binance_streams_per_connection,
-        url=settings.venue_url or DEFAULT_URL,
-        max_connection_age_s=settings.binance_max_connection_age_s,
-    )
 
 
 def _base(url: str) -> str:

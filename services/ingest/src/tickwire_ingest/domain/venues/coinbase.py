@@ -7,15 +7,11 @@ import dataclasses
 import json
 import re
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from tickwire_core.errors import ConfigError
 from tickwire_ingest.domain.events import Gap, VenueMessage
-from tickwire_ingest.domain.protocol import ConnectionPlan, Inbound, Venue
+from tickwire_ingest.domain.protocol import ConnectionPlan, Inbound, json_object
 from tickwire_ingest.domain.sequence import SequenceTracker
-
-if TYPE_CHECKING:
-    from tickwire_ingest.settings import IngestSettings
 
 PROVIDER = "coinbase"
 DEFAULT_URL = "wss://advanced-trade-ws.coinbase.com"
@@ -85,13 +81,10 @@ class CoinbaseSession:
         return []
 
     def on_frame(self, text: str, received_ts: int) -> Inbound:
-        try:
-            payload = text.encode()
-            frame = json.loads(text)
-        except (ValueError, RecursionError, UnicodeError):
-            return Inbound(malformed="not JSON")
-        if not isinstance(frame, dict):
-            return Inbound(malformed="not a JSON object")
+        read = json_object(text)
+        if isinstance(read, Inbound):
+            return read
+        frame, payload = read
         if frame.get("type") == "error":
             message = _error_text(frame)
             retry = RATE_LIMIT_BACKOFF_S if _RATE_LIMITED.search(message) else None
@@ -157,22 +150,3 @@ class CoinbaseVenue:
 
     def session(self, plan: ConnectionPlan) -> CoinbaseSession:
         return CoinbaseSession(plan.instruments, self.channels)
-
-
-def make(settings: IngestSettings) -> Venue:
-    instruments = settings.venue_instruments()
-    if not instruments:
-        raise ConfigError("TICKWIRE_INSTRUMENTS is required for coinbase (e.g. BTC-USD,ETH-USD)")
-    channels = tuple(
-        name.strip()
-        for name in settings.coinbase_channels.split(",")
-        if name.strip() and name.strip() != HEARTBEATS
-    )
-    if not channels:
-        raise ConfigError("TICKWIRE_COINBASE_CHANNELS names no channel besides heartbeats")
-    return CoinbaseVenue(
-        url=settings.venue_url or DEFAULT_URL,
-        instruments=instruments,
-        channels=channels,
-        stale_after_s=settings.stale_after_s or DEFAULT_STALE_AFTER_S,
-    )

@@ -5,14 +5,10 @@ from __future__ import annotations
 
 import itertools
 import json
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from tickwire_core.errors import ConfigError
 from tickwire_ingest.domain.events import VenueMessage
-from tickwire_ingest.domain.protocol import ConnectionPlan, Inbound
-
-if TYPE_CHECKING:
-    from tickwire_ingest.settings import IngestSettings
+from tickwire_ingest.domain.protocol import ConnectionPlan, Inbound, json_object
 
 PROVIDER = "deribit"
 DEFAULT_URL = "wss://www.deribit.com/ws/api/v2"
@@ -56,15 +52,13 @@ class DeribitSession:
         return []  # Deribit drives liveness itself: it sends test_request and we answer
 
     def on_frame(self, text: str, received_ts: int) -> Inbound:
-        try:
-            frame = json.loads(text)
-        except ValueError:
-            return Inbound(malformed="not JSON")
-        if not isinstance(frame, dict):
-            return Inbound(malformed="not a JSON object")
+        read = json_object(text)
+        if isinstance(read, Inbound):
+            return read
+        frame, payload = read
         method = frame.get("method")
         if method == "subscription":
-            return self._notification(frame, text, received_ts)
+            return self._notification(frame, payload, received_ts)
         if method == "heartbeat":
             return self._heartbeat(frame)
         if "error" in frame:
@@ -73,7 +67,7 @@ class DeribitSession:
             return self._result(frame)
         return Inbound(malformed="neither a notification nor an answer")
 
-    def _notification(self, frame: dict[str, Any], text: str, received_ts: int) -> Inbound:
+    def _notification(self, frame: dict[str, Any], payload: bytes, received_ts: int) -> Inbound:
         params = frame.get("params")
         name = params.get("channel") if isinstance(params, dict) else None
         if not isinstance(name, str):
@@ -82,7 +76,7 @@ class DeribitSession:
         if instrument is None:
             return Inbound(malformed=f"notification on a channel not subscribed here: {name}")
         message = VenueMessage(
-            feed=FEED, instrument=instrument, payload=text.encode(), received_ts=received_ts
+            feed=FEED, instrument=instrument, payload=payload, received_ts=received_ts
         )
         return Inbound(messages=[message])
 
@@ -168,15 +162,3 @@ class DeribitVenue:
     def session(self, plan: ConnectionPlan) -> DeribitSession:
         channels = {channel(name, self.interval): name for name in plan.instruments}
         return DeribitSession(channels, self.heartbeat_s, self.rate_limit_wait_s)
-
-
-def make(settings: IngestSettings) -> DeribitVenue:
-    instruments = settings.venue_instruments()
-    if not instruments:
-        raise ConfigError("TICKWIRE_INSTRUMENTS is required for deribit (e.g. BTC-PERPETUAL)")
-    return DeribitVenue(
-        instruments,
-        interval=settings.deribit_interval,
-        heartbeat_s=settings.deribit_heartbeat_s,
-        url=settings.venue_url or DEFAULT_URL,
-    )

@@ -15,16 +15,11 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 from urllib.parse import urlsplit, urlunsplit
 
-from tickwire_core.errors import ConfigError
 from tickwire_ingest.domain.events import VenueMessage
-from tickwire_ingest.domain.protocol import ConnectionPlan, Inbound, Venue
+from tickwire_ingest.domain.protocol import ConnectionPlan, Inbound
 from tickwire_ingest.domain.venues import tlcp
-
-if TYPE_CHECKING:
-    from tickwire_ingest.settings import IngestSettings
 
 PROVIDER = "ig"
 FEED = "quotes"
@@ -188,26 +183,3 @@ class IgVenue:
 
     def session(self, plan: ConnectionPlan) -> IgSession:
         return IgSession(plan.instruments, self.fields, self.user, self.password, self.adapter_set)
-
-
-def make(settings: IngestSettings) -> Venue:
-    epics = settings.venue_instruments()
-    fields = tuple(name.strip() for name in settings.ig_fields.split(",") if name.strip())
-    password = settings.ig_password.get_secret_value()
-    if not epics:
-        raise ConfigError(
-            "TICKWIRE_INSTRUMENTS is required for ig (epics, e.g. CS.D.EURUSD.CFD.IP)"
-        )
-    if not fields:
-        raise ConfigError("TICKWIRE_IG_FIELDS names no field")
-    if not settings.ig_user or not password:
-        raise ConfigError("TICKWIRE_IG_USER and TICKWIRE_IG_PASSWORD are required for ig")
-    return IgVenue(
-        url=stream_url(settings.venue_url) if settings.venue_url else DEFAULT_URL,
-        epics=epics,
-        fields=fields,
-        user=settings.ig_user,
-        password=password,
-        adapter_set=settings.ig_adapter_set,
-        stale_after_s=settings.stale_after_s or DEFAULT_STALE_AFTER_S,
-    )

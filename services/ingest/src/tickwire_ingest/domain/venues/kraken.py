@@ -6,15 +6,11 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from tickwire_core.errors import ConfigError
 from tickwire_ingest.domain.events import Gap, VenueMessage
-from tickwire_ingest.domain.protocol import ConnectionPlan, Inbound, Venue
+from tickwire_ingest.domain.protocol import ConnectionPlan, Inbound, json_object
 from tickwire_ingest.domain.sequence import SequenceTracker
-
-if TYPE_CHECKING:
-    from tickwire_ingest.settings import IngestSettings
 
 PROVIDER = "kraken"
 DEFAULT_URL = "wss://ws.kraken.com/v2"
@@ -70,13 +66,10 @@ class KrakenSession:
         return [json.dumps({"method": "ping", "req_id": req_id})]
 
     def on_frame(self, text: str, received_ts: int) -> Inbound:
-        try:
-            payload = text.encode()
-            frame = json.loads(text)
-        except (ValueError, RecursionError, UnicodeError):
-            return Inbound(malformed="not JSON")
-        if not isinstance(frame, dict):
-            return Inbound(malformed="not a JSON object")
+        read = json_object(text)
+        if isinstance(read, Inbound):
+            return read
+        frame, payload = read
         if "method" in frame or "error" in frame:
             return _answer(frame)
         channel = frame.get("channel")
@@ -154,18 +147,3 @@ class KrakenVenue:
 
     def session(self, plan: ConnectionPlan) -> KrakenSession:
         return KrakenSession(plan.instruments, self.channels, self.trade_ids)
-
-
-def make(settings: IngestSettings) -> Venue:
-    instruments = settings.venue_instruments()
-    if not instruments:
-        raise ConfigError("TICKWIRE_INSTRUMENTS is required for kraken (e.g. BTC/USD,ETH/USD)")
-    channels = tuple(name.strip() for name in settings.kraken_channels.split(",") if name.strip())
-    if not channels:
-        raise ConfigError("TICKWIRE_KRAKEN_CHANNELS names no channel")
-    return KrakenVenue(
-        url=settings.venue_url or DEFAULT_URL,
-        instruments=instruments,
-        channels=channels,
-        stale_after_s=settings.stale_after_s or DEFAULT_STALE_AFTER_S,
-    )

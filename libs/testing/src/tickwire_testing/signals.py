@@ -6,11 +6,11 @@ from __future__ import annotations
 from typing import Any
 
 from tickwire_core.serde import AvroSerde
-from tickwire_core.testing.kafka import decode_all, read_topic
 from tickwire_core.topics import ANOMALIES, BARS, TICKS
 from tickwire_signals.domain.config import SignalsConfig
 from tickwire_signals.domain.engine import SignalEngine
 from tickwire_signals.processor import SignalsProcessor, TickEvent
+from tickwire_testing.kafka import decode_all, read_topic
 
 Records = list[dict[str, Any]]
 
