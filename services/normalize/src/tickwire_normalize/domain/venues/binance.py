@@ -34,10 +34,8 @@ _BOOK_TICKER = "bookTicker"
 _AGG_TRADE = "aggTrade"
 
 
-def symbol(venue_instrument: str) -> str:
-    """BTCUSDT -> BTC-USDT, BNBBTC -> BNB-BTC; a name no known quote asset ends stays as it is."""
-    pair = symbols.split_pair(venue_instrument.upper(), QUOTE_ASSETS)
-    return symbols.spot(*pair) if pair else venue_instrument
+# BTCUSDT -> BTC-USDT, BNBBTC -> BNB-BTC; a name no known quote asset ends stays as it is.
+symbol = symbols.spot_pairs(lambda name: symbols.split_pair(name.upper(), QUOTE_ASSETS))
 
 
 def map_message(feed: str, message: Any, received_ts: int) -> list[dict[str, Any]]:

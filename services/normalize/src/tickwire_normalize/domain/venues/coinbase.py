@@ -25,10 +25,7 @@ _TICKER_CHANNELS = ("ticker", "ticker_batch")  # the same ticker objects, batche
 _TRADES_CHANNEL = "market_trades"
 
 
-def symbol(venue_instrument: str) -> str:
-    """Product ids are already BASE-QUOTE (BTC-USD); other shapes keep the venue's name."""
-    pair = symbols.split_separated(venue_instrument, "-")
-    return symbols.spot(*pair) if pair else venue_instrument
+symbol = symbols.spot_pairs(symbols.separated_by("-"))  # product ids are BASE-QUOTE already
 
 
 def map_message(_feed: str, message: Any, _received_ts: int) -> list[dict[str, Any]]:

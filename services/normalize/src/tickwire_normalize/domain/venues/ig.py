@@ -41,12 +41,15 @@ _VALUES = {
 }
 
 
-def symbol(venue_instrument: str) -> str:
-    """A currency-pair epic (CS.D.EURUSD.TODAY.IP) -> EUR-USD; any other epic stays as it is."""
-    match = _CURRENCY_PAIR_EPIC.fullmatch(venue_instrument)
+def _currency_pair(epic: str) -> tuple[str, str] | None:
+    match = _CURRENCY_PAIR_EPIC.fullmatch(epic)
     if match is None or not {match.group(1), match.group(2)} <= CURRENCIES:
-        return venue_instrument
-    return symbols.spot(match.group(1), match.group(2))
+        return None
+    return match.group(1), match.group(2)
+
+
+# A currency-pair epic (CS.D.EURUSD.TODAY.IP) -> EUR-USD; any other epic stays as it is.
+symbol = symbols.spot_pairs(_currency_pair)
 
 
 def map_message(_feed: str, message: Any, _received_ts: int) -> list[dict[str, Any]]:

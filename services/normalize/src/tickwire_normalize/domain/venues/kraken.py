@@ -22,10 +22,7 @@ from tickwire_normalize.domain.values import (
 PROVIDER = "kraken"
 
 
-def symbol(venue_instrument: str) -> str:
-    """BTC/USD -> BTC-USD; other shapes keep the venue's name."""
-    pair = symbols.split_separated(venue_instrument, "/")
-    return symbols.spot(*pair) if pair else venue_instrument
+symbol = symbols.spot_pairs(symbols.separated_by("/"))  # BTC/USD -> BTC-USD
 
 
 def map_message(_feed: str, message: Any, received_ts: int) -> list[dict[str, Any]]:
