@@ -64,6 +64,17 @@ def test_traded_volume_and_market_state(one: Any) -> None:
     assert tick["instrument"] == "IX.D.FTSE.DAILY.IP"  # not a currency pair: the epic itself
 
 
+def test_traded_price_and_incremental_volume_of_an_index(one: Any) -> None:
+    # IG's streaming reference lists LTP (last traded price) and TTV (incremental trading volume)
+    # beside LTV among the chart tick fields; markets with exchange volume send them.
+    message = update("MARKET:IX.D.FTSE.DAILY.IP", BID="7520.5", OFR="7521.5")
+    message["values"] |= {"LTP": "7521.0", "LTV": "3", "TTV": "41", "DAY_HIGH": None}
+    message["values"] |= {"DAY_LOW": None}
+    tick = one("ig", "quotes", message, received_ts=RECEIVED)
+    assert (tick["last_traded_price"], tick["last_traded_volume"]) == (7521.0, 3.0)
+    assert tick["incremental_trading_volume"] == 41.0
+
+
 def test_the_update_time_is_part_of_the_identity(one: Any) -> None:
     first = one("ig", "quotes", update(), received_ts=RECEIVED)
     again = one("ig", "quotes", update(), received_ts=RECEIVED + 700, ingest_instance="b")
@@ -90,6 +101,8 @@ def test_the_update_time_is_part_of_the_identity(one: Any) -> None:
         (update(DAY_HIGH="1.0"), "high_below_low"),
         (update(OFR="-1"), "non_positive_price"),
         (update(LTV="-3"), "negative_size"),
+        (update(TTV="-1"), "negative_size"),
+        (update(LTP="0"), "non_positive_price"),
         (update(MARKET_STATE=1), "undecodable_payload"),
     ],
 )

@@ -41,6 +41,7 @@ _VALUES = {
     "funding_8h": "funding_8h",
     "open_interest": "open_interest",
     "interest_rate": "interest_rate",
+    "interest_value": "interest_value",
 }
 _STATS = {
     "volume": "volume_24h",

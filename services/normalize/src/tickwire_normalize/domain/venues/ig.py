@@ -32,7 +32,9 @@ CURRENCIES = frozenset({
 _VALUES = {
     "BID": "bid_price",
     "OFR": "ask_price",
+    "LTP": "last_traded_price",
     "LTV": "last_traded_volume",
+    "TTV": "incremental_trading_volume",
     "DAY_OPEN_MID": "day_open_mid",
     "DAY_NET_CHG_MID": "day_net_change_mid",
     "DAY_PERC_CHG_MID": "day_percent_change_mid",
