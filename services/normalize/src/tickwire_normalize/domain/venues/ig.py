@@ -8,6 +8,7 @@ from typing import Any
 
 from tickwire_core.errors import RejectedRecord
 from tickwire_normalize.domain import reasons, symbols
+from tickwire_normalize.domain.reads import not_mapped
 from tickwire_normalize.domain.values import (
     decimal_field,
     epoch_millis_field,
@@ -43,6 +44,9 @@ _VALUES = {
 }
 
 
+_READ = (*_VALUES, "UTM", "MARKET_STATE")
+
+
 def _currency_pair(epic: str) -> tuple[str, str] | None:
     match = _CURRENCY_PAIR_EPIC.fullmatch(epic)
     if match is None or not {match.group(1), match.group(2)} <= CURRENCIES:
@@ -63,8 +67,9 @@ def map_message(_feed: str, message: Any, _received_ts: int) -> list[dict[str, A
     values = object_field(message, "values")
     if values is None:
         raise RejectedRecord(reasons.UNDECODABLE_PAYLOAD, "ig update without values")
+    not_mapped(values, "MARKET_DELAY")
     # An empty value carries no more than a null one.
-    values = {name: None if value == "" else value for name, value in values.items()}
+    values = {name: None if (value := values.get(name)) == "" else value for name in _READ}
     state = str_field(values, "MARKET_STATE")
     tick: dict[str, Any] = {
         "kind": "quote",
