@@ -93,9 +93,14 @@ class NormalizeHandler:
         if self.unmapped is None or raw.get("content_type") == GAP_CONTENT_TYPE:
             return
         provider = raw.get("provider") or ""
-        for path in self.unmapped.observe(
-            provider, raw.get("feed") or "", raw["payload"], raw["received_ts"]
-        ):
+        try:
+            found = self.unmapped.observe(
+                provider, raw.get("feed") or "", raw["payload"], raw["received_ts"]
+            )
+        except Exception:  # a look at the fields must never stall the partition
+            logger.warning("unmapped-field check failed provider=%s", provider, exc_info=True)
+            return
+        for path in found:
             UNMAPPED.labels(provider, path).inc()
 
     def _handle(

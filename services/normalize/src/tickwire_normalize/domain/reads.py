@@ -15,6 +15,9 @@ from typing import Any
 from tickwire_core.errors import RejectedRecord
 
 Map = Callable[[str, Any, int], list[dict[str, Any]]]
+OTHER = "(other fields)"  # where fields beyond a provider's cap are counted
+_MAX_FIELDS = 50  # per provider: a venue sending random keys must not grow memory or metrics
+_MAX_PATH = 120
 
 
 class _Recorded(dict[str, Any]):
@@ -73,12 +76,12 @@ def _unread(value: Any, path: str, read: set[str], found: set[str]) -> None:
 def unread_fields(map_message: Map, feed: str, message: Any, received_ts: int) -> set[str]:
     """The paths of `message` that `map_message` did not read; empty if it rejects the message."""
     read: set[str] = set()
+    found: set[str] = set()
     try:
         map_message(feed, _recorded(message, "", read), received_ts)
-    except RejectedRecord:
+        _unread(message, "", read, found)
+    except (RejectedRecord, RecursionError):  # a hostile nesting depth is normalize's to reject
         return set()
-    found: set[str] = set()
-    _unread(message, "", read, found)
     return found
 
 
@@ -94,18 +97,24 @@ class UnmappedFields:
 
     def observe(self, provider: str, feed: str, payload: bytes, received_ts: int) -> set[str]:
         """Check the message if its turn has come; returns the fields it carried unread."""
+        map_message = self.mappings.get(provider)
+        if map_message is None:
+            return set()
         seen = self._seen.get(provider, 0)
         self._seen[provider] = seen + 1
-        map_message = self.mappings.get(provider)
-        if seen % self.every or map_message is None:
+        if seen % self.every:
             return set()
         try:
             message = json.loads(payload)
         except (ValueError, UnicodeDecodeError, RecursionError):
             return set()  # normalize dead-letters it
-        found = unread_fields(map_message, feed, message, received_ts)
-        if found:
-            counts = self.counts.setdefault(provider, {})
-            for path in found:
-                counts[path] = counts.get(path, 0) + 1
-        return found
+        counts = self.counts.get(provider, {})
+        counted = set()
+        for path in unread_fields(map_message, feed, message, received_ts):
+            path = path[:_MAX_PATH]
+            counted.add(path if path in counts or len(counts) < _MAX_FIELDS else OTHER)
+        for path in counted:
+            counts[path] = counts.get(path, 0) + 1
+        if counts:
+            self.counts[provider] = counts
+        return counted

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from tickwire_normalize.domain.reads import UnmappedFields, unread_fields
+from tickwire_normalize.domain.reads import OTHER, UnmappedFields, unread_fields
 from tickwire_normalize.domain.venues import MAPPINGS, ig
 
 FEEDS = {
@@ -78,3 +78,26 @@ def test_one_message_in_every_n_per_provider_is_checked() -> None:
     assert fields.observe("nobody", "f", b"{}", 1) == set()
     assert fields.observe("kraken", "trade", b"not json", 1) == set()
     assert fields.counts == {"ig": {"values.NEW": 3}, "binance": {"x": 1}}
+
+
+def test_a_venue_sending_ever_new_fields_is_capped() -> None:
+    fields = UnmappedFields({"binance": MAPPINGS["binance"].map}, every=1)
+    for i in range(80):
+        fields.observe("binance", "bookTicker", json.dumps({"s": "X", f"k{i}": 1}).encode(), 1)
+    counted = fields.counts["binance"]
+    assert len(counted) == 51 and counted[OTHER] == 30
+    long = fields.observe("binance", "bookTicker", json.dumps({"s": "X", "k" * 500: 1}).encode(), 1)
+    assert long == {OTHER}
+
+
+def test_hostile_nesting_is_no_error() -> None:
+    deep: Any = 1
+    for _ in range(5000):
+        deep = [deep]
+    fields = UnmappedFields({"kraken": MAPPINGS["kraken"].map}, every=1)
+    payload = b'{"channel": "trade", "data": ' + b"[" * 900 + b"]" * 900 + b"}"
+    assert fields.observe("kraken", "trade", payload, 1) == set()
+    assert (
+        unread_fields(MAPPINGS["kraken"].map, "trade", {"channel": "trade", "data": deep}, 1)
+        == set()
+    )
