@@ -75,6 +75,34 @@ def test_traded_price_and_incremental_volume_of_an_index(one: Any) -> None:
     assert tick["incremental_trading_volume"] == 41.0
 
 
+def test_market_item_fields_by_their_documented_names(one: Any) -> None:
+    # IG's streaming reference names the MARKET:<epic> item's fields BID, OFFER, MID_OPEN, HIGH,
+    # LOW, CHANGE, CHANGE_PCT, UPDATE_TIME, MARKET_DELAY, MARKET_STATE; it has no epoch time.
+    values = {"BID": "1.08501", "OFFER": "1.08512", "MID_OPEN": "1.08300", "HIGH": "1.08620"}
+    values |= {"LOW": "1.08210", "CHANGE": "0.00206", "CHANGE_PCT": "0.19"}
+    values |= {"UPDATE_TIME": "22:13:20", "MARKET_DELAY": "0", "MARKET_STATE": "TRADEABLE"}
+    message = {"item": "MARKET:CS.D.EURUSD.TODAY.IP", "values": values}
+    tick = one("ig", "quotes", message, received_ts=RECEIVED)
+    again = one("ig", "quotes", message, received_ts=RECEIVED + 700, ingest_instance="b")
+    assert tick["exchange_ts"] == RECEIVED  # UPDATE_TIME has no date: the receipt time stands in
+    assert tick.pop("dedup_key") == again["dedup_key"]  # ... and stays out of the identity
+    assert {k: v for k, v in tick.items() if k.startswith(("bid", "ask", "day"))} == {
+        "bid_price": 1.08501,
+        "ask_price": 1.08512,
+        "day_open_mid": 1.083,
+        "day_high": 1.0862,
+        "day_low": 1.0821,
+        "day_net_change_mid": 0.00206,
+        "day_percent_change_mid": 0.19,
+    }
+    assert tick["order_book_state"] == "tradeable"
+
+
+def test_the_chart_tick_name_wins_over_the_market_items(one: Any) -> None:
+    tick = one("ig", "quotes", update(OFFER="1.09", HIGH="1.1"), received_ts=RECEIVED)
+    assert (tick["ask_price"], tick["day_high"]) == (1.08512, 1.0862)
+
+
 def test_the_update_time_is_part_of_the_identity(one: Any) -> None:
     first = one("ig", "quotes", update(), received_ts=RECEIVED)
     again = one("ig", "quotes", update(), received_ts=RECEIVED + 700, ingest_instance="b")
@@ -92,7 +120,6 @@ def test_the_update_time_is_part_of_the_identity(one: Any) -> None:
         ({"item": "MARKET:CS.D.EURUSD.TODAY.IP"}, "undecodable_payload"),
         ({"item": "MARKET:CS.D.EURUSD.TODAY.IP", "values": ["1.08501"]}, "undecodable_payload"),
         (update("MARKET:"), "missing_identity"),
-        (update(UTM=None), "missing_identity"),
         (update(UTM="1700000000123.5"), "undecodable_payload"),
         (update(UTM="soon"), "undecodable_payload"),
         (update(BID="abc"), "undecodable_payload"),
