@@ -41,14 +41,15 @@ class _Recorded(dict[str, Any]):
     def _wrapped(self, key: str, value: Any) -> Any:
         path = f"{self._prefix}{key}"
         self._read.add(path)
-        return _recorded(value, path, self._read)
+        return recorded(value, path, self._read)
 
 
-def _recorded(value: Any, path: str, read: set[str]) -> Any:
+def recorded(value: Any, path: str, read: set[str]) -> Any:
+    """`value` (a decoded JSON value at `path`) as a mapping sees it, recording into `read`."""
     if isinstance(value, dict):
         return _Recorded(value, f"{path}." if path else "", read)
     if isinstance(value, list):
-        return [_recorded(item, f"{path}[]", read) for item in value]
+        return [recorded(item, f"{path}[]", read) for item in value]
     return value
 
 
@@ -78,7 +79,7 @@ def unread_fields(map_message: Map, feed: str, message: Any, received_ts: int) -
     read: set[str] = set()
     found: set[str] = set()
     try:
-        map_message(feed, _recorded(message, "", read), received_ts)
+        map_message(feed, recorded(message, "", read), received_ts)
         _unread(message, "", read, found)
     except (RejectedRecord, RecursionError):  # a hostile nesting depth is normalize's to reject
         return set()
