@@ -1,5 +1,5 @@
 # The README's two commands are `make run` and `make test`; the rest are for developers.
-.PHONY: run test stop status install check unit bench
+.PHONY: run test stop status install check audit unit bench
 
 run:        ## the whole pipeline on the simulator feed, with its own Kafka and TimescaleDB
 	bash scripts/run.sh
@@ -19,10 +19,19 @@ install:    ## uv, the Python environment, the Kafka jars, PostgreSQL + Timescal
 unit:       ## unit tests only: no services needed
 	python3 -m uv run --frozen pytest -m "not integration and not e2e"
 
-check:      ## lint, strict typing, schema compatibility with the previous commit
+check:      ## lint, strict typing, schema compatibility with the previous commit, vulnerability audit
 	python3 -m uv run --frozen ruff check .
 	python3 -m uv run --frozen mypy
 	python3 -m uv run --frozen python -m tickwire_core.schema_compat HEAD~1
+	$(MAKE) --no-print-directory audit
+
+# Accepted advisories: pyproject.toml [tool.tickwire.audit.ignore], each with its reason.
+# AUDIT_FLAGS=--require-all also fails on packages the advisory service could not look up.
+audit:      ## every package in uv.lock against PyPI's advisory data (pip-audit); nothing installed
+	@mkdir -p .tickwire
+	python3 -m uv export --frozen --no-hashes --all-packages --all-groups --no-emit-workspace \
+		--format requirements-txt --quiet -o .tickwire/lock-requirements.txt
+	python3 -m uv run --frozen python scripts/audit.py .tickwire/lock-requirements.txt $(AUDIT_FLAGS)
 
 bench:      ## throughput and latency on the local stack: end to end, normalize, signals, sink, the API
 	python3 -m uv run --frozen python benchmarks/e2e_throughput.py

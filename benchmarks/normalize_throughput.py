@@ -43,7 +43,9 @@ from tickwire_core.topics import DEAD_LETTER, RAW_TICKS, TICKS, create_topics, t
 from tickwire_ingest.domain.raw import Envelope
 from tickwire_ingest.domain.simulator import SimConfig, Simulator, parse_instruments
 from tickwire_normalize.domain.dedup import DedupWindow
+from tickwire_normalize.domain.reads import UnmappedFields
 from tickwire_normalize.domain.validate import Limits
+from tickwire_normalize.domain.venues import MAPPINGS
 from tickwire_normalize.handler import NormalizeHandler
 from tickwire_normalize.settings import NormalizeSettings
 from tickwire_testing.fixtures import venue_fixture
@@ -274,7 +276,9 @@ def profile(records: Encoded, n: int, top: int) -> int:
 
     def run() -> tuple[int, list[float]]:
         window = DedupWindow(int(settings.dedup_window_s * 1e6), settings.dedup_max_keys)
-        handler, out, spent = NormalizeHandler(TICKS, limits, window), 0, [0.0, 0.0, 0.0]
+        unmapped = UnmappedFields({provider: m.map for provider, m in MAPPINGS.items()})
+        handler = NormalizeHandler(TICKS, limits, window, unmapped)  # as app.bootstrap wires it
+        out, spent = 0, [0.0, 0.0, 0.0]
         for start in range(0, len(records), settings.batch_size):
             t0, batch = time.perf_counter(), []
             for offset, (key, value) in enumerate(records[start : start + settings.batch_size]):

@@ -37,6 +37,8 @@ class LoopStats:
     lag: int | None = None
     last_error: str | None = None
     last_error_ts: int | None = None
+    # normalize's: provider -> venue field path -> messages that carried it unread by the mapping
+    unmapped_fields: dict[str, dict[str, int]] | None = None
 
     def failed(self, error: str) -> None:
         self.batches_failed += 1
@@ -57,6 +59,7 @@ def heartbeat_record(service: str, instance: str, stats: LoopStats) -> dict[str,
         "lag": stats.lag,
         "last_error": stats.last_error,
         "last_error_ts": stats.last_error_ts,
+        "unmapped_fields": stats.unmapped_fields,
     }
 
 

@@ -64,3 +64,19 @@ def test_a_full_queue_or_a_failed_delivery_does_not_raise() -> None:
     failing = FakeProducer(fail_with="broker down")
     heartbeats(failing, Clock()).send_last(LoopStats())
     assert len(failing.sent) == 1  # produced; its failed report was logged
+
+
+def test_normalize_heartbeat_carries_its_unmapped_fields_as_they_grow() -> None:
+    producer, clock = FakeProducer(), Clock()
+    beats = heartbeats(producer, clock)
+    counts: dict[str, dict[str, int]] = {}
+    stats = LoopStats(unmapped_fields=counts)  # the same dict the normalize handler fills
+    beats.send(stats)
+    counts["deribit"] = {"params.data.new_field": 3}
+    beats.send(stats)
+    beats.send(LoopStats())  # another service's: none
+    assert [b["unmapped_fields"] for b in decoded(producer)] == [
+        {},
+        {"deribit": {"params.data.new_field": 3}},
+        None,
+    ]

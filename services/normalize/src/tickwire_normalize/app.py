@@ -16,7 +16,9 @@ from tickwire_core.runloop import RunLoop
 from tickwire_core.serde import AvroSerde
 from tickwire_core.topics import DEAD_LETTER, RAW_TICKS, TICKS
 from tickwire_normalize.domain.dedup import DedupWindow
+from tickwire_normalize.domain.reads import UnmappedFields
 from tickwire_normalize.domain.validate import Limits
+from tickwire_normalize.domain.venues import MAPPINGS
 from tickwire_normalize.handler import NormalizeHandler
 from tickwire_normalize.settings import NormalizeSettings
 
@@ -37,13 +39,14 @@ def bootstrap(settings: NormalizeSettings, health: Health, stop: threading.Event
         if settings.exactly_once
         else OffsetCommitter(publisher, stop)
     )
-    return RunLoop(
+    unmapped = UnmappedFields({provider: m.map for provider, m in MAPPINGS.items()})
+    loop = RunLoop(
         service="normalize",
         consumer=Consumer(consumer_config(settings, settings.consumer_group)),
         publisher=publisher,
         topics=[settings.topic(RAW_TICKS)],
         input_schema="raw_tick",
-        handler=NormalizeHandler(settings.topic(TICKS), limits, window),
+        handler=NormalizeHandler(settings.topic(TICKS), limits, window, unmapped),
         dead_letter_topic=settings.topic(DEAD_LETTER),
         health=health,
         stop=stop,
@@ -54,3 +57,5 @@ def bootstrap(settings: NormalizeSettings, health: Health, stop: threading.Event
             settings, "normalize", settings.instance_id, settings.heartbeat_s
         ),
     )
+    loop.stats.unmapped_fields = unmapped.counts  # the heartbeat reads the counts as they grow
+    return loop

@@ -19,7 +19,9 @@ from tickwire_core.errors import RejectedRecord
 from tickwire_core.runloop import Consumed, Outcome, Output, reject
 from tickwire_core.topics import tick_key
 from tickwire_normalize.domain.dedup import DedupWindow
+from tickwire_normalize.domain.gaps import GAP_CONTENT_TYPE
 from tickwire_normalize.domain.normalize import normalize
+from tickwire_normalize.domain.reads import UnmappedFields
 from tickwire_normalize.domain.validate import Limits
 
 logger = logging.getLogger(__name__)
@@ -38,6 +40,12 @@ DEDUPLICATED = Counter(
     "Copies dropped because another instance (or a redelivery) already delivered them",
     ["provider", "instrument", "instance"],
 )
+UNMAPPED = Counter(
+    "tickwire_normalize_unmapped_fields_total",
+    "Checked venue messages (the first and then one in N per provider) that carried a field "
+    "the provider's mapping did not read, by field path",
+    ["provider", "field"],
+)
 WINDOW_KEYS = Gauge("tickwire_normalize_dedup_keys", "Update keys held in the dedup window")
 WINDOW_EVICTED_EARLY = Gauge(
     "tickwire_normalize_dedup_evicted_early", "Keys evicted by the key cap before their time"
@@ -52,10 +60,17 @@ _COMMITTED_TIMEOUT_S = 20.0
 
 
 class NormalizeHandler:
-    def __init__(self, output_topic: str, limits: Limits, window: DedupWindow) -> None:
+    def __init__(
+        self,
+        output_topic: str,
+        limits: Limits,
+        window: DedupWindow,
+        unmapped: UnmappedFields | None = None,
+    ) -> None:
         self.output_topic = output_topic
         self.limits = limits
         self.window = window
+        self.unmapped = unmapped  # counts in its .counts, which the heartbeat carries
         # partition -> committed offset: records below it are re-read only to rebuild the window
         self._warm_until: dict[tuple[str, int], int] = {}
 
@@ -68,10 +83,25 @@ class NormalizeHandler:
                 WARMUP.inc()
             else:
                 RAW_IN.labels(raw.get("provider", ""), raw.get("ingest_instance", "")).inc()
+                self._check_fields(raw)
             self._handle(record, raw, outcome, warming)
         WINDOW_KEYS.set(self.window.size())
         WINDOW_EVICTED_EARLY.set(self.window.evicted_early)
         return outcome
+
+    def _check_fields(self, raw: dict[str, Any]) -> None:
+        if self.unmapped is None or raw.get("content_type") == GAP_CONTENT_TYPE:
+            return
+        provider = raw.get("provider") or ""
+        try:
+            found = self.unmapped.observe(
+                provider, raw.get("feed") or "", raw["payload"], raw["received_ts"]
+            )
+        except Exception:  # a look at the fields must never stall the partition
+            logger.warning("unmapped-field check failed provider=%s", provider, exc_info=True)
+            return
+        for path in found:
+            UNMAPPED.labels(provider, path).inc()
 
     def _handle(
         self, record: Consumed, raw: dict[str, Any], outcome: Outcome, warming: bool

@@ -14,6 +14,7 @@ from tickwire_core.errors import RejectedRecord
 from tickwire_core.serde import AvroSerde
 from tickwire_normalize.domain import reasons
 from tickwire_normalize.domain.normalize import Normalized, normalize
+from tickwire_normalize.domain.reads import UnmappedFields, recorded
 from tickwire_normalize.domain.validate import Limits, validate
 from tickwire_normalize.domain.venues import MAPPINGS
 from tickwire_testing.fixtures import VENUE_FIXTURES
@@ -92,7 +93,9 @@ def record(provider: str, feed: str, payload: bytes) -> dict[str, Any]:
 
 
 def assert_ends_well(raw: dict[str, Any]) -> None:
-    """Ticks that pass validation and encode in the tick schema, or a reasoned reject."""
+    """Ticks that pass validation and encode in the tick schema, or a reasoned reject; and the
+    look at unread fields ends well too, mapping exactly as the mapping alone does."""
+    assert_fields_checked_well(raw)
     try:
         out = normalize(raw, LIMITS)
     except RejectedRecord as exc:
@@ -108,6 +111,20 @@ def assert_ends_well(raw: dict[str, Any]) -> None:
         assert set(tick) <= SCHEMA_FIELDS, set(tick) - SCHEMA_FIELDS
         decoded = SERDE.decode("tick", SERDE.encode("tick", tick))
         assert {name: decoded[name] for name in tick} == tick
+
+
+def assert_fields_checked_well(raw: dict[str, Any]) -> None:
+    mapping = MAPPINGS[raw["provider"]].map
+    fields = UnmappedFields({raw["provider"]: mapping}, every=1)
+    found = fields.observe(raw["provider"], raw["feed"], raw["payload"], raw["received_ts"])
+    assert all(isinstance(path, str) for path in found)
+    try:
+        message = json.loads(raw["payload"])
+        plain = mapping(raw["feed"], copy.deepcopy(message), raw["received_ts"])
+    except (ValueError, UnicodeDecodeError, RecursionError, RejectedRecord):
+        return
+    read: set[str] = set()
+    assert mapping(raw["feed"], recorded(message, "", read), raw["received_ts"]) == plain
 
 
 def paths(node: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:

@@ -264,6 +264,32 @@ def test_other_services_heartbeats_keep_the_newest_of_each_instance(migrated: st
     ]
 
 
+def test_normalize_heartbeats_keep_their_unmapped_fields(migrated: str) -> None:
+    serde = AvroSerde()
+    sink = SinkHandler(
+        migrated, serde, {"status": "heartbeat"}, instance="sink-test", heartbeat_every_s=60
+    )
+    counted = reported("n-1", T0, 10, 0) | {"unmapped_fields": {"deribit": {"params.data.x": 2}}}
+    before = reported("n-2", T0, 10, 0)  # no unmapped_fields: the schema's default, null
+    try:
+        sink(
+            [
+                Consumed("status", 0, i, None, encoded, serde.decode("heartbeat", encoded))
+                for i, encoded in enumerate(
+                    [serde.encode("heartbeat", counted), serde.encode("heartbeat", before)]
+                )
+            ]
+        )
+    finally:
+        sink.close()
+    with psycopg.connect(migrated) as conn:
+        rows = conn.execute(
+            "SELECT instance, unmapped_fields FROM service_status"
+            " WHERE service = 'normalize' ORDER BY instance"
+        ).fetchall()
+    assert rows == [("n-1", {"deribit": {"params.data.x": 2}}), ("n-2", None)]
+
+
 def test_migration_8_fills_the_first_tick_of_feeds_stored_before_it(migrated: str) -> None:
     sink = handler(migrated)
     try:

@@ -4,7 +4,7 @@ BASE-QUOTE-YYYYMMDD-STRIKE-C|P) and the pieces of venue names they are built fro
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import date
 
 _ASSET = re.compile(r"[A-Z0-9]{1,20}")
@@ -63,3 +63,18 @@ def split_separated(name: str, separator: str) -> tuple[str, str] | None:
     if len(parts) != 2 or not all(is_asset(part) for part in parts):
         return None
     return parts[0], parts[1]
+
+
+def spot_pairs(split: Callable[[str], tuple[str, str] | None]) -> Callable[[str], str]:
+    """A venue's symbol() for spot names: BASE-QUOTE where `split` finds the pair in the venue's
+    name, else the venue's name unchanged (symbol() never fails)."""
+
+    def symbol(venue_instrument: str) -> str:
+        pair = split(venue_instrument)
+        return venue_instrument if pair is None else spot(*pair)
+
+    return symbol
+
+
+def separated_by(separator: str) -> Callable[[str], tuple[str, str] | None]:
+    return lambda name: split_separated(name, separator)

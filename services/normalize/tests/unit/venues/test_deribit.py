@@ -77,6 +77,7 @@ def test_documented_perpetual_ticker_maps_every_field(documented: Any, one: Any)
         "current_funding": 0.0,
         "funding_8h": 2.11e-05,
         "open_interest": 502097590.0,
+        "interest_value": 1.7362511643080387,
         "order_book_state": "open",
         "volume_24h": 7871.02139035,
         "volume_usd_24h": 284061480.0,

@@ -64,6 +64,45 @@ def test_traded_volume_and_market_state(one: Any) -> None:
     assert tick["instrument"] == "IX.D.FTSE.DAILY.IP"  # not a currency pair: the epic itself
 
 
+def test_traded_price_and_incremental_volume_of_an_index(one: Any) -> None:
+    # IG's streaming reference lists LTP (last traded price) and TTV (incremental trading volume)
+    # beside LTV among the chart tick fields; markets with exchange volume send them.
+    message = update("MARKET:IX.D.FTSE.DAILY.IP", BID="7520.5", OFR="7521.5")
+    message["values"] |= {"LTP": "7521.0", "LTV": "3", "TTV": "41", "DAY_HIGH": None}
+    message["values"] |= {"DAY_LOW": None}
+    tick = one("ig", "quotes", message, received_ts=RECEIVED)
+    assert (tick["last_traded_price"], tick["last_traded_volume"]) == (7521.0, 3.0)
+    assert tick["incremental_trading_volume"] == 41.0
+
+
+def test_market_item_fields_by_their_documented_names(one: Any) -> None:
+    # IG's streaming reference names the MARKET:<epic> item's fields BID, OFFER, MID_OPEN, HIGH,
+    # LOW, CHANGE, CHANGE_PCT, UPDATE_TIME, MARKET_DELAY, MARKET_STATE; it has no epoch time.
+    values = {"BID": "1.08501", "OFFER": "1.08512", "MID_OPEN": "1.08300", "HIGH": "1.08620"}
+    values |= {"LOW": "1.08210", "CHANGE": "0.00206", "CHANGE_PCT": "0.19"}
+    values |= {"UPDATE_TIME": "22:13:20", "MARKET_DELAY": "0", "MARKET_STATE": "TRADEABLE"}
+    message = {"item": "MARKET:CS.D.EURUSD.TODAY.IP", "values": values}
+    tick = one("ig", "quotes", message, received_ts=RECEIVED)
+    again = one("ig", "quotes", message, received_ts=RECEIVED + 700, ingest_instance="b")
+    assert tick["exchange_ts"] == RECEIVED  # UPDATE_TIME has no date: the receipt time stands in
+    assert tick.pop("dedup_key") == again["dedup_key"]  # ... and stays out of the identity
+    assert {k: v for k, v in tick.items() if k.startswith(("bid", "ask", "day"))} == {
+        "bid_price": 1.08501,
+        "ask_price": 1.08512,
+        "day_open_mid": 1.083,
+        "day_high": 1.0862,
+        "day_low": 1.0821,
+        "day_net_change_mid": 0.00206,
+        "day_percent_change_mid": 0.19,
+    }
+    assert tick["order_book_state"] == "tradeable"
+
+
+def test_the_chart_tick_name_wins_over_the_market_items(one: Any) -> None:
+    tick = one("ig", "quotes", update(OFFER="1.09", HIGH="1.1"), received_ts=RECEIVED)
+    assert (tick["ask_price"], tick["day_high"]) == (1.08512, 1.0862)
+
+
 def test_the_update_time_is_part_of_the_identity(one: Any) -> None:
     first = one("ig", "quotes", update(), received_ts=RECEIVED)
     again = one("ig", "quotes", update(), received_ts=RECEIVED + 700, ingest_instance="b")
@@ -81,7 +120,6 @@ def test_the_update_time_is_part_of_the_identity(one: Any) -> None:
         ({"item": "MARKET:CS.D.EURUSD.TODAY.IP"}, "undecodable_payload"),
         ({"item": "MARKET:CS.D.EURUSD.TODAY.IP", "values": ["1.08501"]}, "undecodable_payload"),
         (update("MARKET:"), "missing_identity"),
-        (update(UTM=None), "missing_identity"),
         (update(UTM="1700000000123.5"), "undecodable_payload"),
         (update(UTM="soon"), "undecodable_payload"),
         (update(BID="abc"), "undecodable_payload"),
@@ -90,6 +128,8 @@ def test_the_update_time_is_part_of_the_identity(one: Any) -> None:
         (update(DAY_HIGH="1.0"), "high_below_low"),
         (update(OFR="-1"), "non_positive_price"),
         (update(LTV="-3"), "negative_size"),
+        (update(TTV="-1"), "negative_size"),
+        (update(LTP="0"), "non_positive_price"),
         (update(MARKET_STATE=1), "undecodable_payload"),
     ],
 )

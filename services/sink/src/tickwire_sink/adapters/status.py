@@ -4,6 +4,7 @@ the other services send on the status topic)."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -51,14 +52,14 @@ ON CONFLICT (provider, instrument) DO UPDATE SET
 _REPORTED = f"""
 INSERT INTO service_status AS s (service, instance, heartbeat_at, rows_in, rows_out,
                                  rows_refused, batches_failed, circuit, last_error, last_error_at,
-                                 lag, started_at)
+                                 lag, started_at, unmapped_fields)
 SELECT r.service, r.instance, {_MICROS.format("r.ts")}, r.rows_in, r.rows_out, r.rows_refused,
        r.batches_failed, r.circuit, r.last_error, {_MICROS.format("r.last_error_ts")}, r.lag,
-       {_MICROS.format("r.started_ts")}
+       {_MICROS.format("r.started_ts")}, r.unmapped_fields::jsonb
 FROM unnest(%s::text[], %s::text[], %s::int8[], %s::int8[], %s::int8[], %s::int8[], %s::int8[],
-            %s::int8[], %s::text[], %s::text[], %s::int8[], %s::int8[])
+            %s::int8[], %s::text[], %s::text[], %s::int8[], %s::int8[], %s::text[])
      AS r (service, instance, ts, started_ts, rows_in, rows_out, rows_refused, batches_failed,
-           circuit, last_error, last_error_ts, lag)
+           circuit, last_error, last_error_ts, lag, unmapped_fields)
 ON CONFLICT (service, instance) DO UPDATE SET
     heartbeat_at = EXCLUDED.heartbeat_at,
     rows_in = EXCLUDED.rows_in,
@@ -69,7 +70,8 @@ ON CONFLICT (service, instance) DO UPDATE SET
     last_error = EXCLUDED.last_error,
     last_error_at = EXCLUDED.last_error_at,
     lag = EXCLUDED.lag,
-    started_at = EXCLUDED.started_at
+    started_at = EXCLUDED.started_at,
+    unmapped_fields = EXCLUDED.unmapped_fields
 WHERE s.heartbeat_at <= EXCLUDED.heartbeat_at
 """
 
@@ -145,6 +147,13 @@ def write_reported(conn: psycopg.Connection, heartbeats: Sequence[Mapping[str, A
         if key not in newest or beat["ts"] >= newest[key]["ts"]:
             newest[key] = beat
     columns = [[beat[name] for beat in newest.values()] for name in _HEARTBEAT_FIELDS]
+    # normalize's unmapped venue fields, as JSON text (null for the other services and for
+    # heartbeats written before the field existed)
+    columns.append([_json(beat.get("unmapped_fields")) for beat in newest.values()])
     with conn.transaction():
         cursor = conn.execute(_REPORTED, columns)
     return max(cursor.rowcount, 0)
+
+
+def _json(value: Any) -> str | None:
+    return None if value is None else json.dumps(value, sort_keys=True)

@@ -7,6 +7,7 @@ from typing import Any
 
 from tickwire_core.errors import RejectedRecord
 from tickwire_normalize.domain import reasons, symbols
+from tickwire_normalize.domain.reads import not_mapped
 from tickwire_normalize.domain.values import (
     TIME_NOT_IDENTITY,
     book_side,
@@ -34,10 +35,8 @@ _BOOK_TICKER = "bookTicker"
 _AGG_TRADE = "aggTrade"
 
 
-def symbol(venue_instrument: str) -> str:
-    """BTCUSDT -> BTC-USDT, BNBBTC -> BNB-BTC; a name no known quote asset ends stays as it is."""
-    pair = symbols.split_pair(venue_instrument.upper(), QUOTE_ASSETS)
-    return symbols.spot(*pair) if pair else venue_instrument
+# BTCUSDT -> BTC-USDT, BNBBTC -> BNB-BTC; a name no known quote asset ends stays as it is.
+symbol = symbols.spot_pairs(lambda name: symbols.split_pair(name.upper(), QUOTE_ASSETS))
 
 
 def map_message(feed: str, message: Any, received_ts: int) -> list[dict[str, Any]]:
@@ -68,6 +67,7 @@ def _book_ticker(event: dict[str, Any], received_ts: int) -> dict[str, Any]:
     ask_price, ask_amount = book_side(event, "a", "A")
     # Spot bookTicker carries no time; futures' carries the transaction time T.
     venue_time = epoch_millis_field(event, "T")
+    not_mapped(event, "E")  # futures' event time: T is the book's
     return present(
         {
             "kind": "quote",
@@ -91,6 +91,7 @@ def _agg_trade(event: dict[str, Any]) -> dict[str, Any]:
             reasons.UNDECODABLE_PAYLOAD, f"m={shown(buyer_is_maker)} is not a boolean"
         )
     side = None if buyer_is_maker is None else "sell" if buyer_is_maker else "buy"
+    not_mapped(event, "E", "f", "l", "M")  # event time (T is the trade's), trade id range, ignore
     return present(
         {
             "kind": "trade",

@@ -7,6 +7,7 @@ from typing import Any
 
 from tickwire_core.errors import RejectedRecord
 from tickwire_normalize.domain import reasons, symbols
+from tickwire_normalize.domain.reads import not_mapped
 from tickwire_normalize.domain.values import (
     TIME_NOT_IDENTITY,
     decimal_field,
@@ -25,35 +26,41 @@ _TICKER_CHANNELS = ("ticker", "ticker_batch")  # the same ticker objects, batche
 _TRADES_CHANNEL = "market_trades"
 
 
-def symbol(venue_instrument: str) -> str:
-    """Product ids are already BASE-QUOTE (BTC-USD); other shapes keep the venue's name."""
-    pair = symbols.split_separated(venue_instrument, "-")
-    return symbols.spot(*pair) if pair else venue_instrument
+symbol = symbols.spot_pairs(symbols.separated_by("-"))  # product ids are BASE-QUOTE already
 
 
 def map_message(_feed: str, message: Any, _received_ts: int) -> list[dict[str, Any]]:
     if not isinstance(message, dict):
         raise RejectedRecord(reasons.UNDECODABLE_PAYLOAD, "payload is not a JSON object")
     channel = message.get("channel")
+    # sequence_num counts per connection: no identity of an update (docs/mappings.md)
+    not_mapped(message, "client_id", "sequence_num")
     if channel in _TICKER_CHANNELS:
         # A ticker has no time of its own; the frame's is when this connection was sent it, so
         # two connections may stamp one update differently (sequence_num is per connection too).
         sent_ts = rfc3339_field(message, "timestamp")
         return [
             _ticker(ticker, sent_ts)
-            for event in objects_field(message, "events")
+            for event in _events(message)
             for ticker in objects_field(event, "tickers")
         ]
     if channel == _TRADES_CHANNEL:
+        not_mapped(message, "timestamp")  # each trade has its own time
         return [
-            _trade(trade)
-            for event in objects_field(message, "events")
-            for trade in objects_field(event, "trades")
+            _trade(trade) for event in _events(message) for trade in objects_field(event, "trades")
         ]
     raise RejectedRecord(reasons.UNKNOWN_MESSAGE, f"coinbase channel {shown(channel)}")
 
 
+def _events(message: dict[str, Any]) -> list[dict[str, Any]]:
+    events = objects_field(message, "events")
+    for event in events:
+        not_mapped(event, "type")  # snapshot and update map alike
+    return events
+
+
 def _ticker(ticker: dict[str, Any], sent_ts: int | None) -> dict[str, Any]:
+    not_mapped(ticker, "type", "low_52_w", "high_52_w")
     return present(
         {
             "kind": "ticker",

@@ -8,6 +8,7 @@ from typing import Any
 
 from tickwire_core.errors import RejectedRecord
 from tickwire_normalize.domain import reasons, symbols
+from tickwire_normalize.domain.reads import not_mapped
 from tickwire_normalize.domain.values import (
     book_side,
     decimal_field,
@@ -41,6 +42,7 @@ _VALUES = {
     "funding_8h": "funding_8h",
     "open_interest": "open_interest",
     "interest_rate": "interest_rate",
+    "interest_value": "interest_value",
 }
 _STATS = {
     "volume": "volume_24h",
@@ -88,12 +90,15 @@ def map_message(_feed: str, message: Any, _received_ts: int) -> list[dict[str, A
     data = object_field(params, "data")
     if data is None:
         raise RejectedRecord(reasons.UNDECODABLE_PAYLOAD, "deribit notification without data")
+    not_mapped(message, "jsonrpc")
     return [_ticker(data)]
 
 
 def _ticker(data: dict[str, Any]) -> dict[str, Any]:
     bid_price, bid_amount = book_side(data, "best_bid_price", "best_bid_amount")
     ask_price, ask_amount = book_side(data, "best_ask_price", "best_ask_amount")
+    bid_iv, ask_iv = decimal_field(data, "bid_iv"), decimal_field(data, "ask_iv")
+    not_mapped(data, "implied_bid", "implied_ask", "combo_state")  # combos: no place in a tick
     tick: dict[str, Any] = {
         "kind": "ticker",
         "venue_instrument": str_field(data, "instrument_name"),
@@ -103,8 +108,8 @@ def _ticker(data: dict[str, Any]) -> dict[str, Any]:
         "ask_price": ask_price,
         "ask_amount": ask_amount,
         # Without a bid (ask) there is no bid (ask) IV, whatever number stands in its place.
-        "bid_implied_volatility": decimal_field(data, "bid_iv") if bid_price else None,
-        "ask_implied_volatility": decimal_field(data, "ask_iv") if ask_price else None,
+        "bid_implied_volatility": bid_iv if bid_price else None,
+        "ask_implied_volatility": ask_iv if ask_price else None,
         "underlying_index": str_field(data, "underlying_index"),
         "order_book_state": str_field(data, "state"),
     }

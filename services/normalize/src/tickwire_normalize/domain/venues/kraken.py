@@ -7,6 +7,7 @@ from typing import Any
 
 from tickwire_core.errors import RejectedRecord
 from tickwire_normalize.domain import reasons, symbols
+from tickwire_normalize.domain.reads import not_mapped
 from tickwire_normalize.domain.values import (
     TIME_NOT_IDENTITY,
     decimal_field,
@@ -22,10 +23,7 @@ from tickwire_normalize.domain.values import (
 PROVIDER = "kraken"
 
 
-def symbol(venue_instrument: str) -> str:
-    """BTC/USD -> BTC-USD; other shapes keep the venue's name."""
-    pair = symbols.split_separated(venue_instrument, "/")
-    return symbols.spot(*pair) if pair else venue_instrument
+symbol = symbols.spot_pairs(symbols.separated_by("/"))  # BTC/USD -> BTC-USD
 
 
 def map_message(_feed: str, message: Any, received_ts: int) -> list[dict[str, Any]]:
@@ -36,6 +34,7 @@ def map_message(_feed: str, message: Any, received_ts: int) -> list[dict[str, An
         snapshot = message.get("type") == "snapshot"
         return [_ticker(item, received_ts, snapshot) for item in objects_field(message, "data")]
     if channel == "trade":
+        not_mapped(message, "type")  # snapshot and update trades map alike
         return [_trade(item) for item in objects_field(message, "data")]
     raise RejectedRecord(reasons.UNKNOWN_MESSAGE, f"kraken channel {shown(channel)}")
 
@@ -45,6 +44,7 @@ def _ticker(ticker: dict[str, Any], received_ts: int, snapshot: bool) -> dict[st
     # carry the update's time; a snapshot's may be when it was made for this connection.
     venue_time = rfc3339_field(ticker, "timestamp")
     time_not_identity = venue_time is None or snapshot
+    not_mapped(ticker, "vwap", "change")  # no place in a tick
     return present(
         {
             "kind": "ticker",
@@ -65,6 +65,7 @@ def _ticker(ticker: dict[str, Any], received_ts: int, snapshot: bool) -> dict[st
 
 
 def _trade(trade: dict[str, Any]) -> dict[str, Any]:
+    not_mapped(trade, "ord_type")
     return present(
         {
             "kind": "trade",
