@@ -7,13 +7,13 @@ import json
 import pytest
 
 from tickwire_core.serde import AvroSerde
-from tickwire_core.testing.fixtures import venue_fixture
-from tickwire_core.testing.kafka import decode_all, produce, read_topic
-from tickwire_core.testing.loops import running
 from tickwire_core.topics import RAW_TICKS, STATUS, TICKS, tick_key
 from tickwire_ingest.domain.raw import Envelope
 from tickwire_normalize.app import bootstrap
 from tickwire_normalize.settings import NormalizeSettings
+from tickwire_testing.fixtures import venue_fixture
+from tickwire_testing.kafka import decode_all, produce, read_topic
+from tickwire_testing.loops import running
 
 pytestmark = pytest.mark.integration
 
