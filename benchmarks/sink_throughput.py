@@ -36,13 +36,13 @@ from bench_db import fresh_schema
 from confluent_kafka import Producer
 from psycopg import sql
 
+from tickwire_core.batch import Consumed
 from tickwire_core.clock import now_us
 from tickwire_core.identity import dedup_key
 from tickwire_core.localstack._process import free_port, spawn, tail
 from tickwire_core.localstack.kafka import LocalKafka
 from tickwire_core.localstack.postgres import LocalPostgres
 from tickwire_core.publisher import Publisher
-from tickwire_core.runloop import Consumed
 from tickwire_core.serde import AvroSerde
 from tickwire_core.testing.ticks import quote, trade
 from tickwire_core.topics import TICKS, create_topics, tick_key

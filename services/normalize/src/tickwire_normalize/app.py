@@ -12,7 +12,7 @@ from tickwire_core.health import Health
 from tickwire_core.heartbeat import Heartbeats
 from tickwire_core.kafka import BrokerProbe, consumer_config, producer_config
 from tickwire_core.publisher import Publisher
-from tickwire_core.runloop import RunLoop
+from tickwire_core.runloop import LoopOptions, RunLoop
 from tickwire_core.serde import AvroSerde
 from tickwire_core.topics import DEAD_LETTER, RAW_TICKS, TICKS
 from tickwire_normalize.domain.dedup import DedupWindow
@@ -37,18 +37,21 @@ def bootstrap(settings: NormalizeSettings, health: Health, stop: threading.Event
         if settings.exactly_once
         else OffsetCommitter(publisher, stop)
     )
-    return RunLoop(
+    options = LoopOptions(
         service="normalize",
-        consumer=Consumer(consumer_config(settings, settings.consumer_group)),
-        publisher=publisher,
-        topics=[settings.topic(RAW_TICKS)],
+        topics=(settings.topic(RAW_TICKS),),
         input_schema="raw_tick",
-        handler=NormalizeHandler(settings.topic(TICKS), limits, window),
         dead_letter_topic=settings.topic(DEAD_LETTER),
-        health=health,
-        stop=stop,
         batch_size=settings.batch_size,
         batch_timeout_s=settings.batch_timeout_ms / 1000,
+    )
+    return RunLoop(
+        options,
+        consumer=Consumer(consumer_config(settings, settings.consumer_group)),
+        publisher=publisher,
+        handler=NormalizeHandler(settings.topic(TICKS), limits, window),
+        health=health,
+        stop=stop,
         committer=committer,
         heartbeat=Heartbeats.for_service(
             settings, "normalize", settings.instance_id, settings.heartbeat_s

@@ -12,7 +12,7 @@ from confluent_kafka import Consumer, Producer
 from tickwire_core.health import Health
 from tickwire_core.kafka import BrokerProbe, consumer_config, producer_config
 from tickwire_core.publisher import Publisher
-from tickwire_core.runloop import RunLoop
+from tickwire_core.runloop import LoopOptions, RunLoop
 from tickwire_core.serde import AvroSerde
 from tickwire_core.topics import ANOMALIES, BARS, DEAD_LETTER, SIGNALS, STATUS, TICKS
 from tickwire_sink.adapters.migrations import migrate
@@ -52,17 +52,20 @@ def bootstrap(settings: SinkSettings, health: Health, stop: threading.Event) -> 
         instance=settings.instance_id,
         heartbeat_every_s=settings.heartbeat_s,
     )
-    return RunLoop(
+    options = LoopOptions(
         service="sink",
-        consumer=Consumer(consumer_config(settings, settings.consumer_group)),
-        publisher=Publisher(Producer(producer_config(settings)), serde),
-        topics=list(schemas),
+        topics=tuple(schemas),
         input_schema=schemas,
-        handler=handler,
         dead_letter_topic=settings.topic(DEAD_LETTER),
-        health=health,
-        stop=stop,
         batch_size=settings.batch_size,
         batch_timeout_s=settings.batch_timeout_ms / 1000,
+    )
+    return RunLoop(
+        options,
+        consumer=Consumer(consumer_config(settings, settings.consumer_group)),
+        publisher=Publisher(Producer(producer_config(settings)), serde),
+        handler=handler,
+        health=health,
+        stop=stop,
         heartbeat=handler,  # written straight into service_status, with the loop's lag
     )

@@ -8,7 +8,7 @@ from typing import Any
 import faust
 from faust.sensors.monitor import Monitor
 
-from tickwire_core.runloop import exit_after
+from tickwire_core.stopping import exit_after
 
 
 class QuietMonitor(Monitor):
