@@ -15,7 +15,7 @@ from tickwire_core.publisher import Publisher
 from tickwire_core.runloop import LoopOptions, RunLoop
 from tickwire_core.serde import AvroSerde
 from tickwire_core.topics import ANOMALIES, BARS, DEAD_LETTER, SIGNALS, STATUS, TICKS
-from tickwire_sink.adapters.migrations import migrate
+from tickwire_sink.adapters.migrations import migrate, schema_ready
 from tickwire_sink.handler import SinkHandler
 from tickwire_sink.settings import SinkSettings
 
@@ -32,18 +32,13 @@ STORED = {
 }
 
 
-def database_ready(database_url: str) -> bool:
-    with psycopg.connect(database_url, connect_timeout=2) as conn:
-        return conn.execute("SELECT to_regclass('ticks') IS NOT NULL").fetchone() == (True,)
-
-
 def bootstrap(settings: SinkSettings, health: Health, stop: threading.Event) -> RunLoop:
     with psycopg.connect(settings.database_url, connect_timeout=10) as conn:
         applied = migrate(conn)
     logger.info("database schema up to date (applied now: %s)", applied or "none")
     serde = AvroSerde()
     schemas = {settings.topic(topic): schema for topic, schema in STORED.items()}
-    health.add_check("database", lambda: database_ready(settings.database_url))
+    health.add_check("database", lambda: schema_ready(settings.database_url))
     health.add_check("kafka_brokers", BrokerProbe(settings).reachable)
     handler = SinkHandler(
         settings.database_url,
