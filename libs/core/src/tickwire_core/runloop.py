@@ -61,6 +61,10 @@ class LoopOptions:
 
 
 class RunLoop:
+    """`options` say what to read and in what batches (plain values from settings); the keyword
+    arguments are what the service wires in: its clients, its handler (tickwire_core.batch), its
+    health, stop event, committer and heartbeat."""
+
     def __init__(
         self,
         options: LoopOptions,
