@@ -142,4 +142,3 @@ def build_app(settings: SignalsSettings, health: Health) -> faust.App:
         await app.producer.flush()
 
     return app
-
