@@ -32,11 +32,11 @@ from typing import Any
 
 from confluent_kafka import Consumer, KafkaError, KafkaException, Producer
 
+from tickwire_core.batch import Consumed
 from tickwire_core.clock import now_us
 from tickwire_core.localstack._process import free_port, spawn, tail
 from tickwire_core.localstack.kafka import LocalKafka
 from tickwire_core.publisher import Publisher
-from tickwire_core.runloop import Consumed
 from tickwire_core.serde import AvroSerde
 from tickwire_core.settings import load_settings
 from tickwire_core.topics import DEAD_LETTER, RAW_TICKS, TICKS, create_topics, tick_key

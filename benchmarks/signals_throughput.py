@@ -3,7 +3,7 @@
 N normalized ticks (20 instruments, quotes and trades, a random walk of realistic size) are
 written to a fresh topic; then `python -m tickwire_signals` runs under `taskset -c 1` and the
 benchmark reads its tick counter (/metrics) from the first tick applied to the N-th. --profile
-runs the batch processor in-process (no Kafka, no faust) to show what the ticks themselves cost.
+runs the batch handler in-process (no Kafka, no faust) to show what the ticks themselves cost.
 Usage: python benchmarks/signals_throughput.py [N] [--profile]  (KAFKA_BOOTSTRAP_SERVERS: reuse)"""
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ from tickwire_core.serde import AvroSerde
 from tickwire_core.topics import TICKS, create_topics, tick_key
 from tickwire_signals.domain.config import SignalsConfig
 from tickwire_signals.domain.engine import SignalEngine
-from tickwire_signals.processor import SignalsProcessor, TickEvent
+from tickwire_signals.handler import SignalsHandler, TickEvent
 from tickwire_testing.ticks import quote, trade
 
 INSTRUMENTS = 20
@@ -129,18 +129,18 @@ def run_service(bootstrap: str, records: list[tuple[bytes, bytes]]) -> None:
 
 
 def profile(records: list[tuple[bytes, bytes]], top: int) -> None:
-    processor = SignalsProcessor(SignalEngine(SignalsConfig()), AvroSerde(), lambda _k: None)
+    handler = SignalsHandler(SignalEngine(SignalsConfig()), AvroSerde(), lambda _k: None)
     events = [TickEvent(k, v, 0, i) for i, (k, v) in enumerate(records)]
     started = time.perf_counter()
     for i in range(0, len(events), 2000):
-        processor.process(events[i : i + 2000])
+        handler(events[i : i + 2000])
     elapsed = time.perf_counter() - started
     print(f"in-process, no Kafka: {len(events) / elapsed:,.0f} ticks/s (decode + engine)")
-    processor = SignalsProcessor(SignalEngine(SignalsConfig()), AvroSerde(), lambda _k: None)
+    handler = SignalsHandler(SignalEngine(SignalsConfig()), AvroSerde(), lambda _k: None)
     prof = cProfile.Profile()
     prof.enable()
     for i in range(0, len(events), 2000):
-        processor.process(events[i : i + 2000])
+        handler(events[i : i + 2000])
     prof.disable()
     pstats.Stats(prof).sort_stats("tottime").print_stats(top)
 

@@ -36,15 +36,15 @@ from bench_db import fresh_schema
 from confluent_kafka import Producer
 from psycopg import sql
 
+from tickwire_core.batch import Consumed
 from tickwire_core.clock import now_us
+from tickwire_core.identity import dedup_key
 from tickwire_core.localstack._process import free_port, spawn, tail
 from tickwire_core.localstack.kafka import LocalKafka
 from tickwire_core.localstack.postgres import LocalPostgres
 from tickwire_core.publisher import Publisher
-from tickwire_core.runloop import Consumed
 from tickwire_core.serde import AvroSerde
 from tickwire_core.topics import TICKS, create_topics, tick_key
-from tickwire_normalize.domain.identity import dedup_key
 from tickwire_sink.adapters.ticks import TickWriter
 from tickwire_sink.handler import SinkHandler
 from tickwire_sink.settings import SinkSettings
@@ -101,7 +101,7 @@ def ticks(n: int, seed: int, instruments: list[Instrument]) -> list[dict[str, An
         else:
             tick = quote(instrument, ts, bid, ask, venue_seq=900_000_000 + i, **common)
             tick.update(bid_amount=round(size, 5), ask_amount=round(rng.lognormvariate(0, 1), 5))
-        tick["dedup_key"] = dedup_key(tick, exchange_ts_not_identity=False)
+        tick["dedup_key"] = dedup_key(tick)
         out.append(tick)
     return out
 

@@ -11,22 +11,20 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import os
-import signal
-import sys
 import threading
 import time
-from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
-from typing import Any, Protocol
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
 
 from confluent_kafka import Consumer, KafkaError, KafkaException, TopicPartition
 from prometheus_client import Counter, Gauge, Histogram
 
+from tickwire_core.batch import BatchHandler, Consumed, Outcome, Reject
 from tickwire_core.breaker import CLOSED, HALF_OPEN, OPEN, Breaker
 from tickwire_core.clock import now_us
 from tickwire_core.commit import Committer, OffsetCommitter
-from tickwire_core.errors import RejectedRecord, SerializationError
+from tickwire_core.errors import SerializationError
 from tickwire_core.health import Health
 from tickwire_core.heartbeat import HeartbeatSender, LoopStats
 from tickwire_core.publisher import Publisher
@@ -48,150 +46,45 @@ _BREAKER_CODE = {CLOSED: 0, OPEN: 1, HALF_OPEN: 2}
 
 
 @dataclass(frozen=True, slots=True)
-class Consumed:
-    topic: str
-    partition: int
-    offset: int
-    key: bytes | None
-    raw: bytes
-    value: dict[str, Any]
+class LoopOptions:
+    """What a run loop reads and in what batches, built from the service's settings at its entry
+    point. `input_schema`: one schema for every input topic, or one per topic (a writer of
+    several record kinds)."""
 
-
-@dataclass(frozen=True, slots=True)
-class Output:
-    topic: str
-    key: bytes | None
-    schema: str
-    value: Mapping[str, Any]
-
-
-@dataclass(frozen=True, slots=True)
-class Reject:
-    topic: str
-    partition: int
-    offset: int
-    key: bytes | None
-    raw: bytes
-    reason: str
-    message: str
-
-
-@dataclass
-class Outcome:
-    outputs: list[Output] = field(default_factory=list)
-    rejects: list[Reject] = field(default_factory=list)
-
-
-class BatchHandler(Protocol):
-    """Turns a batch into outputs and rejects; raising makes the loop retry the whole batch.
-
-    Optional hooks a handler may define: close() when the loop ends; on_assign(consumer,
-    partitions) before newly assigned partitions start (it may set their start offsets);
-    on_revoke(partitions); commit_position(topic, partition, next_offset) -> (offset, metadata)
-    or None, what to commit for a partition (None: nothing yet), the metadata being what
-    on_assign reads back to rebuild state."""
-
-    def __call__(self, records: list[Consumed]) -> Outcome: ...
-
-
-def reject(record: Consumed, reason: str, message: str) -> Reject:
-    return Reject(
-        record.topic, record.partition, record.offset, record.key, record.raw, reason, message
-    )
-
-
-def per_record(handle: Callable[[Consumed], Iterable[Output]]) -> BatchHandler:
-    """A batch handler from a per-record function; RejectedRecord becomes a dead letter."""
-
-    def handle_batch(records: list[Consumed]) -> Outcome:
-        outcome = Outcome()
-        for record in records:
-            try:
-                outcome.outputs.extend(handle(record))
-            except RejectedRecord as exc:
-                outcome.rejects.append(reject(record, exc.reason, exc.message))
-            except Exception as exc:  # a bug must not stall the partition: keep the record
-                logger.exception(
-                    "handler failed topic=%s partition=%d offset=%d",
-                    record.topic,
-                    record.partition,
-                    record.offset,
-                )
-                outcome.rejects.append(
-                    reject(record, "handler_error", f"{type(exc).__name__}: {exc}")
-                )
-        return outcome
-
-    return handle_batch
-
-
-def exit_after(seconds: float, service: str) -> None:
-    """Exit the process `seconds` from now unless it has exited by then. A stop must end even
-    when the brokers or the database went away with the signal (the whole stack stopping at
-    once): flushing and committing then wait without end. What was not committed is redelivered,
-    so giving up is safe."""
-
-    def give_up() -> None:
-        logger.error("%s: not stopped %.0fs after the signal; exiting", service, seconds)
-        print(f"{service}: not stopped {seconds:.0f}s after the signal; exiting", file=sys.stderr)
-        os._exit(1)
-
-    timer = threading.Timer(seconds, give_up)
-    timer.daemon = True
-    timer.start()
-
-
-def stop_on_signals(service: str = "service", grace_s: float = 20.0) -> threading.Event:
-    """An event set by SIGTERM or SIGINT; the process exits anyway `grace_s` later, and a second
-    signal exits at once."""
-    stop = threading.Event()
-
-    def handler(signum: int, _frame: object) -> None:
-        if stop.is_set():
-            raise SystemExit(128 + signum)
-        logger.info("signal %d: stopping after the current batch", signum)
-        exit_after(grace_s, service)
-        stop.set()
-
-    signal.signal(signal.SIGTERM, handler)
-    signal.signal(signal.SIGINT, handler)
-    return stop
+    service: str
+    topics: tuple[str, ...]
+    input_schema: str | Mapping[str, str]
+    dead_letter_topic: str
+    batch_size: int = 1000
+    batch_timeout_s: float = 0.2
+    max_backoff_s: float = 30.0
 
 
 class RunLoop:
+    """`options` say what to read and in what batches (plain values from settings); the keyword
+    arguments are what the service wires in: its clients, its handler (tickwire_core.batch), its
+    health, stop event, committer and heartbeat."""
+
     def __init__(
         self,
+        options: LoopOptions,
         *,
-        service: str,
         consumer: Consumer,
         publisher: Publisher,
-        topics: list[str],
-        input_schema: str | Mapping[str, str],
         handler: BatchHandler,
-        dead_letter_topic: str,
         health: Health,
         stop: threading.Event,
-        batch_size: int = 1000,
-        batch_timeout_s: float = 0.2,
-        max_backoff_s: float = 30.0,
         committer: Committer | None = None,
         heartbeat: HeartbeatSender | None = None,
     ) -> None:
-        self.service = service
+        self.options = options
         self.consumer = consumer
         self.publisher = publisher
-        self.topics = topics
-        # One schema for every input topic, or one per topic (a writer of several record kinds).
-        self.input_schema = input_schema
         self.handler = handler
-        self.dead_letter_topic = dead_letter_topic
         self.health = health
         self.stop = stop
-        self.batch_size = batch_size
-        self.batch_timeout_s = batch_timeout_s
-        self.max_backoff_s = max_backoff_s
         self.committer = committer or OffsetCommitter(publisher, stop)
-        self.breaker = Breaker(max_s=max_backoff_s)
+        self.breaker = Breaker(max_s=options.max_backoff_s)
         self._paused = False
         self.assigned = threading.Event()
         self._lag_checked = 0.0
@@ -203,7 +96,7 @@ class RunLoop:
     def run(self) -> None:
         self.committer.start()
         self.consumer.subscribe(
-            self.topics,
+            list(self.options.topics),
             on_assign=self._on_assign,
             on_revoke=self._on_revoke,
             on_lost=self._on_revoke,
@@ -220,7 +113,9 @@ class RunLoop:
                     continue
                 if self._paused:  # half-open: fetch again, and let one batch decide
                     self._resume_all()
-                messages = self.consumer.consume(self.batch_size, self.batch_timeout_s)
+                messages = self.consumer.consume(
+                    self.options.batch_size, self.options.batch_timeout_s
+                )
                 if not messages:
                     continue
                 try:
@@ -251,7 +146,7 @@ class RunLoop:
             close = getattr(self.handler, "close", None)
             if close is not None:
                 close()
-            logger.info("%s stopped", self.service)
+            logger.info("%s stopped", self.options.service)
 
     def _pause_all(self) -> None:
         """While the circuit is open, fetching stops: memory stays bounded however long the
@@ -272,7 +167,9 @@ class RunLoop:
         BREAKER.set(_BREAKER_CODE[OPEN])
         # Polling goes on while paused: it serves rebalances, and a consumer that stops polling
         # for max.poll.interval.ms is put out of its group.
-        stray = self.consumer.consume(self.batch_size, min(0.5, self.breaker.remaining_s() or 0.5))
+        stray = self.consumer.consume(
+            self.options.batch_size, min(0.5, self.breaker.remaining_s() or 0.5)
+        )
         if stray:  # newly assigned partitions are paused on assignment; just in case
             self._rewind(stray)
 
@@ -292,9 +189,9 @@ class RunLoop:
             raw = msg.value() or b""
             try:
                 schema = (
-                    self.input_schema
-                    if isinstance(self.input_schema, str)
-                    else self.input_schema[topic]
+                    self.options.input_schema
+                    if isinstance(self.options.input_schema, str)
+                    else self.options.input_schema[topic]
                 )
                 value = self.publisher.serde.decode(schema, msg.value())
             except SerializationError as exc:
@@ -339,13 +236,13 @@ class RunLoop:
             rej.message,
         )
         self.publisher.send(
-            self.dead_letter_topic,
+            self.options.dead_letter_topic,
             rej.key,
             "dead_letter",
             {
                 "reason": rej.reason,
                 "message": rej.message,
-                "service": self.service,
+                "service": self.options.service,
                 "source_topic": rej.topic,
                 "source_partition": rej.partition,
                 "source_offset": rej.offset,

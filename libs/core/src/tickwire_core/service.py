@@ -12,8 +12,8 @@ from typing import Protocol, TypeVar
 from tickwire_core.errors import ConfigError
 from tickwire_core.health import Health, HealthServer
 from tickwire_core.logs import configure_logging
-from tickwire_core.runloop import stop_on_signals
 from tickwire_core.settings import KafkaServiceSettings, load_settings
+from tickwire_core.stopping import stop_on_signals
 
 logger = logging.getLogger(__name__)
 

@@ -4,10 +4,11 @@ output appears exactly once; rejects reach the dead-letter topic; offsets end fu
 import pytest
 from confluent_kafka import Consumer, Producer, TopicPartition
 
+from tickwire_core.batch import Consumed, Output, per_record
 from tickwire_core.errors import RejectedRecord
 from tickwire_core.kafka import consumer_config, producer_config
 from tickwire_core.publisher import Publisher
-from tickwire_core.runloop import BATCH_FAILURES, Consumed, Output, RunLoop, per_record
+from tickwire_core.runloop import BATCH_FAILURES, LoopOptions, RunLoop
 from tickwire_core.serde import AvroSerde
 from tickwire_core.settings import KafkaServiceSettings
 from tickwire_core.topics import DEAD_LETTER
@@ -57,18 +58,21 @@ def test_failed_batches_are_retried_without_loss_or_duplicates(stack, topic_pref
     failures_before = BATCH_FAILURES._value.get()
 
     def build(health, stop):
-        return RunLoop(
+        options = LoopOptions(
             service="test",
-            consumer=Consumer(consumer_config(settings, group)),
-            publisher=Publisher(Producer(producer_config(settings)), serde),
-            topics=[source],
+            topics=(source,),
             input_schema="signal",
-            handler=flaky,
             dead_letter_topic=topic_prefix + DEAD_LETTER,
-            health=health,
-            stop=stop,
             batch_size=40,
             max_backoff_s=0.5,
+        )
+        return RunLoop(
+            options,
+            consumer=Consumer(consumer_config(settings, group)),
+            publisher=Publisher(Producer(producer_config(settings)), serde),
+            handler=flaky,
+            health=health,
+            stop=stop,
         )
 
     with running(build):

@@ -1,5 +1,5 @@
+from tickwire_core.batch import Consumed, Output, per_record
 from tickwire_core.errors import RejectedRecord
-from tickwire_core.runloop import Consumed, Output, per_record
 
 
 def record(offset: int, value: dict[str, object]) -> Consumed:

@@ -8,7 +8,7 @@ import time
 
 _STUCK_SERVICE = """
 import sys, time
-from tickwire_core.runloop import stop_on_signals
+from tickwire_core.stopping import stop_on_signals
 stop = stop_on_signals("stuck", grace_s=float(sys.argv[1]))
 print("ready", flush=True)
 stop.wait()

@@ -9,7 +9,7 @@ from tickwire_core.serde import AvroSerde
 from tickwire_core.topics import ANOMALIES, BARS, TICKS
 from tickwire_signals.domain.config import SignalsConfig
 from tickwire_signals.domain.engine import SignalEngine
-from tickwire_signals.processor import SignalsProcessor, TickEvent
+from tickwire_signals.handler import SignalsHandler, TickEvent
 from tickwire_testing.kafka import decode_all, read_topic
 
 Records = list[dict[str, Any]]
@@ -17,9 +17,9 @@ Records = list[dict[str, Any]]
 
 def reference(messages: list[Any]) -> tuple[Records, Records]:
     """(anomalies, bars) of the engine over the Kafka messages, in partition and offset order."""
-    processor = SignalsProcessor(SignalEngine(SignalsConfig()), AvroSerde(), lambda _key: None)
+    handler = SignalsHandler(SignalEngine(SignalsConfig()), AvroSerde(), lambda _key: None)
     events = [TickEvent(m.key(), m.value(), m.partition(), m.offset()) for m in messages]
-    out = processor.process(sorted(events, key=lambda e: (e.partition, e.offset))).emitted
+    out = handler(sorted(events, key=lambda e: (e.partition, e.offset))).emitted
     return out.anomalies, out.bars
 
 

@@ -5,16 +5,14 @@ from __future__ import annotations
 
 import threading
 
-from confluent_kafka import Consumer, Producer
+from confluent_kafka import Consumer
 
-from tickwire_core.commit import Committer, OffsetCommitter, TransactionalCommitter
 from tickwire_core.health import Health
 from tickwire_core.heartbeat import Heartbeats
-from tickwire_core.kafka import BrokerProbe, consumer_config, producer_config
-from tickwire_core.publisher import Publisher
-from tickwire_core.runloop import RunLoop
-from tickwire_core.serde import AvroSerde
+from tickwire_core.kafka import BrokerProbe, consumer_config
+from tickwire_core.runloop import LoopOptions, RunLoop
 from tickwire_core.topics import DEAD_LETTER, RAW_TICKS, TICKS
+from tickwire_normalize.adapters.kafka import publisher_and_committer
 from tickwire_normalize.domain.dedup import DedupWindow
 from tickwire_normalize.domain.reads import UnmappedFields
 from tickwire_normalize.domain.validate import Limits
@@ -27,31 +25,23 @@ def bootstrap(settings: NormalizeSettings, health: Health, stop: threading.Event
     limits = Limits(max_future_s=settings.max_future_s, max_past_s=settings.max_past_s)
     window = DedupWindow(int(settings.dedup_window_s * 1_000_000), settings.dedup_max_keys)
     health.add_check("kafka_brokers", BrokerProbe(settings).reachable)
-    extra = {}
-    if settings.exactly_once:
-        extra = {
-            "transactional.id": f"{settings.consumer_group}-{settings.instance_id}",
-            "transaction.timeout.ms": settings.transaction_timeout_ms,
-        }
-    publisher = Publisher(Producer(producer_config(settings, **extra)), AvroSerde())
-    committer: Committer = (
-        TransactionalCommitter(publisher, stop)
-        if settings.exactly_once
-        else OffsetCommitter(publisher, stop)
-    )
+    publisher, committer = publisher_and_committer(settings, stop)
     unmapped = UnmappedFields({provider: m.map for provider, m in MAPPINGS.items()})
-    loop = RunLoop(
+    options = LoopOptions(
         service="normalize",
-        consumer=Consumer(consumer_config(settings, settings.consumer_group)),
-        publisher=publisher,
-        topics=[settings.topic(RAW_TICKS)],
+        topics=(settings.topic(RAW_TICKS),),
         input_schema="raw_tick",
-        handler=NormalizeHandler(settings.topic(TICKS), limits, window, unmapped),
         dead_letter_topic=settings.topic(DEAD_LETTER),
-        health=health,
-        stop=stop,
         batch_size=settings.batch_size,
         batch_timeout_s=settings.batch_timeout_ms / 1000,
+    )
+    loop = RunLoop(
+        options,
+        consumer=Consumer(consumer_config(settings, settings.consumer_group)),
+        publisher=publisher,
+        handler=NormalizeHandler(settings.topic(TICKS), limits, window, unmapped),
+        health=health,
+        stop=stop,
         committer=committer,
         heartbeat=Heartbeats.for_service(
             settings, "normalize", settings.instance_id, settings.heartbeat_s

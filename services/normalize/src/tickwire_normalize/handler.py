@@ -15,8 +15,8 @@ from typing import Any
 from confluent_kafka import Consumer, KafkaException, TopicPartition
 from prometheus_client import Counter, Gauge
 
+from tickwire_core.batch import Consumed, Outcome, Output, reject
 from tickwire_core.errors import RejectedRecord
-from tickwire_core.runloop import Consumed, Outcome, Output, reject
 from tickwire_core.topics import tick_key
 from tickwire_normalize.domain.dedup import DedupWindow
 from tickwire_normalize.domain.gaps import GAP_CONTENT_TYPE

@@ -3,35 +3,15 @@
 from __future__ import annotations
 
 import sys
-from typing import Any
 
-import faust
 import uvloop
 
 from tickwire_core.errors import ConfigError
 from tickwire_core.health import Health, HealthServer
-from tickwire_core.runloop import exit_after
 from tickwire_core.settings import load_settings
+from tickwire_signals.adapters.faust_runtime import Worker
 from tickwire_signals.app import build_app
 from tickwire_signals.settings import SignalsSettings
-
-
-class _Worker(faust.Worker):
-    """faust's worker, with a bound on how long a stop may take: with the brokers gone, faust's
-    shutdown waits for them without end (flushing, committing, leaving the group), and a service
-    told to stop must stop. The output flushed before each state write keeps that safe."""
-
-    def __init__(self, *args: Any, stop_grace_s: float, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self._stop_grace_s = stop_grace_s
-
-    def _on_sigterm(self) -> None:
-        exit_after(self._stop_grace_s, "signals")
-        super()._on_sigterm()
-
-    def _on_sigint(self) -> None:
-        exit_after(self._stop_grace_s, "signals")
-        super()._on_sigint()
 
 
 def main() -> int:
@@ -47,7 +27,7 @@ def main() -> int:
     # uvloop: faust's per-message path is event-loop bound, and uvloop cuts that cost by a third.
     uvloop.install()
     level = {"WARNING": "warn", "CRITICAL": "crit"}.get(settings.log_level, settings.log_level)
-    worker = _Worker(app, loglevel=level.lower(), quiet=True, stop_grace_s=settings.stop_grace_s)
+    worker = Worker(app, loglevel=level.lower(), quiet=True, stop_grace_s=settings.stop_grace_s)
     worker.execute_from_commandline()  # handles SIGTERM/SIGINT; exits with 0 after a clean stop
     return 0
 

@@ -12,43 +12,24 @@ from typing import Any
 
 import faust
 from confluent_kafka import Producer
-from faust.sensors.monitor import Monitor
 from faust.types import EventT
 
-from tickwire_core.clock import now_us
 from tickwire_core.health import Health
 from tickwire_core.heartbeat import Heartbeats, LoopStats
 from tickwire_core.kafka import BrokerProbe, producer_config
 from tickwire_core.publisher import Publisher
 from tickwire_core.serde import AvroSerde
 from tickwire_core.topics import ANOMALIES, BARS, DEAD_LETTER, SIGNALS, TICKS, load_topics
+from tickwire_signals.adapters.faust_runtime import QuietMonitor
+from tickwire_signals.adapters.kafka_options import faust_broker_options
+from tickwire_signals.adapters.output import SignalsOutput
 from tickwire_signals.domain.engine import SignalEngine
-from tickwire_signals.kafka_options import faust_broker_options
-from tickwire_signals.processor import SignalsProcessor, TickEvent
+from tickwire_signals.handler import SignalsHandler, TickEvent
 from tickwire_signals.settings import SignalsSettings
 
 logger = logging.getLogger(__name__)
 
 STATE_TABLE = "instrument-state"
-
-
-class QuietMonitor(Monitor):
-    """faust's monitor times every event in and out, for its web views (off here); the service
-    keeps its own counters in /metrics, so the per-event bookkeeping is skipped."""
-
-    def on_message_in(self, tp: Any, offset: int, message: Any) -> None:
-        pass
-
-    def on_stream_event_in(self, tp: Any, offset: int, stream: Any, event: Any) -> None:
-        return None
-
-    def on_stream_event_out(
-        self, tp: Any, offset: int, stream: Any, event: Any, state: Any = None
-    ) -> None:
-        pass
-
-    def on_message_out(self, tp: Any, offset: int, message: Any) -> None:
-        pass
 
 
 def build_app(settings: SignalsSettings, health: Health) -> faust.App:
@@ -80,18 +61,19 @@ def build_app(settings: SignalsSettings, health: Health) -> faust.App:
         key_serializer="raw",
         value_serializer="raw",
     )
-    # Output goes through librdkafka, not faust's producer: sending is per record, and librdkafka
-    # queues a record in about a microsecond where an awaited faust send costs tens of them.
-    publisher = Publisher(Producer(producer_config(settings, **{"message.timeout.ms": 0})), serde)
-    outputs = {
-        "anomaly": settings.topic(ANOMALIES),
-        "bar": settings.topic(BARS),
-        "signal": settings.topic(SIGNALS),
-    }
-    dead_letter_topic = settings.topic(DEAD_LETTER)
-    ticks_name = ticks.get_topic_name()
+    # Output goes through librdkafka, not faust's producer (see SignalsOutput).
+    output = SignalsOutput(
+        Publisher(Producer(producer_config(settings, **{"message.timeout.ms": 0})), serde),
+        {
+            "anomaly": settings.topic(ANOMALIES),
+            "bar": settings.topic(BARS),
+            "signal": settings.topic(SIGNALS),
+        },
+        dead_letter_topic=settings.topic(DEAD_LETTER),
+        source_topic=ticks.get_topic_name(),
+    )
     table = app.Table(STATE_TABLE, partitions=partitions[TICKS], key_type=bytes)
-    processor = SignalsProcessor(
+    handler = SignalsHandler(
         SignalEngine(settings.signals_config()), serde, lambda key: table.data.get(key)
     )
     assigned = threading.Event()
@@ -110,7 +92,7 @@ def build_app(settings: SignalsSettings, health: Health) -> faust.App:
 
     @app.on_partitions_revoked.connect  # type: ignore[arg-type]
     async def _revoked(_app: Any, revoked: set[Any], **_kw: Any) -> None:
-        processor.forget({tp.partition for tp in revoked if tp.topic == ticks.get_topic_name()})
+        handler.forget({tp.partition for tp in revoked if tp.topic == ticks.get_topic_name()})
 
     @app.timer(5.0)  # type: ignore[untyped-decorator]
     async def _alive() -> None:  # a quiet input must not read as a hung worker
@@ -143,26 +125,14 @@ def build_app(settings: SignalsSettings, health: Health) -> faust.App:
             TickEvent(e.message.key or b"", e.message.value, e.message.partition, e.message.offset)
             for e in events
         ]
-        result = processor.process(batch)
+        result = handler(batch)
+        output.send(result)
         emitted = result.emitted
-        for schema, records in (
-            ("anomaly", emitted.anomalies),
-            ("bar", emitted.bars),
-            ("signal", emitted.signals),
-        ):
-            topic = outputs[schema]
-            for record in records:
-                key = f"{record['provider']}|{record['instrument']}".encode()
-                publisher.send(topic, key, schema, record)
-        for event, reason in result.undecodable:
-            publisher.send_bytes(
-                dead_letter_topic, event.key, _dead_letter(serde, ticks_name, event, reason)
-            )
         stats.rows_in += len(batch)
         stats.rows_out += len(emitted.anomalies) + len(emitted.bars) + len(emitted.signals)
         stats.rows_refused += len(result.undecodable)
         # Outputs are durable before the state that says their ticks were applied.
-        await asyncio.to_thread(publisher.flush)
+        await asyncio.to_thread(output.flush)
         written = []
         for key, partition, state in result.states:
             table.data[key] = state
@@ -176,20 +146,3 @@ def build_app(settings: SignalsSettings, health: Health) -> faust.App:
         await asyncio.gather(*written)
 
     return app
-
-
-def _dead_letter(serde: AvroSerde, topic: str, event: TickEvent, reason: str) -> bytes:
-    return serde.encode(
-        "dead_letter",
-        {
-            "reason": "undecodable",
-            "message": reason,
-            "service": "signals",
-            "source_topic": topic,
-            "source_partition": event.partition,
-            "source_offset": event.offset,
-            "source_key": event.key,
-            "payload": event.value or b"",
-            "rejected_ts": now_us(),
-        },
-    )

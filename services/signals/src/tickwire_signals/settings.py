@@ -10,6 +10,7 @@ from pydantic import Field, field_validator
 
 from tickwire_core.settings import KafkaServiceSettings
 from tickwire_signals.domain.config import SignalsConfig
+from tickwire_signals.settings_rules import config_from_rules
 
 
 class SignalsSettings(KafkaServiceSettings):
@@ -35,8 +36,8 @@ class SignalsSettings(KafkaServiceSettings):
     @field_validator("rules")
     @classmethod
     def _rules_build(cls, value: dict[str, Any]) -> dict[str, Any]:
-        SignalsConfig.from_mapping(value)  # raises ValueError naming the key
+        config_from_rules(value)  # raises ValueError naming the key
         return value
 
     def signals_config(self) -> SignalsConfig:
-        return SignalsConfig.from_mapping(self.rules)
+        return config_from_rules(self.rules)

@@ -9,6 +9,7 @@ import pytest
 
 from tickwire_signals.domain import SignalEngine, SignalsConfig
 from tickwire_signals.domain.config import BarInterval, ZScoreParams, instrument_class
+from tickwire_signals.settings_rules import config_from_rules
 
 S = 1_000_000
 
@@ -48,8 +49,8 @@ def test_a_class_override_applies_to_that_class_only() -> None:
     assert engine.new_state("deribit", "BTC-USD-PERP").zscore.prices.maxlen == 200
 
 
-def test_from_mapping_reads_plain_values() -> None:
-    config = SignalsConfig.from_mapping(
+def test_rules_setting_reads_plain_values() -> None:
+    config = config_from_rules(
         {
             "zscore": {"window": 100, "warn": 3},
             "zscore_overrides": {"perp": {"critical": 5.5}, "option": {"window": 40}},
@@ -79,8 +80,8 @@ def test_from_mapping_reads_plain_values() -> None:
         sma_long=10,
         momentum_window=8,
     )
-    assert SignalsConfig.from_mapping({}) == SignalsConfig()
-    listed = SignalsConfig.from_mapping({"bar_intervals": ["1m", "500ms"], "vwap_window_s": 1})
+    assert config_from_rules({}) == SignalsConfig()
+    listed = config_from_rules({"bar_intervals": ["1m", "500ms"], "vwap_window_s": 1})
     assert [i.name for i in listed.bar_intervals] == ["500ms", "1m"]
 
 
@@ -113,6 +114,6 @@ def test_from_mapping_reads_plain_values() -> None:
         ({"momentum_window": 0}, "momentum window"),
     ],
 )
-def test_from_mapping_refuses_wrong_values_by_name(values: dict[str, object], message: str) -> None:
+def test_rules_setting_names_wrong_values(values: dict[str, object], message: str) -> None:
     with pytest.raises(ValueError, match=re.escape(message)):
-        SignalsConfig.from_mapping(values)
+        config_from_rules(values)

@@ -12,10 +12,10 @@ from confluent_kafka import Consumer, Producer
 from tickwire_core.health import Health
 from tickwire_core.kafka import BrokerProbe, consumer_config, producer_config
 from tickwire_core.publisher import Publisher
-from tickwire_core.runloop import RunLoop
+from tickwire_core.runloop import LoopOptions, RunLoop
 from tickwire_core.serde import AvroSerde
 from tickwire_core.topics import ANOMALIES, BARS, DEAD_LETTER, SIGNALS, STATUS, TICKS
-from tickwire_sink.adapters.migrations import migrate
+from tickwire_sink.adapters.migrations import migrate, schema_ready
 from tickwire_sink.handler import SinkHandler
 from tickwire_sink.settings import SinkSettings
 
@@ -32,18 +32,13 @@ STORED = {
 }
 
 
-def database_ready(database_url: str) -> bool:
-    with psycopg.connect(database_url, connect_timeout=2) as conn:
-        return conn.execute("SELECT to_regclass('ticks') IS NOT NULL").fetchone() == (True,)
-
-
 def bootstrap(settings: SinkSettings, health: Health, stop: threading.Event) -> RunLoop:
     with psycopg.connect(settings.database_url, connect_timeout=10) as conn:
         applied = migrate(conn)
     logger.info("database schema up to date (applied now: %s)", applied or "none")
     serde = AvroSerde()
     schemas = {settings.topic(topic): schema for topic, schema in STORED.items()}
-    health.add_check("database", lambda: database_ready(settings.database_url))
+    health.add_check("database", lambda: schema_ready(settings.database_url))
     health.add_check("kafka_brokers", BrokerProbe(settings).reachable)
     handler = SinkHandler(
         settings.database_url,
@@ -52,17 +47,20 @@ def bootstrap(settings: SinkSettings, health: Health, stop: threading.Event) -> 
         instance=settings.instance_id,
         heartbeat_every_s=settings.heartbeat_s,
     )
-    return RunLoop(
+    options = LoopOptions(
         service="sink",
-        consumer=Consumer(consumer_config(settings, settings.consumer_group)),
-        publisher=Publisher(Producer(producer_config(settings)), serde),
-        topics=list(schemas),
+        topics=tuple(schemas),
         input_schema=schemas,
-        handler=handler,
         dead_letter_topic=settings.topic(DEAD_LETTER),
-        health=health,
-        stop=stop,
         batch_size=settings.batch_size,
         batch_timeout_s=settings.batch_timeout_ms / 1000,
+    )
+    return RunLoop(
+        options,
+        consumer=Consumer(consumer_config(settings, settings.consumer_group)),
+        publisher=Publisher(Producer(producer_config(settings)), serde),
+        handler=handler,
+        health=health,
+        stop=stop,
         heartbeat=handler,  # written straight into service_status, with the loop's lag
     )

@@ -22,9 +22,9 @@ from typing import Any
 import psycopg
 from prometheus_client import Counter
 
+from tickwire_core.batch import Consumed, Outcome, reject
 from tickwire_core.clock import now_us
 from tickwire_core.heartbeat import LoopStats
-from tickwire_core.runloop import Consumed, Outcome, reject
 from tickwire_core.serde import AvroSerde
 from tickwire_sink.adapters.status import write_feeds, write_heartbeat, write_reported
 from tickwire_sink.adapters.table_writer import Poisoned, TableWriter, WriteResult

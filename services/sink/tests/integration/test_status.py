@@ -8,7 +8,7 @@ from typing import Any
 import psycopg
 import pytest
 
-from tickwire_core.runloop import Consumed
+from tickwire_core.batch import Consumed
 from tickwire_core.serde import AvroSerde
 from tickwire_core.topics import TICKS, tick_key
 from tickwire_sink.adapters.migrations import migrate

@@ -8,9 +8,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from tickwire_core.errors import RejectedRecord
+from tickwire_core.identity import dedup_key
 from tickwire_normalize.domain import reasons
 from tickwire_normalize.domain.gaps import GAP_CONTENT_TYPE, gap_tick
-from tickwire_normalize.domain.identity import dedup_key
 from tickwire_normalize.domain.validate import Limits, validate
 from tickwire_normalize.domain.venues import MAPPINGS
 
@@ -59,6 +59,6 @@ def normalize(raw: dict[str, Any], limits: Limits | None = None) -> Normalized:
         except RejectedRecord as exc:
             out.rejects.append(exc)
             continue
-        tick["dedup_key"] = dedup_key(tick, time_not_identity)
+        tick["dedup_key"] = dedup_key(tick, exchange_ts_is_identity=not time_not_identity)
         out.ticks.append(tick)
     return out

@@ -147,11 +147,3 @@ class SignalsConfig:
 
     def zscore_for(self, instrument: str) -> ZScoreParams:
         return self.zscore_overrides.get(instrument_class(instrument), self.zscore)
-
-    @classmethod
-    def from_mapping(cls, values: Mapping[str, object]) -> SignalsConfig:
-        """Build from plain settings values (durations in seconds); every key is optional. See
-        settings_map for the keys; an unknown key or a wrong value raises ValueError."""
-        from tickwire_signals.domain.settings_map import config_kwargs
-
-        return cls(**config_kwargs(values))

@@ -57,3 +57,9 @@ def migrate(conn: psycopg.Connection) -> list[int]:
             )
             applied_now.append(version)
     return applied_now
+
+
+def schema_ready(database_url: str) -> bool:
+    """The database answers and holds the migrated schema (the sink's readiness)."""
+    with psycopg.connect(database_url, connect_timeout=2) as conn:
+        return conn.execute("SELECT to_regclass('ticks') IS NOT NULL").fetchone() == (True,)

@@ -11,10 +11,11 @@ from typing import Any
 import psycopg
 
 from tickwire_core.avro_types import field_type
+from tickwire_core.identity import stored_dedup_key
 from tickwire_core.serde import AvroSerde
 from tickwire_sink.adapters.table_writer import TableWriter, WriteResult
 from tickwire_sink.domain.records import Row
-from tickwire_sink.domain.rows import dedup_key, tick_columns
+from tickwire_sink.domain.rows import tick_columns
 
 logger = logging.getLogger(__name__)
 
@@ -68,7 +69,7 @@ class TickWriter:
         except KeyError:
             defaults = self._defaults
             values = tuple(tick.get(c, defaults[c]) for c in self.columns)
-        return (tick["exchange_ts"], tick["received_ts"], dedup_key(tick), *values)
+        return (tick["exchange_ts"], tick["received_ts"], stored_dedup_key(tick), *values)
 
     def write(self, ticks: Sequence[dict[str, Any]]) -> int:
         """Write `ticks` in one transaction; returns the rows that were new."""

@@ -1,6 +1,6 @@
-"""One batch of ticks through the signal engine, outside faust so it can be tested alone: decode,
-skip what a restart redelivers, apply, judge stale quotes and close bars per provider, and hand
-back the output records and the states that changed.
+"""The signals batch handler: one batch of ticks through the signal engine, outside faust so it
+can be tested alone: decode, skip what a restart redelivers, apply, judge stale quotes and close
+bars per provider, and hand back the output records and the states that changed.
 
 State is exactly-once even though Kafka delivery is at-least-once: each instrument's state stores
 the input offset of the last tick it applied, and that offset is written with the state, so a
@@ -54,7 +54,7 @@ class BatchResult:
 StateLoader = Callable[[bytes], dict[str, Any] | None]
 
 
-class SignalsProcessor:
+class SignalsHandler:
     """Holds live InstrumentState objects for the partitions this worker owns; the durable copy is
     the faust table (loaded on first use after an assignment, written after every batch)."""
 
@@ -68,7 +68,7 @@ class SignalsProcessor:
         # partition ticks arrive in feed order, across partitions consumption can skew freely.
         self._clocks: dict[tuple[str, int], set[bytes]] = {}
 
-    def process(self, events: Iterable[TickEvent]) -> BatchResult:
+    def __call__(self, events: Iterable[TickEvent]) -> BatchResult:
         result = BatchResult()
         out = result.emitted
         changed: set[bytes] = set()

@@ -1,5 +1,5 @@
-"""Plain settings values (numbers, strings, lists, nested mappings; durations in seconds) turned
-into SignalsConfig arguments, with a ValueError that names the key for anything wrong."""
+"""The rules setting (TICKWIRE_RULES: numbers, strings, lists, nested mappings; durations in
+seconds) turned into the domain's SignalsConfig, with a ValueError naming the key of any mistake."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from tickwire_signals.domain.config import (
     INSTRUMENT_CLASSES,
     US_PER_S,
     BarInterval,
+    SignalsConfig,
     ZScoreParams,
 )
 
@@ -38,10 +39,11 @@ _DURATION = re.compile(r"([1-9][0-9]*)(ms|s|m|h)")
 _UNIT_US = {"ms": 1_000, "s": US_PER_S, "m": 60 * US_PER_S, "h": 3_600 * US_PER_S}
 
 
-def config_kwargs(values: Mapping[str, object]) -> dict[str, Any]:
-    """Keys: zscore ({window, min_points, warn, critical, rebase_after}), zscore_overrides
-    ({class: the same keys, each defaulting to zscore's}), bar_intervals ("1s,1m" or a list of
-    such names), allowed_lateness_s, stale_quote_timeout_s, vwap_window_s, gap_jump_warn_bps,
+def config_from_rules(values: Mapping[str, object]) -> SignalsConfig:
+    """Every key is optional; an unknown key or a wrong value raises ValueError. Keys: zscore
+    ({window, min_points, warn, critical, rebase_after}), zscore_overrides ({class: the same
+    keys, each defaulting to zscore's}), bar_intervals ("1s,1m" or a list of such names),
+    allowed_lateness_s, stale_quote_timeout_s, vwap_window_s, gap_jump_warn_bps,
     gap_jump_critical_bps, sma_short, sma_long, momentum_window."""
     unknown = set(values) - _OTHER_KEYS - set(_PLAIN_KEYS) - set(_SECONDS_KEYS)
     if unknown:
@@ -74,7 +76,7 @@ def config_kwargs(values: Mapping[str, object]) -> dict[str, Any]:
         }
     if "bar_intervals" in values:
         kwargs["bar_intervals"] = bar_intervals(values["bar_intervals"])
-    return kwargs
+    return SignalsConfig(**kwargs)
 
 
 def bar_intervals(value: object) -> tuple[BarInterval, ...]:

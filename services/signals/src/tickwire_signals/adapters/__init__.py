@@ -1,0 +1,1 @@
+"""The signals service's I/O: faust (input, state table, worker) and librdkafka (output)."""
