@@ -12,7 +12,7 @@ from tickwire_cli.context import Env
 from tickwire_cli.reading import topic_by_broker_name
 from tickwire_core.errors import SerializationError
 from tickwire_core.serde import AvroSerde
-from tickwire_core.topics import Topic
+from tickwire_core.topics import Topic, load_topics
 
 DEAD_LETTER_SCHEMA = "dead_letter"
 
@@ -60,6 +60,7 @@ class Decoder:
     def __init__(self, env: Env, serde: AvroSerde | None = None) -> None:
         self.env = env
         self.serde = serde or AvroSerde()
+        self.table = load_topics()  # read once: every dead letter asks it for its source
 
     def line(self, msg: Any, topic: Topic) -> dict[str, Any]:
         line: dict[str, Any] = {
@@ -84,6 +85,10 @@ class Decoder:
             line["value"] = plain(record)
         return line
 
+    def source_of(self, letter: Mapping[str, Any]) -> Topic | None:
+        """The table row of the topic a dead letter came from; None if not one of ours."""
+        return topic_by_broker_name(self.env, letter["source_topic"], self.table)
+
     def dead_letter(self, letter: Mapping[str, Any]) -> dict[str, Any]:
         """Reason, source and the original payload: decoded when it is a record of a tickwire
         topic, else its text, else base64 (with why it did not decode)."""
@@ -100,7 +105,7 @@ class Decoder:
             "rejected_ts": letter["rejected_ts"],
         }
         payload: bytes = letter["payload"]
-        source = topic_by_broker_name(self.env, letter["source_topic"])
+        source = self.source_of(letter)
         if source is None:
             out["payload"] = plain_bytes(payload)
             return out

@@ -275,6 +275,15 @@ def test_summary_counts_by_day_source_service_and_reason(
         row(today, raw_topic, "normalize", "crossed_market", 2),
         row(today, raw_topic, "normalize", "undecodable", 1),
     ]
+    table = cli.run("deadletters", "summary", "--output", "table")
+    assert table.returncode == 0, table.stderr
+    assert "dead letters: 5" in table.stdout
+    cells = [
+        [cell.strip() for cell in line.split("│")[3:6]]
+        for line in table.stdout.splitlines()
+        if "db_refused" in line
+    ]
+    assert cells == [["sink", "db_refused", "1"]]
     assert cli.json_lines("deadletters", "summary", "--since", f"{today}T00:00:00Z") == [
         row(today, ticks_topic, "sink", "db_refused", 1),
         row(today, raw_topic, "normalize", "crossed_market", 2),

@@ -29,7 +29,6 @@ from tickwire_cli.reading import (
     TopicReader,
     parse_time,
     resolve_topic,
-    topic_by_broker_name,
 )
 from tickwire_cli.redrives import REDRIVEN, UNCONFIRMED, DeadLetter, Sender, connect_ledger
 from tickwire_core.errors import SerializationError
@@ -260,7 +259,7 @@ def redrive(
                     continue
                 run.counts["matched"] += 1
                 target = letter.record["source_topic"]
-                if topic_by_broker_name(env, target) is None or target not in existing:
+                if decoder.source_of(letter.record) is None or target not in existing:
                     run.skip(letter, f"{target} is not a topic of this pipeline")
                     continue
                 batch.append(letter)
@@ -271,6 +270,12 @@ def redrive(
         finally:
             run.close()
     counts = run.counts
+    if run.listed:
+        print_table(
+            "dry run: nothing sent",
+            ["dead letter", "origin", "service", "reason", "rejected_ts", "would be"],
+            run.listed,
+        )
     totals = {
         "matched": counts["matched"],
         ("would_send" if dry_run else "sent"): counts["sent"],
@@ -304,6 +309,7 @@ class Redrive:
         self.ledger = connect_ledger(env)
         self.sender = None if dry_run else Sender(env)
         self.failures: list[str] = []
+        self.listed: list[list[object]] = []  # a dry run's lines, as a table after the bar
 
     def close(self) -> None:
         self.ledger.close()
@@ -324,7 +330,7 @@ class Redrive:
             if self.fmt is OutputFormat.json:
                 print_json_line(line)
             else:
-                typer.echo("  ".join(str(v) for v in line.values()))
+                self.listed.append(list(line.values()))
         elif not stderr_is_terminal():
             logger.info("redrive %s: %s", line["origin"], status, extra=line)
 
