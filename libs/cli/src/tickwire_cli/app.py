@@ -68,9 +68,11 @@ def root(
 
 def _register() -> None:
     # Each group registers its own commands; imports stay light until a command runs.
-    from tickwire_cli.commands import topics
+    from tickwire_cli.commands import deadletters, tail, topics
 
     topics.register(app)
+    tail.register(app)
+    deadletters.register(app)
 
 
 _register()
