@@ -73,5 +73,5 @@ def test_the_table_reads_what_the_pyprojects_declare() -> None:
     # The parser itself: a known direct dependency of each kind is found on both sides.
     declared = declared_dependencies()
     assert declared["psycopg"] >= {"libs/core/pyproject.toml", "services/sink/pyproject.toml"}
-    assert declared["pytest"] == {"pyproject.toml"}  # the root's dev group
+    assert declared["pytest"] == {"pyproject.toml", "libs/testing/pyproject.toml"}  # dev only
     assert {"psycopg", "aiokafka", "typer", "pytest"} <= set(table_packages())
