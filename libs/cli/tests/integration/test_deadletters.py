@@ -13,14 +13,14 @@ import psycopg
 import pytest
 
 from tickwire_core.serde import AvroSerde
-from tickwire_core.testing.kafka import read_topic
-from tickwire_core.testing.loops import running
-from tickwire_core.testing.processes import wait_for
 from tickwire_core.topics import DEAD_LETTER, RAW_TICKS, TICKS, tick_key
 from tickwire_normalize.app import bootstrap as normalize_loop
 from tickwire_normalize.settings import NormalizeSettings
 from tickwire_sink.app import bootstrap as sink_loop
 from tickwire_sink.settings import SinkSettings
+from tickwire_testing.kafka import read_topic
+from tickwire_testing.loops import running
+from tickwire_testing.processes import wait_for
 
 pytestmark = pytest.mark.integration
 
