@@ -68,8 +68,10 @@ def root(
 
 def _register() -> None:
     # Each group registers its own commands; imports stay light until a command runs.
-    from tickwire_cli.commands import topics
+    from tickwire_cli.commands import stack, status, topics
 
+    stack.register(app)
+    status.register(app)
     topics.register(app)
 
 

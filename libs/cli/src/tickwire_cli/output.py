@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import inspect
 import json
 import logging
 import sys
@@ -124,3 +125,10 @@ def progress(what: str, total: int | None = None, every_s: float = 5.0) -> Itera
         reporter = Reporter(bar, task, what, every_s)
         reporter.total = total
         yield reporter
+
+
+def help_from(doc: str | None) -> str:
+    """A command's --help from its docstring: typer keeps single line breaks, which would make a
+    wrapped docstring's paragraphs wrap twice, so each paragraph becomes one line."""
+    paragraphs = inspect.cleandoc(doc or "").split("\n\n")
+    return "\n\n".join(" ".join(p.split("\n")) for p in paragraphs)
