@@ -68,12 +68,13 @@ def root(
 
 def _register() -> None:
     # Each group registers its own commands; imports stay light until a command runs.
-    from tickwire_cli.commands import migrate, stack, status, topics
+    from tickwire_cli.commands import migrate, replay, stack, status, topics
 
     stack.register(app)
     status.register(app)
     topics.register(app)
     migrate.register(app)
+    replay.register(app)
 
 
 _register()
