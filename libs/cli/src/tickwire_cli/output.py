@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import inspect
+import io
 import json
 import logging
 import sys
@@ -11,7 +12,7 @@ import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import date, datetime
-from typing import Any
+from typing import Any, TextIO, cast
 
 from rich.console import Console
 from rich.progress import (
@@ -38,9 +39,20 @@ def stderr_is_terminal() -> bool:
     return sys.stderr.isatty()
 
 
+class _CurrentStderr(io.TextIOBase):
+    """sys.stderr as it is at each write: while a progress bar is shown rich replaces it, and log
+    lines written through the replacement go above the bar instead of through it."""
+
+    def write(self, text: str) -> int:
+        return sys.stderr.write(text)
+
+    def flush(self) -> None:
+        sys.stderr.flush()
+
+
 def setup_logging(level: str = "INFO") -> None:
     """JSON log lines on stderr: stdout carries the command's own output (records, tables)."""
-    configure_logging("cli", level, stream=sys.stderr)
+    configure_logging("cli", level, stream=cast(TextIO, _CurrentStderr()))
 
 
 def _default(value: object) -> object:
