@@ -115,7 +115,7 @@ def test_an_unreachable_database_still_shows_the_processes(tickwire, sink_proces
     assert database["state"] == "unreachable"
     port = tickwire.env["TICKWIRE_PG_PORT"]
     assert database["name"] == f"127.0.0.1:{port}/tickwire"
-    assert "cannot reach the database" in database["detail"]
+    assert "Connection refused" in database["detail"]
 
 
 def test_a_database_without_the_status_tables_says_to_migrate(tickwire, database_url) -> None:

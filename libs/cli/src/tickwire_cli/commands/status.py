@@ -11,7 +11,6 @@ import typer
 from psycopg.rows import dict_row
 
 from tickwire_cli.context import Env
-from tickwire_cli.errors import CliError
 from tickwire_cli.output import help_from, print_json_line, print_table, stdout_is_terminal
 from tickwire_core.localstack import runner
 
@@ -56,27 +55,27 @@ def process_rows(env: Env) -> list[Row]:
 
 def database_rows(env: Env, heartbeat_timeout_s: float, stale_after_s: float) -> list[Row]:
     """Service instances and feeds, or one row saying why the database could not tell."""
+    where = env.database_display()
     try:
-        with env.connect_db(connect_timeout=3) as conn, conn.cursor(row_factory=dict_row) as cur:
+        conn = psycopg.connect(env.database_url, connect_timeout=3)
+    except psycopg.Error as exc:
+        return [Row("database", where, "unreachable", detail=_first_line(exc))]
+    try:
+        with conn, conn.cursor(row_factory=dict_row) as cur:
             services = cur.execute(_SERVICES).fetchall()
             feeds = cur.execute(_FEEDS).fetchall()
-    except CliError as exc:
-        return [Row("database", env.database_display(), "unreachable", detail=exc.message)]
     except psycopg.errors.UndefinedTable:
-        return [
-            Row(
-                "database",
-                env.database_display(),
-                "not migrated",
-                detail="no status tables: run `tickwire migrate`",
-            )
-        ]
+        detail = "no status tables: run `tickwire migrate`"
+        return [Row("database", where, "not migrated", detail=detail)]
     except psycopg.Error as exc:
-        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-        return [Row("database", env.database_display(), "error", detail=first)]
+        return [Row("database", where, "error", detail=_first_line(exc))]
     return [_service_row(r, heartbeat_timeout_s) for r in services] + [
         _feed_row(r, stale_after_s) for r in feeds
     ]
+
+
+def _first_line(exc: Exception) -> str:
+    return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
 
 
 def _service_row(r: dict[str, Any], timeout_s: float) -> Row:
@@ -116,7 +115,7 @@ def _age(seconds: float | None) -> str:
     return f"{seconds / 3600:.0f}h"
 
 
-def _cell(value: object, width: int = 60) -> str:
+def _cell(value: object, width: int = 120) -> str:
     text = "" if value is None else str(value)
     return text if len(text) <= width else text[: width - 1] + "…"
 
