@@ -2,8 +2,10 @@
 # per-service copies would only drift apart. Build one with `docker build --build-arg SERVICE=sink .`
 #
 # Stages: `base` pins the interpreter (tag and digest of the multi-architecture index), `build`
-# resolves that one service's locked dependencies into /app/.venv, and `runtime` holds the virtual
-# environment, the Avro schemas and nothing else: no uv, no pip, no compiler, no caches.
+# resolves that one service's locked dependencies, and the `tickwire` command's, into /app/.venv,
+# and `runtime` holds the virtual environment, the Avro schemas and nothing else: no uv, no pip,
+# no compiler, no caches. Every image has `tickwire` on its PATH (jobs run `tickwire topics create`
+# and `tickwire migrate`; an operator can `kubectl exec ... tickwire status`).
 
 FROM python:3.11.14-slim-bookworm@sha256:65a93d69fa75478d554f4ad27c85c1e69fa184956261b4301ebaf6dbb0a3543d AS base
 
@@ -20,19 +22,22 @@ WORKDIR /app
 # The lock and the workspace's manifests first: the dependency layer is rebuilt only when they change.
 COPY pyproject.toml uv.lock ./
 COPY libs/core/pyproject.toml libs/core/
+COPY libs/cli/pyproject.toml libs/cli/
 COPY services/ingest/pyproject.toml services/ingest/
 COPY services/normalize/pyproject.toml services/normalize/
 COPY services/signals/pyproject.toml services/signals/
 COPY services/sink/pyproject.toml services/sink/
 COPY services/api/pyproject.toml services/api/
 RUN --mount=type=cache,target=/root/.cache/uv \
-    uv sync --frozen --no-dev --no-editable --no-install-workspace --package "tickwire-${SERVICE}"
+    uv sync --frozen --no-dev --no-editable --no-install-workspace \
+        --package "tickwire-${SERVICE}" --package tickwire-cli
 COPY libs libs
 COPY services services
-# --no-editable: tickwire_core and the service are installed into the environment as packages, so
-# the runtime stage needs none of the sources.
+# --no-editable: tickwire_core, the command and the service are installed into the environment as
+# packages (the command as the console script /app/.venv/bin/tickwire), so the runtime stage needs
+# none of the sources.
 RUN --mount=type=cache,target=/root/.cache/uv \
-    uv sync --frozen --no-dev --no-editable --package "tickwire-${SERVICE}"
+    uv sync --frozen --no-dev --no-editable --package "tickwire-${SERVICE}" --package tickwire-cli
 
 FROM base AS runtime
 ARG SERVICE

@@ -8,10 +8,10 @@ test:       ## every test tier against a real broker and database the suite star
 	bash scripts/test.sh
 
 stop:       ## stop whatever a run left behind (pid files under .tickwire/)
-	python3 -m uv run --frozen python -m tickwire_core.localstack stop
+	python3 -m uv run --frozen tickwire stop
 
-status:
-	python3 -m uv run --frozen python -m tickwire_core.localstack status
+status:     ## what runs: processes, service heartbeats, feed freshness (exit 3: nothing runs)
+	python3 -m uv run --frozen tickwire status
 
 install:    ## uv, the Python environment, the Kafka jars, PostgreSQL + TimescaleDB
 	bash scripts/bootstrap.sh

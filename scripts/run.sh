@@ -4,4 +4,4 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/bootstrap.sh
-exec python3 -m uv run --frozen python -m tickwire_core.localstack run
+exec python3 -m uv run --frozen tickwire run

@@ -160,9 +160,9 @@ def test_the_settings_build_from_the_compose_environment(name: str, settings_of:
 def test_every_service_and_the_topics_job_share_one_broker_and_topic_prefix() -> None:
     prefix = env_name(KafkaServiceSettings, "topic_prefix")
     bootstrap = env_name(KafkaServiceSettings, "kafka_bootstrap_servers")
-    assert "tickwire_core.topics" in SERVICES["topics"]["command"]
+    assert SERVICES["topics"]["command"][:3] == ["tickwire", "topics", "create"]
     job = environment("topics")
-    # What `python -m tickwire_core.topics` reads: the broker, the prefix and the client config.
+    # What `tickwire topics create` reads: the broker, the prefix and the client config.
     assert set(job) <= {prefix, *CONNECTION}
     assert job[bootstrap]
     readers = 0

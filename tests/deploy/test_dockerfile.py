@@ -103,15 +103,33 @@ def test_both_dockerfiles_use_one_base_image() -> None:
     assert stages(DOCKERFILE)[0].base == stages(TESTS_DOCKERFILE)[0].base
 
 
-def test_the_build_stage_installs_the_locked_dependencies_of_one_service() -> None:
+def test_the_build_stage_installs_the_locked_dependencies_of_one_service_and_the_command() -> None:
     build = next(s for s in STAGES if s.name == "build")
     runs = " ".join(build.all("RUN"))
-    assert 'uv sync --frozen --no-dev --no-editable --package "tickwire-${SERVICE}"' in runs
+    assert (
+        'uv sync --frozen --no-dev --no-editable --package "tickwire-${SERVICE}" '
+        "--package tickwire-cli" in runs
+    )
     assert "SERVICE" in build.all("ARG")
     version = re.search(r"uv==([\d.]+)", runs)
     assert version, "uv is installed at a pinned version"
     bootstrap = (REPO_ROOT / "scripts" / "bootstrap.sh").read_text()
     assert version[1] in bootstrap, "the images build with the uv the project itself uses"
+
+
+def test_every_workspace_manifest_is_there_for_the_dependency_layer() -> None:
+    # uv resolves the whole workspace from the lock: a member whose pyproject.toml is not copied
+    # before the first sync (libs/cli, say) fails the build.
+    build = next(s for s in STAGES if s.name == "build")
+    copied = {c.split()[0] for c in build.all("COPY")}
+    workspace = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text())["tool"]["uv"]
+    members = {
+        path.relative_to(REPO_ROOT).as_posix()
+        for pattern in workspace["workspace"]["members"]
+        for path in REPO_ROOT.glob(f"{pattern}/pyproject.toml")
+    }
+    assert "libs/cli/pyproject.toml" in members
+    assert members <= copied, members - copied
 
 
 def test_the_final_stage_has_no_build_tools_and_runs_as_a_fixed_non_root_user() -> None:

@@ -290,11 +290,29 @@ def test_images_are_the_services_and_run_their_modules(objects: tuple[Obj, ...])
         if pod.long_running:
             assert service == pod.component, pod.name
         command = container["command"]
+        if command[0] == "tickwire":  # the console script every image installs
+            assert_a_tickwire_command(command[1:])
+            continue
         assert command[:2] == ["python", "-m"], pod.name
         module = command[2]
         # The module is the image's own service, or the shared library it carries.
         assert module.split(".")[0] in (f"tickwire_{service}", "tickwire_core"), pod.name
         assert importlib.util.find_spec(module) is not None, module
+
+
+def assert_a_tickwire_command(args: list[str]) -> None:
+    """`args` name a command of `tickwire` and its options parse (or raise)."""
+    import typer
+    from typer.core import TyperGroup
+
+    from tickwire_cli.app import app
+
+    command = typer.main.get_command(app)
+    words = list(args)
+    while isinstance(command, TyperGroup) and words and words[0] in command.commands:
+        command = command.commands[words.pop(0)]
+    assert not isinstance(command, TyperGroup), f"tickwire {' '.join(args)}: not a command"
+    command.make_context("tickwire", words)
 
 
 def test_signals_state_and_the_topics_share_one_replication_factor(

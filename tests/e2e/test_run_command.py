@@ -1,6 +1,6 @@
-"""The README's run command (`python -m tickwire_core.localstack run`) as a user runs it: its own
-Kafka and TimescaleDB, every service, ticks served by the API; Ctrl-C stops everything, and a
-killed runner leaves no process behind and does not block the next run."""
+"""The README's run command (`tickwire run`) as a user runs it: its own Kafka and TimescaleDB, every
+service, ticks served by the API and `tickwire status` showing them; Ctrl-C or `tickwire stop` stops
+everything, and a killed runner leaves no process behind and does not block the next run."""
 
 import json
 import os
@@ -32,7 +32,7 @@ def start(
     env.update(addresses)
     with open(log, "wb") as out:
         runner = subprocess.Popen(
-            [sys.executable, "-m", "tickwire_core.localstack", "run"],
+            [sys.executable, "-m", "tickwire_cli", "run"],
             env=env,
             stdout=out,
             stderr=subprocess.STDOUT,
@@ -45,11 +45,19 @@ def start(
     return runner
 
 
-def localstack(command: str, state: Path, timeout: float) -> subprocess.CompletedProcess[str]:
-    """Another `python -m tickwire_core.localstack <command>` on the same state directory."""
+def tickwire(
+    command: str, state: Path, timeout: float, ports: dict[str, int] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Another `tickwire <command>` on the same state directory (and ports), its output piped."""
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in {"KAFKA_BOOTSTRAP_SERVERS", "DATABASE_URL"} and not k.startswith("TICKWIRE_")
+    }
+    env.update({k: str(v) for k, v in (ports or {}).items()})
     return subprocess.run(
-        [sys.executable, "-m", "tickwire_core.localstack", command],
-        env={**os.environ, "TICKWIRE_STATE_DIR": str(state)},
+        [sys.executable, "-m", "tickwire_cli", command],
+        env={**env, "TICKWIRE_STATE_DIR": str(state)},
         capture_output=True,
         text=True,
         timeout=timeout,
@@ -60,6 +68,20 @@ def latest(api_port: int) -> dict:
     url = f"http://127.0.0.1:{api_port}/v1/ticks/latest?instrument=SIM-BTC-USD&limit=5"
     with urllib.request.urlopen(url, timeout=5) as response:
         return json.loads(response.read())
+
+
+def status_rows(state: Path, ports: dict[str, int]) -> list[dict]:
+    """`tickwire status` as JSON lines, once every service has sent a heartbeat (they beat every
+    5 s; the sink writes what it consumes)."""
+    deadline = time.monotonic() + 60
+    while True:
+        done = tickwire("status", state, timeout=60, ports=ports)
+        assert done.returncode == 0, done.stderr
+        rows = [json.loads(line) for line in done.stdout.splitlines()]
+        services = {r["name"].split("/")[0] for r in rows if r["kind"] == "service"}
+        if services >= {"sink", "normalize", "ingest"} or time.monotonic() > deadline:
+            return rows
+        time.sleep(1)
 
 
 def recorded_pids(state: Path) -> dict[str, int]:
@@ -97,6 +119,14 @@ def test_run_serves_simulated_ticks_and_ctrl_c_stops_everything(tmp_path, ports)
         assert all(t["provider"] == "simulator" for t in body["ticks"])
         pids = recorded_pids(state)
         assert set(pids) == {"kafka", "postgres", "sink", "normalize", "signals", "ingest", "api"}
+        rows = status_rows(state, ports)
+        processes = {r["name"]: r["pid"] for r in rows if r["kind"] == "process"}
+        assert processes == {**pids, "runner": runner.pid}
+        alive = {r["name"].split("/")[0] for r in rows if r["kind"] == "service"}
+        assert alive >= {"sink", "normalize", "ingest"}, rows  # heartbeats reached the database
+        assert all(r["state"] == "alive" for r in rows if r["kind"] == "service"), rows
+        feeds = [r for r in rows if r["kind"] == "feed"]
+        assert feeds and all(r["name"].startswith("simulator/") for r in feeds), rows
     finally:
         runner.send_signal(signal.SIGINT)
         code = runner.wait(90)
@@ -133,14 +163,19 @@ def test_the_stop_command_stops_a_running_run_in_order(tmp_path, ports) -> None:
     state = tmp_path / "state"
     runner = start(state, ports, tmp_path / "run.log")
     pids = recorded_pids(state)
-    second = localstack("run", state, timeout=60)
+    second = tickwire("run", state, timeout=60, ports=ports)
     assert second.returncode == 1 and "another run" in second.stderr  # it did not disturb the first
-    stopped = localstack("stop", state, timeout=180)
+    stopped = tickwire("stop", state, timeout=180)
     assert stopped.returncode == 0 and "stopped: runner" in stopped.stdout
     assert runner.wait(30) == 0, (tmp_path / "run.log").read_text()
     assert {n: p for n, p in pids.items() if pid_alive(p, "")} == {}
-    status = localstack("status", state, timeout=60)
-    assert status.returncode == 3 and "running" not in status.stdout
+    status = tickwire("status", state, timeout=60, ports=ports)
+    assert status.returncode == 3, status.stderr
+    rows = [json.loads(line) for line in status.stdout.splitlines()]
+    assert {r["name"]: r["state"] for r in rows if r["kind"] == "process"} == {
+        name: "stopped" for name in ("runner", "kafka", "postgres", *pids)
+    }
+    assert [r["state"] for r in rows if r["kind"] == "database"] == ["unreachable"]
 
 
 def test_run_uses_the_kafka_and_database_named_in_the_environment(
@@ -185,13 +220,15 @@ def test_a_taken_port_stops_start_up_naming_it(tmp_path, ports) -> None:
         env.pop("DATABASE_URL", None)
         env["TICKWIRE_STATE_DIR"] = str(tmp_path / "state")
         result = subprocess.run(
-            [sys.executable, "-m", "tickwire_core.localstack", "run"],
+            [sys.executable, "-m", "tickwire_cli", "run"],
             env=env,
             capture_output=True,
             text=True,
             timeout=60,
         )
     assert result.returncode == 1
-    assert f"port {ports['TICKWIRE_API_PORT']} for the api service is taken" in result.stderr
+    [line] = [x for x in result.stderr.splitlines() if x.startswith("tickwire: error: ")]
+    assert f"port {ports['TICKWIRE_API_PORT']} for the api service is taken" in line
+    assert "Traceback" not in result.stderr
     assert "TICKWIRE_API_PORT" in result.stderr
     assert recorded_pids(tmp_path / "state") == {}  # nothing was started

@@ -68,10 +68,14 @@ def root(
 
 def _register() -> None:
     # Each group registers its own commands; imports stay light until a command runs.
-    from tickwire_cli.commands import deadletters, tail, topics
+    from tickwire_cli.commands import deadletters, migrate, replay, stack, status, tail, topics
 
+    stack.register(app)
+    status.register(app)
     topics.register(app)
+    migrate.register(app)
     tail.register(app)
+    replay.register(app)
     deadletters.register(app)
 
 

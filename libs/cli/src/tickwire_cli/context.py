@@ -1,7 +1,9 @@
 """Where the command finds the broker and the database: built once from the global options and the
 environment (KAFKA_BOOTSTRAP_SERVERS, KAFKA_CLIENT_CONFIG, DATABASE_URL, TICKWIRE_TOPIC_PREFIX),
-then passed to each command. Connecting is checked here, so that an unreachable broker or database
-is one line naming the address, not a traceback or a hang."""
+then passed to each command. Unnamed, they are the local run's (`tickwire run`: TICKWIRE_STATE_DIR,
+TICKWIRE_KAFKA_PORT, TICKWIRE_PG_PORT and the password its PostgreSQL keeps in the state dir).
+Connecting is checked here, so that an unreachable broker or database is one line naming the
+address, not a traceback or a hang."""
 
 from __future__ import annotations
 
@@ -10,17 +12,17 @@ import logging
 import os
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlsplit
 
 import psycopg
 from confluent_kafka import KafkaException
 from confluent_kafka.admin import AdminClient
+from psycopg.conninfo import conninfo_to_dict
 
 from tickwire_cli.errors import CliError, UsageError
+from tickwire_core.errors import ConfigError
+from tickwire_core.localstack.config import LocalRun
 
-LOCAL_KAFKA = "127.0.0.1:19092"  # what `tickwire run` starts when nothing else is named
 _LIBRDKAFKA = logging.getLogger("tickwire.librdkafka")
-LOCAL_DATABASE = "postgresql://tickwire@127.0.0.1:15432/tickwire"
 
 
 @dataclass(frozen=True)
@@ -29,6 +31,10 @@ class Env:
     database_url: str
     topic_prefix: str = ""
     kafka_client_config: dict[str, str] = field(default_factory=dict)
+    local: LocalRun = field(default_factory=lambda: LocalRun.from_environ({}))
+    # Whether the broker / database were named (option or environment) rather than the local run's.
+    kafka_named: bool = True
+    database_named: bool = True
 
     @classmethod
     def build(
@@ -44,17 +50,31 @@ class Env:
             raise UsageError(f"KAFKA_CLIENT_CONFIG is not a JSON object: {exc}") from None
         if not isinstance(client_config, dict):
             raise UsageError("KAFKA_CLIENT_CONFIG is not a JSON object")
+        try:
+            local = LocalRun.from_environ(os.environ)
+        except ConfigError as exc:
+            raise UsageError(str(exc)) from None
+        bootstrap_servers = bootstrap_servers or os.environ.get("KAFKA_BOOTSTRAP_SERVERS")
+        database_url = database_url or os.environ.get("DATABASE_URL")
+        if database_url:
+            try:
+                conninfo_to_dict(database_url)
+            except psycopg.ProgrammingError as exc:
+                raise UsageError(
+                    f"DATABASE_URL is not a database URL: {str(exc).strip()}"
+                ) from None
         return cls(
-            bootstrap_servers=bootstrap_servers
-            or os.environ.get("KAFKA_BOOTSTRAP_SERVERS")
-            or LOCAL_KAFKA,
-            database_url=database_url or os.environ.get("DATABASE_URL") or LOCAL_DATABASE,
+            bootstrap_servers=bootstrap_servers or local.kafka_bootstrap_servers,
+            database_url=database_url or local.database_url,
             topic_prefix=(
                 topic_prefix
                 if topic_prefix is not None
                 else os.environ.get("TICKWIRE_TOPIC_PREFIX", "")
             ),
             kafka_client_config={str(k): str(v) for k, v in client_config.items()},
+            local=local,
+            kafka_named=bool(bootstrap_servers),
+            database_named=bool(database_url),
         )
 
     def topic(self, name: str) -> str:
@@ -86,15 +106,16 @@ class Env:
         return admin
 
     def database_display(self) -> str:
-        """The database URL without its password, for messages."""
-        parts = urlsplit(self.database_url)
-        host = parts.hostname or "localhost"
-        port = f":{parts.port}" if parts.port else ""
-        return f"{host}{port}{parts.path}"
+        """Where the database is (host:port/name), without credentials, for messages; URLs and
+        key=value connection strings alike."""
+        params = conninfo_to_dict(self.database_url)
+        host = str(params.get("host") or "localhost")
+        port = f":{params['port']}" if params.get("port") else ""
+        return f"{host}{port}/{params.get('dbname') or ''}"
 
-    def connect_db(self, **kwargs: Any) -> psycopg.Connection[Any]:
+    def connect_db(self, connect_timeout: int = 10, **kwargs: Any) -> psycopg.Connection[Any]:
         try:
-            return psycopg.connect(self.database_url, connect_timeout=10, **kwargs)
+            return psycopg.connect(self.database_url, connect_timeout=connect_timeout, **kwargs)
         except psycopg.Error as exc:
             first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
             raise CliError(

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import inspect
+import io
 import json
 import logging
 import sys
@@ -10,7 +12,7 @@ import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import date, datetime
-from typing import Any
+from typing import Any, TextIO, cast
 
 from rich.console import Console
 from rich.progress import (
@@ -37,9 +39,20 @@ def stderr_is_terminal() -> bool:
     return sys.stderr.isatty()
 
 
+class _CurrentStderr(io.TextIOBase):
+    """sys.stderr as it is at each write: while a progress bar is shown rich replaces it, and log
+    lines written through the replacement go above the bar instead of through it."""
+
+    def write(self, text: str) -> int:
+        return sys.stderr.write(text)
+
+    def flush(self) -> None:
+        sys.stderr.flush()
+
+
 def setup_logging(level: str = "INFO") -> None:
     """JSON log lines on stderr: stdout carries the command's own output (records, tables)."""
-    configure_logging("cli", level, stream=sys.stderr)
+    configure_logging("cli", level, stream=cast(TextIO, _CurrentStderr()))
 
 
 def _default(value: object) -> object:
@@ -124,3 +137,10 @@ def progress(what: str, total: int | None = None, every_s: float = 5.0) -> Itera
         reporter = Reporter(bar, task, what, every_s)
         reporter.total = total
         yield reporter
+
+
+def help_from(doc: str | None) -> str:
+    """A command's --help from its docstring: typer keeps single line breaks, which would make a
+    wrapped docstring's paragraphs wrap twice, so each paragraph becomes one line."""
+    paragraphs = inspect.cleandoc(doc or "").split("\n\n")
+    return "\n\n".join(" ".join(p.split("\n")) for p in paragraphs)

@@ -103,32 +103,3 @@ def create_topics(
     logger.info("created topics %s", ",".join(sorted(created)))
     return created
 
-
-def main(argv: list[str] | None = None) -> int:
-    """python -m tickwire_core.topics: create the topic table's topics (a deploy job's command)."""
-    import argparse
-    import json
-    import os
-
-    parser = argparse.ArgumentParser(
-        prog="python -m tickwire_core.topics", description=main.__doc__
-    )
-    parser.add_argument("--bootstrap-servers", default=os.environ.get("KAFKA_BOOTSTRAP_SERVERS"))
-    parser.add_argument("--replication-factor", type=int, default=1)
-    parser.add_argument("--prefix", default=os.environ.get("TICKWIRE_TOPIC_PREFIX", ""))
-    args = parser.parse_args(argv)
-    if not args.bootstrap_servers:
-        parser.error("KAFKA_BOOTSTRAP_SERVERS is required (or --bootstrap-servers)")
-    client_config = json.loads(os.environ.get("KAFKA_CLIENT_CONFIG") or "{}")
-    created = create_topics(
-        args.bootstrap_servers,
-        replication_factor=args.replication_factor,
-        prefix=args.prefix,
-        client_config=client_config,
-    )
-    print("created: " + (", ".join(sorted(created)) if created else "nothing (all topics exist)"))
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

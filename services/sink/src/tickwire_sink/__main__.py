@@ -1,19 +1,18 @@
-"""python -m tickwire_sink: ticks from Kafka into TimescaleDB, idempotently.
-python -m tickwire_sink migrate: apply the schema migrations and exit (a deploy's migration job;
-the sink also applies them at start-up, so running both is safe)."""
+"""python -m tickwire_sink: ticks from Kafka into TimescaleDB, idempotently. The sink applies the
+schema migrations at start-up; `tickwire migrate` applies them ahead of it (a deploy's job)."""
 
 import sys
 
 from tickwire_core.service import main
 from tickwire_sink.app import bootstrap
-from tickwire_sink.migrate import migrate_main
 from tickwire_sink.settings import SinkSettings
 
-if sys.argv[1:] == ["migrate"]:
-    raise SystemExit(migrate_main())
 if sys.argv[1:]:
+    # An argument is a mistake (a job still running `... migrate`), never a reason to start.
     print(
-        f"usage: python -m tickwire_sink [migrate]; got {' '.join(sys.argv[1:])}", file=sys.stderr
+        f"usage: python -m tickwire_sink (no arguments); got {' '.join(sys.argv[1:])}; "
+        "migrations alone: tickwire migrate",
+        file=sys.stderr,
     )
     raise SystemExit(2)
 raise SystemExit(main("sink", SinkSettings, bootstrap))

@@ -41,6 +41,22 @@ SUPERUSER = "tickwire"
 OS_USER_WHEN_ROOT = "postgres"
 # sun_path holds 108 bytes including the terminating NUL.
 _MAX_SOCKET_PATH = 107
+PASSWORD_FILE = "password"
+
+
+def _dsn(password: str, port: int, database: str) -> str:
+    credentials = f"{SUPERUSER}:{password}" if password else SUPERUSER
+    return f"postgresql://{credentials}@127.0.0.1:{port}/{database}"
+
+
+def stored_dsn(state_dir: Path, port: int, database: str = "tickwire") -> str:
+    """The DSN of the server kept in `state_dir`, with the password its first start generated
+    (none before that); unlike LocalPostgres.dsn it only reads, so a client may call it."""
+    try:
+        password = (Path(state_dir) / PASSWORD_FILE).read_text().strip()
+    except OSError:
+        password = ""
+    return _dsn(password, port, database)
 
 
 class LocalPostgres:
@@ -63,7 +79,7 @@ class LocalPostgres:
         self.fast_unsafe = fast_unsafe
         self.log_path = self.state_dir / "postgres.log"
         self._data_dir = self.state_dir / "data"
-        self._password_path = self.state_dir / "password"
+        self._password_path = self.state_dir / PASSWORD_FILE
         self._pg_major = versions()["POSTGRES_MAJOR"]
         self._bin_dir = Path(f"/usr/lib/postgresql/{self._pg_major}/bin")
         self._os_user = OS_USER_WHEN_ROOT if os.geteuid() == 0 else None
@@ -82,7 +98,7 @@ class LocalPostgres:
 
     @property
     def dsn(self) -> str:
-        return f"postgresql://{SUPERUSER}:{self._password()}@127.0.0.1:{self.port}/{self.database}"
+        return _dsn(self._password(), self.port, self.database)
 
     @property
     def license(self) -> str:

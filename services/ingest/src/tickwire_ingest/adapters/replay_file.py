@@ -11,6 +11,7 @@ import zlib
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import TracebackType
+from typing import cast
 
 from tickwire_ingest.domain.replay import BadLine, Replayed, format_line, parse_line
 
@@ -42,6 +43,7 @@ class ReplayFile:
         self.max_line_bytes = max_line_bytes
         self.lines = 0  # lines read so far, bad ones included
         self.bad_lines = 0
+        self.position = 0  # bytes of the file (compressed, if it is) read so far: for progress
 
     @property
     def compressed(self) -> bool:
@@ -54,6 +56,7 @@ class ReplayFile:
             while True:
                 try:
                     line = stream.readline(self.max_line_bytes + 1)
+                    self.position = _position(stream)
                     too_long = len(line) > self.max_line_bytes and not line.endswith(b"\n")
                     if too_long:
                         _skip_rest_of_line(stream)
@@ -127,6 +130,13 @@ def _open(path: Path, mode: str, *, compress: bool) -> io.BufferedIOBase:
         return gzip.GzipFile(path, mode, compresslevel=6)
     raw = io.FileIO(path, mode[0])
     return io.BufferedReader(raw) if mode[0] == "r" else io.BufferedWriter(raw)
+
+
+def _position(stream: io.BufferedIOBase) -> int:
+    # A gzip stream's own position counts uncompressed bytes; the file's size does not.
+    if isinstance(stream, gzip.GzipFile):
+        return cast(io.IOBase, stream.fileobj).tell()
+    return stream.tell()
 
 
 def _skip_rest_of_line(stream: io.BufferedIOBase) -> None:

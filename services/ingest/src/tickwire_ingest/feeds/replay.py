@@ -1,10 +1,12 @@
-"""Plays a replay file into the raw sink at the configured speed (docs/replay.md)."""
+"""Plays a replay file into the raw sink at the configured speed (docs/replay.md): the ingest
+service's replay connector, and `tickwire replay`, which calls play() alone."""
 
 from __future__ import annotations
 
 import logging
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from prometheus_client import Counter
@@ -35,6 +37,15 @@ class ReplayFeed:
     finished: threading.Event
 
     def run(self) -> None:
+        self.play()
+        self.finished.set()
+        # Stay up (and ready) until told to stop, so supervisors see a clean, finished feed.
+        while not self.stop.wait(1.0):
+            self.health.beat()
+
+    def play(self, on_sent: Callable[[int], None] | None = None) -> int:
+        """Publish the file's records at the pacer's pace until its end or `stop`, then flush;
+        returns how many were sent. `on_sent(sent so far)` follows each record."""
         started = time.monotonic()
         last_flush = started
         sent = 0
@@ -52,6 +63,8 @@ class ReplayFeed:
             else:
                 self.sink.publish(item)
             sent += 1
+            if on_sent is not None:
+                on_sent(sent)
             if time.monotonic() - last_flush >= _FLUSH_EVERY_S:
                 self.health.beat()
                 self.sink.flush()
@@ -65,7 +78,4 @@ class ReplayFeed:
             self.file.bad_lines,
             time.monotonic() - started,
         )
-        self.finished.set()
-        # Stay up (and ready) until told to stop, so supervisors see a clean, finished feed.
-        while not self.stop.wait(1.0):
-            self.health.beat()
+        return sent

@@ -1,0 +1,171 @@
+"""The local run behind `tickwire run | stop | status`: the broker and the database (unless others
+are named), every service on the simulator feed and the API; Ctrl-C or SIGTERM stops it all."""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import threading
+from collections.abc import Callable
+from pathlib import Path
+
+from tickwire_core.errors import StackError
+from tickwire_core.localstack._process import PidFile, pid_alive, port_open
+from tickwire_core.localstack.config import KAFKA_PORT, PG_PORT, SERVICE_PORTS, LocalRun
+from tickwire_core.localstack.kafka import LocalKafka
+from tickwire_core.localstack.pipeline import SERVICES, STOP_ORDER, Pipeline
+from tickwire_core.localstack.postgres import LocalPostgres
+
+logger = logging.getLogger("tickwire.localstack")
+
+# What `status` lists, in this order.
+PROCESSES = ("runner", "kafka", "postgres", *SERVICES)
+
+
+class RunnerPidFile(PidFile):
+    """run.pid: the runner's pid and its own command line, which is the marker, since the runner
+    may be `tickwire run`, `python -m tickwire_cli run`, or either with options. A zombie (empty
+    command line) or a reused pid does not match."""
+
+    def __init__(self, state: Path) -> None:
+        super().__init__(state / "run.pid", marker="\0")  # matches nothing until read
+
+    def write_self(self) -> None:
+        cmdline = Path("/proc/self/cmdline").read_bytes().replace(b"\0", b" ").decode()
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.path.write_text(f"{os.getpid()}\n{cmdline}\n")
+
+    def live_pid(self) -> int | None:
+        try:
+            pid_text, cmdline = self.path.read_text().split("\n")[:2]
+            pid = int(pid_text)
+        except (OSError, ValueError):
+            return None
+        if cmdline and pid_alive(pid, cmdline):
+            self.marker = cmdline
+            return pid
+        self.path.unlink(missing_ok=True)
+        return None
+
+
+def _check_free(port: int, var: str, what: str) -> None:
+    if port_open(port):
+        raise StackError(
+            f"port {port} for {what} is taken by another process; stop it or set "
+            f"{var} to a free port"
+        )
+
+
+def run(
+    local: LocalRun,
+    bootstrap_servers: str | None = None,
+    database_url: str | None = None,
+    say: Callable[[str], None] = print,
+) -> None:
+    """Run until SIGINT or SIGTERM (then return) or until something fails (then raise
+    StackError). Kafka and PostgreSQL are started here unless their addresses are given."""
+    state = local.state_dir
+    other = RunnerPidFile(state).live_pid()
+    if other is not None:
+        raise StackError(
+            f"another run (pid {other}) is using {state}; stop it with `tickwire stop` or "
+            "set TICKWIRE_STATE_DIR to another directory"
+        )
+    stop_all(state)  # whatever a crashed earlier run left behind
+    RunnerPidFile(state).write_self()
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    kafka = postgres = pipeline = None
+    try:
+        for name, port in local.service_ports.items():
+            _check_free(port, SERVICE_PORTS[name][0], f"the {name} service")
+        if not bootstrap_servers:
+            _check_free(local.kafka_port, KAFKA_PORT[0], "Kafka")
+            kafka = LocalKafka(state / "kafka", local.kafka_port, local.kafka_controller_port)
+            say(f"starting Kafka on {local.kafka_bootstrap_servers} (log: {kafka.log_path})")
+            kafka.start()
+            bootstrap_servers = kafka.bootstrap_servers
+        if not database_url:
+            _check_free(local.pg_port, PG_PORT[0], "PostgreSQL")
+            postgres = LocalPostgres(state / "postgres", local.pg_port)
+            say(
+                f"starting PostgreSQL/TimescaleDB on 127.0.0.1:{local.pg_port} "
+                f"(log: {postgres.log_path})"
+            )
+            postgres.start()
+            database_url = postgres.dsn
+        pipeline = Pipeline(
+            state / "services", bootstrap_servers, database_url, ports=dict(local.service_ports)
+        )
+        say("starting services: " + ", ".join(SERVICES))
+        pipeline.start()
+        api = pipeline.urls()["api"]
+        say(
+            "\ntickwire is running on the simulator feed.\n"
+            f"  API:            {api}/v1/ticks/latest?instrument=SIM-BTC-USD&limit=5\n"
+            f"  API docs:       {api}/docs\n"
+            f"  Kafka:          {bootstrap_servers}\n"
+            f"  Database:       {database_url}\n"
+            f"  Service logs:   {state / 'services'}/<service>.log\n"
+            "Ctrl-C stops everything; `tickwire status` shows how it is doing."
+        )
+        while not stop.wait(1.0):
+            for name, svc in pipeline.services.items():
+                if svc.process is not None and svc.process.poll() is not None:
+                    raise StackError(
+                        f"service {name} exited with code {svc.process.returncode}; "
+                        f"its log is {svc.log_path}"
+                    )
+    finally:
+        say("stopping...")
+        if pipeline is not None:
+            pipeline.stop()
+        if kafka is not None:
+            kafka.stop()
+        if postgres is not None:
+            postgres.stop()
+        RunnerPidFile(state).path.unlink(missing_ok=True)
+        say("stopped.")
+
+
+def _service_pid_file(state: Path, name: str) -> PidFile:
+    return PidFile(state / "services" / f"{name}.pid", f"tickwire_{name}")
+
+
+def stop_all(state: Path) -> list[str]:
+    """Stop, from their pid files, everything a run in `state` started: the runner first (it stops
+    its services, Kafka and PostgreSQL in order), then anything a crashed run left behind."""
+    stopped = []
+    if RunnerPidFile(state).stop(timeout=120):
+        stopped.append("runner")
+    for name in STOP_ORDER:
+        if _service_pid_file(state, name).stop():
+            stopped.append(name)
+    if (state / "kafka").is_dir():
+        kafka = LocalKafka(state / "kafka", 0, 1)
+        if kafka.running_pid is not None:
+            kafka.stop()
+            stopped.append("kafka")
+    if (state / "postgres").is_dir():
+        postgres = LocalPostgres(state / "postgres", 0)
+        if postgres.running_pid is not None:
+            postgres.stop()
+            stopped.append("postgres")
+    return stopped
+
+
+def processes(state: Path) -> dict[str, int | None]:
+    """Each process of a run in `state` (PROCESSES order) -> its pid if it runs, else None."""
+    pids: dict[str, int | None] = dict.fromkeys(PROCESSES)
+    if not state.is_dir():  # never run here: nothing to look for (nor to create)
+        return pids
+    pids["runner"] = RunnerPidFile(state).live_pid()
+    if (state / "kafka").is_dir():
+        pids["kafka"] = LocalKafka(state / "kafka", 0, 1).running_pid
+    if (state / "postgres").is_dir():
+        pids["postgres"] = LocalPostgres(state / "postgres", 0).running_pid
+    for name in SERVICES:
+        pids[name] = _service_pid_file(state, name).live_pid()
+    return pids
