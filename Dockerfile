@@ -23,6 +23,7 @@ WORKDIR /app
 COPY pyproject.toml uv.lock ./
 COPY libs/core/pyproject.toml libs/core/
 COPY libs/cli/pyproject.toml libs/cli/
+COPY libs/testing/pyproject.toml libs/testing/
 COPY services/ingest/pyproject.toml services/ingest/
 COPY services/normalize/pyproject.toml services/normalize/
 COPY services/signals/pyproject.toml services/signals/

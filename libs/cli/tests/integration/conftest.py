@@ -129,6 +129,7 @@ HEARTBEAT = {
     "lag": 3,
     "last_error": None,
     "last_error_ts": None,
+    "unmapped_fields": {"deribit": {"params.data.new_field": 2}},
 }
 
 
