@@ -32,10 +32,13 @@ class UnmappedFields:
     instances: int  # normalize instances that reported any of them
 
     @property
+    def counts(self) -> str:
+        """`params.data.new_field (12), ...`: what the status line shows for the provider."""
+        return ", ".join(f"{path} ({count})" for path, count in self.fields.items())
+
+    @property
     def line(self) -> str:
-        """The status line: `deribit: params.data.new_field (12), ...`."""
-        shown = ", ".join(f"{path} ({count})" for path, count in self.fields.items())
-        return f"{self.provider}: {shown}"
+        return f"{self.provider}: {self.counts}"
 
 
 def unmapped_fields(conn: psycopg.Connection[Any]) -> list[UnmappedFields]:

@@ -46,6 +46,10 @@ def status_rows(database_url: str) -> str:
             " ('normalize', 'n-1', now() - interval '10 minutes', 5, 5, 0, 'open', NULL, NULL)"
         )
         conn.execute(
+            "UPDATE service_status SET unmapped_fields = %s WHERE instance = 'n-1'",
+            ['{"deribit": {"params.data.new_field": 3, "x": 9}}'],
+        )
+        conn.execute(
             "INSERT INTO feed_status (provider, instrument, last_exchange_ts, ticks, gaps,"
             " last_gap_reason) VALUES"
             " ('simulator', 'SIM-BTC-USD', now() - interval '1 second', 40, 0, NULL),"
@@ -86,6 +90,8 @@ def test_status_shows_processes_heartbeats_and_feeds(tickwire, sink_process, sta
     assert feeds["binance/BTCUSDT"]["state"] == "stale"
     assert feeds["binance/BTCUSDT"]["age_s"] >= 3 * 3600
     assert feeds["binance/BTCUSDT"]["detail"] == "ticks 9, gaps 2 (last: disconnect)"
+    unread = [(r["name"], r["state"], r["detail"]) for r in rows if r["kind"] == "unmapped"]
+    assert unread == [("deribit", "unread fields", "x (9), params.data.new_field (3)")]
 
 
 def test_the_heartbeat_timeout_decides_what_is_alive(tickwire, status_rows) -> None:

@@ -12,6 +12,7 @@ from psycopg.rows import dict_row
 
 from tickwire_cli.context import Env
 from tickwire_cli.output import help_from, print_json_line, print_table, stdout_is_terminal
+from tickwire_cli.unmapped import UnmappedFields, unmapped_fields
 from tickwire_core.localstack import runner
 
 EXIT_NOTHING_RUNS = 3
@@ -33,7 +34,7 @@ FROM feed_status ORDER BY provider, instrument
 class Row:
     """One line of the table (and one JSON object when piped); what does not apply is None."""
 
-    kind: str  # process | service | feed | database
+    kind: str  # process | service | feed | unmapped | database
     name: str
     state: str
     age_s: float | None = None
@@ -64,14 +65,17 @@ def database_rows(env: Env, heartbeat_timeout_s: float, stale_after_s: float) ->
         with conn, conn.cursor(row_factory=dict_row) as cur:
             services = cur.execute(_SERVICES).fetchall()
             feeds = cur.execute(_FEEDS).fetchall()
+            unread = unmapped_fields(conn)
     except psycopg.errors.UndefinedTable:
         detail = "no status tables: run `tickwire migrate`"
         return [Row("database", where, "not migrated", detail=detail)]
     except psycopg.Error as exc:
         return [Row("database", where, "error", detail=_first_line(exc))]
-    return [_service_row(r, heartbeat_timeout_s) for r in services] + [
-        _feed_row(r, stale_after_s) for r in feeds
-    ]
+    return (
+        [_service_row(r, heartbeat_timeout_s) for r in services]
+        + [_feed_row(r, stale_after_s) for r in feeds]
+        + [_unmapped_row(u) for u in unread]
+    )
 
 
 def _first_line(exc: Exception) -> str:
@@ -103,6 +107,11 @@ def _feed_row(r: dict[str, Any], stale_after_s: float) -> Row:
         age_s=None if age is None else round(age, 1),
         detail=f"ticks {r['ticks']}, {gaps}",
     )
+
+
+def _unmapped_row(unread: UnmappedFields) -> Row:
+    """A provider sent fields its mapping does not read: a new venue field is noticed, not lost."""
+    return Row("unmapped", unread.provider, "unread fields", detail=unread.counts)
 
 
 def _age(seconds: float | None) -> str:
@@ -144,8 +153,9 @@ def status(
     """Show what runs: processes, service heartbeats, feed freshness.
 
     The local run's processes (pid files in the state dir), each service instance's last
-    heartbeat (alive, rows in/out/refused, lag, circuit, last error) and each feed's
-    freshness (last tick age, gaps), from the database's service_status and feed_status. When
+    heartbeat (alive, rows in/out/refused, lag, circuit, last error), each feed's freshness
+    (last tick age, gaps), and per provider the venue fields no mapping reads (so a new field is
+    noticed), from the database's service_status and feed_status. When
     the database cannot be reached the processes are still shown, with a row saying so. A table
     on a terminal, one JSON object per row when piped. Exit code: 0 when something runs (a
     local process, or an instance whose heartbeat is alive), 3 when nothing does.
