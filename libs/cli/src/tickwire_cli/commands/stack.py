@@ -3,6 +3,8 @@ every service on the simulator feed, the API) in the foreground, and stopping it
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import typer
 
 from tickwire_cli.context import Env
@@ -12,7 +14,18 @@ from tickwire_core.errors import StackError
 from tickwire_core.localstack import runner
 
 
-def run(ctx: typer.Context) -> None:
+def run(
+    ctx: typer.Context,
+    replica: Annotated[
+        bool,
+        typer.Option(
+            "--replica",
+            help="Also run a replica ingest instance of the same feed (health port "
+            "TICKWIRE_INGEST_REPLICA_HEALTH_PORT, default 18085); normalize keeps each "
+            "update once.",
+        ),
+    ] = False,
+) -> None:
     """Run the whole pipeline locally on the simulator feed, until Ctrl-C.
 
     Its own Kafka and TimescaleDB (unless KAFKA_BOOTSTRAP_SERVERS / DATABASE_URL name others),
@@ -29,6 +42,7 @@ def run(ctx: typer.Context) -> None:
             bootstrap_servers=env.bootstrap_servers if env.kafka_named else None,
             database_url=env.database_url if env.database_named else None,
             say=typer.echo,
+            replica=replica,
         )
     except StackError as exc:
         # The first line names what failed and its log; the log's tail stays in the log.

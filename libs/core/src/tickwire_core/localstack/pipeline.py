@@ -21,6 +21,21 @@ logger = logging.getLogger(__name__)
 SERVICES = ("sink", "normalize", "signals", "ingest", "api")
 # Stop order: the feed first, then each stage once nothing new reaches it.
 STOP_ORDER = ("ingest", "normalize", "signals", "sink", "api")
+# A second ingest instance of the same feed (`tickwire run --replica`), started right after the
+# primary so that normalize sees each update twice and keeps it once.
+REPLICA = "ingest-replica"
+
+
+def service_names(replica: bool, order: tuple[str, ...] = SERVICES) -> tuple[str, ...]:
+    """The services of a run in `order`, the replica beside ingest when there is one."""
+    if not replica:
+        return order
+    at = order.index("ingest") + 1
+    return (*order[:at], REPLICA, *order[at:])
+
+
+def module(name: str) -> str:
+    return "tickwire_ingest" if name == REPLICA else f"tickwire_{name}"
 
 
 @dataclass
@@ -49,6 +64,7 @@ class Pipeline:
     topic_prefix: str = ""
     ports: dict[str, int] = field(default_factory=dict)
     service_env: dict[str, dict[str, str]] = field(default_factory=dict)
+    replica: bool = False
     services: dict[str, ServiceProcess] = field(default_factory=dict, init=False)
 
     def __post_init__(self) -> None:
@@ -62,7 +78,7 @@ class Pipeline:
             # The local run serves only this machine: open access is chosen explicitly here.
             "TICKWIRE_ALLOW_ANONYMOUS": "true",
         }
-        for name in SERVICES:
+        for name in service_names(self.replica):
             port = self.ports.get(name) or free_port()
             port_var = "TICKWIRE_API_PORT" if name == "api" else "TICKWIRE_HEALTH_PORT"
             env = {
@@ -71,12 +87,14 @@ class Pipeline:
                 "TICKWIRE_INSTANCE_ID": f"local-{name}",
                 **self.service_env.get(name, {}),
             }
+            if name == REPLICA:
+                env["TICKWIRE_INGEST_INSTANCE"] = "replica"
             self.services[name] = ServiceProcess(
                 name,
                 port,
                 env,
                 self.state_dir / f"{name}.log",
-                PidFile(self.state_dir / f"{name}.pid", f"tickwire_{name}"),
+                PidFile(self.state_dir / f"{name}.pid", module(name)),
             )
 
     def start(self, timeout: float = 90.0) -> None:
@@ -84,10 +102,10 @@ class Pipeline:
         self.stop_leftovers()
         created = create_topics(self.kafka_bootstrap_servers, prefix=self.topic_prefix)
         logger.info("topics created: %s", created or "none (all existed)")
-        for name in SERVICES:
+        for name in service_names(self.replica):
             svc = self.services[name]
             svc.log_path.write_text("")
-            proc = spawn([sys.executable, "-m", f"tickwire_{name}"], svc.log_path, env=svc.env)
+            proc = spawn([sys.executable, "-m", module(name)], svc.log_path, env=svc.env)
             svc.process = proc
             svc.pid_file.write(proc.pid)
             wait_until(
@@ -102,7 +120,7 @@ class Pipeline:
     def stop(self, timeout: float = 30.0) -> dict[str, int | None]:
         """SIGTERM in stop order; returns each service's exit code (None if it was not ours)."""
         codes: dict[str, int | None] = {}
-        for name in STOP_ORDER:
+        for name in service_names(self.replica, STOP_ORDER):
             svc = self.services[name]
             proc = svc.process
             if proc is not None and proc.poll() is None:
@@ -124,7 +142,8 @@ class Pipeline:
 
     def stop_leftovers(self) -> list[str]:
         """Stop services a crashed earlier run left behind in this state dir."""
-        return [name for name in STOP_ORDER if self.services[name].pid_file.stop()]
+        names = service_names(self.replica, STOP_ORDER)
+        return [name for name in names if self.services[name].pid_file.stop()]
 
     def urls(self) -> dict[str, str]:
         return {name: f"http://127.0.0.1:{svc.port}" for name, svc in self.services.items()}

@@ -14,7 +14,14 @@ from tickwire_core.errors import StackError
 from tickwire_core.localstack._process import PidFile, pid_alive, port_open
 from tickwire_core.localstack.config import KAFKA_PORT, PG_PORT, SERVICE_PORTS, LocalRun
 from tickwire_core.localstack.kafka import LocalKafka
-from tickwire_core.localstack.pipeline import SERVICES, STOP_ORDER, Pipeline
+from tickwire_core.localstack.pipeline import (
+    REPLICA,
+    SERVICES,
+    STOP_ORDER,
+    Pipeline,
+    module,
+    service_names,
+)
 from tickwire_core.localstack.postgres import LocalPostgres
 
 logger = logging.getLogger("tickwire.localstack")
@@ -62,6 +69,7 @@ def run(
     bootstrap_servers: str | None = None,
     database_url: str | None = None,
     say: Callable[[str], None] = print,
+    replica: bool = False,
 ) -> None:
     """Run until SIGINT or SIGTERM (then return) or until something fails (then raise
     StackError). Kafka and PostgreSQL are started here unless their addresses are given."""
@@ -79,8 +87,9 @@ def run(
         signal.signal(sig, lambda *_: stop.set())
     kafka = postgres = pipeline = None
     try:
-        for name, port in local.service_ports.items():
-            _check_free(port, SERVICE_PORTS[name][0], f"the {name} service")
+        names = service_names(replica)
+        for name in names:
+            _check_free(local.service_ports[name], SERVICE_PORTS[name][0], f"the {name} service")
         if not bootstrap_servers:
             _check_free(local.kafka_port, KAFKA_PORT[0], "Kafka")
             kafka = LocalKafka(state / "kafka", local.kafka_port, local.kafka_controller_port)
@@ -97,14 +106,19 @@ def run(
             postgres.start()
             database_url = postgres.dsn
         pipeline = Pipeline(
-            state / "services", bootstrap_servers, database_url, ports=dict(local.service_ports)
+            state / "services",
+            bootstrap_servers,
+            database_url,
+            ports=dict(local.service_ports),
+            replica=replica,
         )
-        say("starting services: " + ", ".join(SERVICES))
+        say("starting services: " + ", ".join(names))
         pipeline.start()
         api = pipeline.urls()["api"]
         say(
-            "\ntickwire is running on the simulator feed.\n"
-            f"  API:            {api}/v1/ticks/latest?instrument=SIM-BTC-USD&limit=5\n"
+            "\ntickwire is running on the simulator feed"
+            + (", read by a primary and a replica ingest.\n" if replica else ".\n")
+            + f"  API:            {api}/v1/ticks/latest?instrument=SIM-BTC-USD&limit=5\n"
             f"  API docs:       {api}/docs\n"
             f"  Kafka:          {bootstrap_servers}\n"
             f"  Database:       {database_url}\n"
@@ -131,7 +145,7 @@ def run(
 
 
 def _service_pid_file(state: Path, name: str) -> PidFile:
-    return PidFile(state / "services" / f"{name}.pid", f"tickwire_{name}")
+    return PidFile(state / "services" / f"{name}.pid", module(name))
 
 
 def stop_all(state: Path) -> list[str]:
@@ -140,7 +154,7 @@ def stop_all(state: Path) -> list[str]:
     stopped = []
     if RunnerPidFile(state).stop(timeout=120):
         stopped.append("runner")
-    for name in STOP_ORDER:
+    for name in service_names(True, STOP_ORDER):
         if _service_pid_file(state, name).stop():
             stopped.append(name)
     if (state / "kafka").is_dir():
@@ -168,4 +182,7 @@ def processes(state: Path) -> dict[str, int | None]:
         pids["postgres"] = LocalPostgres(state / "postgres", 0).running_pid
     for name in SERVICES:
         pids[name] = _service_pid_file(state, name).live_pid()
+    replica = _service_pid_file(state, REPLICA)
+    if replica.path.exists():  # listed only for a run started with a replica
+        pids[REPLICA] = replica.live_pid()
     return pids
