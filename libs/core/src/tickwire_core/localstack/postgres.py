@@ -1,5 +1,8 @@
 """A local PostgreSQL server with TimescaleDB for development and tests: installed by
-scripts/install-timescaledb.sh, run as a child process that dies with its parent."""
+scripts/install-timescaledb.sh, run as a child process that dies with its parent.
+
+About 400 lines, kept in one file on purpose: the cluster's life (initdb, its password, start,
+readiness, stop, a crashed server's leftovers) is one sequence that reads best in one place."""
 
 from __future__ import annotations
 
