@@ -26,8 +26,8 @@ check:      ## lint, strict typing, schema compatibility with the previous commi
 	$(MAKE) --no-print-directory audit
 
 # Accepted advisories: pyproject.toml [tool.tickwire.audit.ignore], each with its reason.
-# AUDIT_FLAGS=--require-all also fails on packages the advisory service could not look up.
-audit:      ## every package in uv.lock against PyPI's advisory data (pip-audit); nothing installed
+# AUDIT_FLAGS=--require-all also fails on packages that could not be audited (scripts/audit.py says why).
+audit:      ## every package in uv.lock against PyPI's advisories (pip-audit, else PyPI's project JSON)
 	@mkdir -p .tickwire
 	python3 -m uv export --frozen --no-hashes --all-packages --all-groups --no-emit-workspace \
 		--format requirements-txt --quiet -o .tickwire/lock-requirements.txt
