@@ -11,23 +11,21 @@ from tickwire_api.models.examples import T0, example, examples
 
 class Bar(BaseModel):
     model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
-                {
-                    "provider": "simulator",
-                    "instrument": "SIM-BTC-USD",
-                    "interval": "5m",
-                    "start_ts": T0,
-                    "open": 100.0,
-                    "high": 101.5,
-                    "low": 99.5,
-                    "close": 101.0,
-                    "volume": 12.5,
-                    "tick_count": 42,
-                    "source": "trade",
-                }
-            ]
-        }
+        json_schema_extra=examples(
+            {
+                "provider": "simulator",
+                "instrument": "SIM-BTC-USD",
+                "interval": "5m",
+                "start_ts": T0,
+                "open": 100.0,
+                "high": 101.5,
+                "low": 99.5,
+                "close": 101.0,
+                "volume": 12.5,
+                "tick_count": 42,
+                "source": "trade",
+            }
+        )
     )
     provider: str
     instrument: str

@@ -13,23 +13,21 @@ from tickwire_api.models.examples import T0, example, examples
 
 class Anomaly(BaseModel):
     model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
-                {
-                    "provider": "simulator",
-                    "instrument": "SIM-BTC-USD",
-                    "ts": T0,
-                    "rule": "zscore",
-                    "severity": "critical",
-                    "value": 6.2,
-                    "threshold": 5.0,
-                    "window_mean": 100.0,
-                    "window_stddev": 0.25,
-                    "window_count": 200,
-                    "detail": "mid 101.55 is 6.2 standard deviations from the window mean",
-                }
-            ]
-        }
+        json_schema_extra=examples(
+            {
+                "provider": "simulator",
+                "instrument": "SIM-BTC-USD",
+                "ts": T0,
+                "rule": "zscore",
+                "severity": "critical",
+                "value": 6.2,
+                "threshold": 5.0,
+                "window_mean": 100.0,
+                "window_stddev": 0.25,
+                "window_count": 200,
+                "detail": "mid 101.55 is 6.2 standard deviations from the window mean",
+            }
+        )
     )
     provider: str
     instrument: str
@@ -46,19 +44,17 @@ class Anomaly(BaseModel):
 
 class Signal(BaseModel):
     model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
-                {
-                    "provider": "simulator",
-                    "instrument": "SIM-BTC-USD",
-                    "ts": T0,
-                    "name": "sma_20",
-                    "value": 100.25,
-                    "parameters": {"interval": "1m", "window": "20"},
-                    "interval": "1m",
-                }
-            ]
-        }
+        json_schema_extra=examples(
+            {
+                "provider": "simulator",
+                "instrument": "SIM-BTC-USD",
+                "ts": T0,
+                "name": "sma_20",
+                "value": 100.25,
+                "parameters": {"interval": "1m", "window": "20"},
+                "interval": "1m",
+            }
+        )
     )
     provider: str
     instrument: str

@@ -12,20 +12,18 @@ from tickwire_api.models.examples import example, examples
 
 class IndicatorPoint(BaseModel):
     model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
-                {
-                    "provider": "simulator",
-                    "source": "trade",
-                    "start_ts": "2023-11-14T22:13:00Z",
-                    "close": 101.0,
-                    "sma_20": 100.42,
-                    "sma_50": 100.17,
-                    "return": 0.0012,
-                    "cross": "above",
-                }
-            ]
-        },
+        json_schema_extra=examples(
+            {
+                "provider": "simulator",
+                "source": "trade",
+                "start_ts": "2023-11-14T22:13:00Z",
+                "close": 101.0,
+                "sma_20": 100.42,
+                "sma_50": 100.17,
+                "return": 0.0012,
+                "cross": "above",
+            }
+        ),
         populate_by_name=True,
     )
     provider: str

@@ -12,17 +12,15 @@ from tickwire_api.models.examples import T0, example, examples
 
 class InstrumentSummary(BaseModel):
     model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
-                {
-                    "provider": "simulator",
-                    "instrument": "SIM-BTC-USD",
-                    "first_tick": T0,
-                    "last_tick": "2023-11-14T23:13:20Z",
-                    "tick_count": 3600,
-                }
-            ]
-        }
+        json_schema_extra=examples(
+            {
+                "provider": "simulator",
+                "instrument": "SIM-BTC-USD",
+                "first_tick": T0,
+                "last_tick": "2023-11-14T23:13:20Z",
+                "tick_count": 3600,
+            }
+        )
     )
     provider: str
     instrument: str

@@ -12,24 +12,22 @@ from tickwire_api.models.examples import T0, example, examples
 
 class FeedStatus(BaseModel):
     model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
-                {
-                    "provider": "simulator",
-                    "instrument": "SIM-BTC-USD",
-                    "last_exchange_ts": T0,
-                    "last_received_ts": "2023-11-14T22:13:20.004Z",
-                    "ticks": 3600,
-                    "gaps": 1,
-                    "last_gap_start": "2023-11-14T22:03:20Z",
-                    "last_gap_end": "2023-11-14T22:03:25Z",
-                    "last_gap_reason": "sequence",
-                    "updated_at": "2023-11-14T22:13:20.2Z",
-                    "age_s": 2.5,
-                    "stale": False,
-                }
-            ]
-        }
+        json_schema_extra=examples(
+            {
+                "provider": "simulator",
+                "instrument": "SIM-BTC-USD",
+                "last_exchange_ts": T0,
+                "last_received_ts": "2023-11-14T22:13:20.004Z",
+                "ticks": 3600,
+                "gaps": 1,
+                "last_gap_start": "2023-11-14T22:03:20Z",
+                "last_gap_end": "2023-11-14T22:03:25Z",
+                "last_gap_reason": "sequence",
+                "updated_at": "2023-11-14T22:13:20.2Z",
+                "age_s": 2.5,
+                "stale": False,
+            }
+        )
     )
     provider: str
     instrument: str
@@ -47,26 +45,24 @@ class FeedStatus(BaseModel):
 
 class ServiceStatus(BaseModel):
     model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
-                {
-                    "service": "sink",
-                    "instance": "sink-7c9f",
-                    "heartbeat_at": T0,
-                    "heartbeat_age_s": 3.1,
-                    "rows_in": 120000,
-                    "rows_out": 119990,
-                    "rows_refused": 2,
-                    "batches_failed": 1,
-                    "circuit": "closed",
-                    "last_error": "OperationalError: server closed the connection unexpectedly",
-                    "last_error_at": "2023-11-14T21:13:20Z",
-                    "lag": 42,
-                    "started_at": "2023-11-14T20:13:20Z",
-                    "alive": True,
-                }
-            ]
-        }
+        json_schema_extra=examples(
+            {
+                "service": "sink",
+                "instance": "sink-7c9f",
+                "heartbeat_at": T0,
+                "heartbeat_age_s": 3.1,
+                "rows_in": 120000,
+                "rows_out": 119990,
+                "rows_refused": 2,
+                "batches_failed": 1,
+                "circuit": "closed",
+                "last_error": "OperationalError: server closed the connection unexpectedly",
+                "last_error_at": "2023-11-14T21:13:20Z",
+                "lag": 42,
+                "started_at": "2023-11-14T20:13:20Z",
+                "alive": True,
+            }
+        )
     )
     service: str
     instance: str

@@ -46,20 +46,18 @@ class TickPage(BaseModel):
 
 class TickHistoryPage(BaseModel):
     model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
-                {
-                    "instrument": "SIM-BTC-USD",
-                    "provider": None,
-                    "start": T0,
-                    "end": "2023-11-14T23:13:20Z",
-                    "limit": 100,
-                    "count": 1,
-                    "ticks": [QUOTE],
-                    "next_cursor": "eyJ0cyI6MTcwMDAwMDAwMDAwMDAwMH0.3q2-7w",
-                }
-            ]
-        }
+        json_schema_extra=examples(
+            {
+                "instrument": "SIM-BTC-USD",
+                "provider": None,
+                "start": T0,
+                "end": "2023-11-14T23:13:20Z",
+                "limit": 100,
+                "count": 1,
+                "ticks": [QUOTE],
+                "next_cursor": "eyJ0cyI6MTcwMDAwMDAwMDAwMDAwMH0.3q2-7w",
+            }
+        )
     )
     instrument: str
     provider: str | None

@@ -12,11 +12,9 @@ from fastapi import APIRouter, Depends, Response
 from tickwire_api import deps
 from tickwire_api.adapters.bars import aggregated
 from tickwire_api.domain.indicators import WARM_UP, series_points
-from tickwire_api.domain.intervals import bar_seconds
 from tickwire_api.models.indicators import IndicatorSeries
-from tickwire_api.routes.params import End, Instrument, Interval, Provider, Start
+from tickwire_api.routes.params import BarQuery, bar_query
 from tickwire_api.routes.responses import raw_json
-from tickwire_api.settings import ApiSettings
 
 router = APIRouter(prefix="/v1/indicators", tags=["bars"])
 
@@ -24,30 +22,25 @@ router = APIRouter(prefix="/v1/indicators", tags=["bars"])
 @router.get("", response_model=IndicatorSeries, summary="SMA-20/50, crossovers and returns per bar")
 def indicator_series(
     conn: Annotated[psycopg.Connection, Depends(deps.connection)],
-    settings: Annotated[ApiSettings, Depends(deps.settings)],
-    instrument: Instrument,
-    interval: Interval,
-    start: Start,
-    end: End,
-    provider: Provider = None,
+    query: Annotated[BarQuery, Depends(bar_query)],
 ) -> Response:
     """One point per bar starting in [start, end), per provider and source, oldest first. The
     windows count bars, not clock time: a bucket without trades has no bar and is skipped. The
     50 bars before `start` are read so that the first points' windows are already full."""
-    seconds = bar_seconds(interval, start, end, settings.max_buckets)
     # Bars are sparse: reaching WARM_UP bars back may need more than WARM_UP buckets; this reads
     # WARM_UP buckets, and a window with gaps before start fills up a little later.
-    warm_up_start = start - WARM_UP * timedelta(seconds=seconds)
-    points = series_points(
-        aggregated(conn, instrument, provider, seconds, warm_up_start, end), start
+    warm_up_start = query.start - WARM_UP * timedelta(seconds=query.seconds)
+    bars = aggregated(
+        conn, query.instrument, query.provider, query.seconds, warm_up_start, query.end
     )
+    points = series_points(bars, query.start)
     # Plain values of the model's types, serialized as they are: a model per point cost as much
     # as the rest of the request (see routes/responses.py).
     return raw_json(
         {
-            "instrument": instrument,
-            "provider": provider,
-            "interval": interval,
+            "instrument": query.instrument,
+            "provider": query.provider,
+            "interval": query.interval,
             "count": len(points),
             "points": points,
         }

@@ -3,14 +3,17 @@ client reads every refusal the same way: the parameter's location, a message, a 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import HTTPException, Query, Request, Response
+from fastapi import Depends, HTTPException, Query, Request, Response
 from fastapi.exception_handlers import http_exception_handler
 from pydantic import AfterValidator, AwareDatetime
 
-from tickwire_api.domain.intervals import RangeError, check_range
+from tickwire_api import deps
+from tickwire_api.domain.intervals import RangeError, bar_seconds, check_range
+from tickwire_api.settings import ApiSettings
 
 INSTRUMENT = r"^[A-Za-z0-9][A-Za-z0-9._:/-]{0,63}$"
 PROVIDER = r"^[a-z0-9][a-z0-9_-]{0,31}$"
@@ -84,6 +87,32 @@ Limit = Annotated[
 ]
 
 DEFAULT_LIMIT = 100
+
+
+@dataclass(frozen=True)
+class BarQuery:
+    """The bars a request asks for, as /v1/bars and /v1/indicators both read them: `seconds` is
+    the interval once it and the buckets of [start, end) are within the caps."""
+
+    instrument: str
+    provider: str | None
+    interval: str
+    start: datetime
+    end: datetime
+    seconds: int
+
+
+def bar_query(
+    settings: Annotated[ApiSettings, Depends(deps.settings)],
+    instrument: Instrument,
+    interval: Interval,
+    start: Start,
+    end: End,
+    provider: Provider = None,
+) -> BarQuery:
+    """A dependency: its parameters are the route's query parameters, in this order."""
+    seconds = bar_seconds(interval, start, end, settings.max_buckets)
+    return BarQuery(instrument, provider, interval, start, end, seconds)
 
 
 def invalid(parameter: str, message: str) -> HTTPException:
