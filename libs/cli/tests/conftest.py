@@ -37,10 +37,25 @@ class Tickwire:
     def with_env(self, **more: str) -> Tickwire:
         return Tickwire({**self.env, **more})
 
+    def error_line(self, *args: str, code: int) -> str:
+        """The one line a failing command prints on stderr, after checking its exit code and
+        that no traceback came with it."""
+        done = self(*args)
+        assert done.returncode == code, (done.returncode, done.stderr)
+        assert "Traceback" not in done.stderr
+        [line] = done.stderr.strip().splitlines()
+        return line
+
     def json_lines(self, *args: str, code: int = 0) -> list[dict[str, Any]]:
         done = self(*args)
         assert done.returncode == code, done.stderr
         return [json.loads(line) for line in done.stdout.splitlines()]
+
+
+@pytest.fixture
+def unreachable() -> str:
+    """A broker or database address where nothing listens."""
+    return f"127.0.0.1:{closed_port()}"
 
 
 @pytest.fixture
