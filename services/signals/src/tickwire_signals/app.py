@@ -12,7 +12,7 @@ from typing import Any
 
 import faust
 from confluent_kafka import Producer
-from faust.types import EventT
+from faust.types import TP, EventT, Message
 
 from tickwire_core.health import Health
 from tickwire_core.heartbeat import Heartbeats, LoopStats
@@ -24,6 +24,7 @@ from tickwire_signals.adapters.faust_runtime import QuietMonitor
 from tickwire_signals.adapters.kafka_options import faust_broker_options
 from tickwire_signals.adapters.output import SignalsOutput
 from tickwire_signals.domain.engine import SignalEngine
+from tickwire_signals.domain.rewinds import Rewinds
 from tickwire_signals.handler import SignalsHandler, TickEvent
 from tickwire_signals.settings import SignalsSettings
 
@@ -90,9 +91,57 @@ def build_app(settings: SignalsSettings, health: Health) -> faust.App:
         if any(tp.topic == ticks.get_topic_name() for tp in assigned_partitions):
             assigned.set()
 
+    # A batch never straddles a rebalance: the revocation waits for the batch in hand to finish
+    # (outputs flushed, states acknowledged), so the next owner's recovery reads every state it
+    # wrote and no state of a partition it lost is written after that.
+    idle = asyncio.Event()
+    idle.set()
+    rewinds = Rewinds()
+    applied: set[tuple[int, int]] = set()  # (partition, offset) of the batch just applied
+    consumer = app.consumer
+    plain_ack = consumer.ack
+    ticks_topic = ticks.get_topic_name()
+
+    def ack_applied(message: Any) -> bool:
+        """Only an applied tick is acknowledged (and so committed); one faust let go unapplied
+        is read again (see Rewinds)."""
+        if message.topic != ticks_topic:
+            return bool(plain_ack(message))
+        if (message.partition, message.offset) in applied:
+            applied.discard((message.partition, message.offset))
+            return bool(plain_ack(message))
+        rewinds.skipped(message.partition, message.offset)
+        return False
+
+    consumer.ack = ack_applied  # type: ignore[method-assign]
+
+    async def read_again() -> None:
+        assignment = consumer.assignment()
+        for partition, offset in rewinds.seeks().items():
+            tp = TP(ticks_topic, partition)
+            if tp in assignment:
+                logger.warning(
+                    "ticks of partition %d from offset %d went by unapplied; reading them again",
+                    partition,
+                    offset,
+                )
+                await consumer.seek(tp, offset)
+
     @app.on_partitions_revoked.connect  # type: ignore[arg-type]
     async def _revoked(_app: Any, revoked: set[Any], **_kw: Any) -> None:
-        handler.forget({tp.partition for tp in revoked if tp.topic == ticks.get_topic_name()})
+        try:
+            await asyncio.wait_for(idle.wait(), timeout=settings.stop_grace_s)
+        except TimeoutError:
+            logger.error("a batch still runs %.0f s into a rebalance", settings.stop_grace_s)
+        lost = {tp.partition for tp in revoked if tp.topic == ticks_topic}
+        handler.forget(lost)
+        rewinds.forget(lost)
+        applied.clear()  # faust waited for every acknowledgement before it revoked
+
+    @app.timer(1.0)  # type: ignore[untyped-decorator]
+    async def _read_again_while_idle() -> None:  # a partition skipped at its end has no next batch
+        if idle.is_set():
+            await read_again()
 
     @app.timer(5.0)  # type: ignore[untyped-decorator]
     async def _alive() -> None:  # a quiet input must not read as a hung worker
@@ -114,17 +163,34 @@ def build_app(settings: SignalsSettings, health: Health) -> faust.App:
             settings.batch_size, settings.batch_within_ms / 1000
         ):
             health.beat()
+            idle.clear()
             try:
-                await _process(events)
+                await read_again()
+                await _process(rewinds.admit(e.message for e in current(events)))
             except Exception as exc:
                 stats.failed(f"{type(exc).__name__}: {exc}")
                 raise
+            finally:
+                idle.set()
 
-    async def _process(events: Sequence[EventT[bytes]]) -> None:
-        batch = [
-            TickEvent(e.message.key or b"", e.message.value, e.message.partition, e.message.offset)
-            for e in events
-        ]
+    def current(events: Sequence[EventT[bytes]]) -> list[EventT[bytes]]:
+        """The events of this generation of the group. take_events hands over what it gathered
+        before a rebalance too; such an event is left out and marked acknowledged without telling
+        the consumer, so its offset is never committed here: the partition's owner reads it again
+        from the committed offset, after the state that covers it was recovered."""
+        generation = app.consumer_generation_id
+        kept = []
+        for event in events:
+            if event.message.generation_id == generation:
+                kept.append(event)
+            else:
+                event.message.acked = True
+        if len(kept) != len(events):
+            logger.info("left %d events of an earlier generation", len(events) - len(kept))
+        return kept
+
+    async def _process(messages: Sequence[Message]) -> None:
+        batch = [TickEvent(m.key or b"", m.value, m.partition, m.offset) for m in messages]
         result = handler(batch)
         output.send(result)
         emitted = result.emitted
@@ -144,5 +210,6 @@ def build_app(settings: SignalsSettings, health: Health) -> faust.App:
         # they refused): faust's producer flush is not, since it stops waiting on its buffer after
         # 0.1 s without progress, which a loaded machine exceeds.
         await asyncio.gather(*written)
+        applied.update((event.partition, event.offset) for event in batch)
 
     return app
