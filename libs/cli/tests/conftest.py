@@ -3,53 +3,12 @@ that names only what the test gives it: never a developer's local run or shell s
 
 from __future__ import annotations
 
-import json
 import os
-import socket
-import subprocess
-import sys
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-
-def closed_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@dataclass(frozen=True)
-class Tickwire:
-    env: dict[str, str] = field(default_factory=dict)
-
-    def __call__(self, *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [sys.executable, "-m", "tickwire_cli", *args],
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-            env=self.env,
-        )
-
-    def with_env(self, **more: str) -> Tickwire:
-        return Tickwire({**self.env, **more})
-
-    def error_line(self, *args: str, code: int) -> str:
-        """The one line a failing command prints on stderr, after checking its exit code and
-        that no traceback came with it."""
-        done = self(*args)
-        assert done.returncode == code, (done.returncode, done.stderr)
-        assert "Traceback" not in done.stderr
-        [line] = done.stderr.strip().splitlines()
-        return line
-
-    def json_lines(self, *args: str, code: int = 0) -> list[dict[str, Any]]:
-        done = self(*args)
-        assert done.returncode == code, done.stderr
-        return [json.loads(line) for line in done.stdout.splitlines()]
+from tickwire_testing.cli import Tickwire, closed_port
 
 
 @pytest.fixture

@@ -5,13 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import queue
-import signal
-import socket
-import subprocess
-import sys
-import threading
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
 from typing import Any
@@ -22,6 +15,7 @@ from confluent_kafka import Producer
 
 from tickwire_core.serde import default_schema_dir
 from tickwire_sink.adapters.migrations import migrate
+from tickwire_testing.cli import Tickwire, closed_port
 
 # One record of each kind the pipeline writes. What `tickwire tail` is to print for them is
 # written out from these and the schema files, not produced by the code under test.
@@ -157,72 +151,6 @@ def records() -> SimpleNamespace:
     return SimpleNamespace(**{name: globals()[name] for name in names})
 
 
-@dataclass(frozen=True)
-class Cli:
-    """The command with KAFKA_BOOTSTRAP_SERVERS, DATABASE_URL and TICKWIRE_TOPIC_PREFIX set."""
-
-    env: dict[str, str]
-
-    def run(self, *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [sys.executable, "-m", "tickwire_cli", *args],
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-            env=self.env,
-        )
-
-    def json_lines(self, *args: str) -> list[dict[str, Any]]:
-        """The command's stdout as JSON lines (stdout is a pipe, so JSON is the default)."""
-        done = self.run(*args)
-        assert done.returncode == 0, done.stderr
-        return [json.loads(line) for line in done.stdout.splitlines()]
-
-    def start(self, *args: str) -> Running:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "tickwire_cli", *args],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            env=self.env,
-        )
-        return Running(process)
-
-
-class Running:
-    """A command left running (tail --follow): its stdout lines as they come."""
-
-    def __init__(self, process: subprocess.Popen[str]) -> None:
-        self.process = process
-        self.lines: queue.Queue[str] = queue.Queue()
-        self.pump = threading.Thread(target=self._pump, daemon=True)
-        self.pump.start()
-
-    def _pump(self) -> None:
-        assert self.process.stdout is not None
-        for line in self.process.stdout:
-            self.lines.put(line)
-
-    def next_json(self, timeout: float = 60) -> dict[str, Any]:
-        try:
-            line = self.lines.get(timeout=timeout)
-        except queue.Empty:
-            raise AssertionError(f"no line within {timeout:.0f}s") from None
-        parsed: dict[str, Any] = json.loads(line)
-        return parsed
-
-    def stop(self) -> tuple[int, str]:
-        """SIGINT (Ctrl-C); the exit code and stderr."""
-        self.process.send_signal(signal.SIGINT)
-        code = self.process.wait(30)
-        self.pump.join(10)
-        assert self.process.stdout is not None and self.process.stderr is not None
-        stderr = self.process.stderr.read()
-        self.process.stdout.close()
-        self.process.stderr.close()
-        return code, stderr
-
-
 def as_url(conninfo: str) -> str:
     """postgresql://user:password@host:port/dbname, the form people give the command."""
     parts = psycopg.conninfo.conninfo_to_dict(conninfo)
@@ -233,8 +161,8 @@ def as_url(conninfo: str) -> str:
 
 
 @pytest.fixture
-def cli(stack: Any, topic_prefix: str, database_url: str) -> Cli:
-    return Cli(
+def cli(stack: Any, topic_prefix: str, database_url: str) -> Tickwire:
+    return Tickwire(
         {
             **os.environ,
             "KAFKA_BOOTSTRAP_SERVERS": stack.kafka_bootstrap_servers,
@@ -279,9 +207,7 @@ def topics(stack: Any, topic_prefix: str) -> Topics:
     return Topics(stack.kafka_bootstrap_servers, topic_prefix)
 
 
-@pytest.fixture
-def closed_port() -> int:
+@pytest.fixture(name="closed_port")
+def closed_port_fixture() -> int:
     """A local port nothing listens on."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+    return closed_port()

@@ -275,7 +275,7 @@ def test_summary_counts_by_day_source_service_and_reason(
         row(today, raw_topic, "normalize", "crossed_market", 2),
         row(today, raw_topic, "normalize", "undecodable", 1),
     ]
-    table = cli.run("deadletters", "summary", "--output", "table")
+    table = cli("deadletters", "summary", "--output", "table")
     assert table.returncode == 0, table.stderr
     assert "dead letters: 5" in table.stdout
     cells = [
@@ -292,7 +292,7 @@ def test_summary_counts_by_day_source_service_and_reason(
 
 
 def test_redrive_needs_its_table_and_a_reachable_database(cli, closed_port) -> None:
-    done = cli.run("deadletters", "redrive", "--all")  # the test's database, never migrated
+    done = cli("deadletters", "redrive", "--all")  # the test's database, never migrated
     assert done.returncode == 1
     [message] = done.stderr.strip().splitlines()
     assert message.startswith("tickwire: error: the database at 127.0.0.1:")
@@ -301,7 +301,7 @@ def test_redrive_needs_its_table_and_a_reachable_database(cli, closed_port) -> N
     )
 
     url = f"postgresql://tickwire@127.0.0.1:{closed_port}/tickwire"
-    done = cli.run("--database-url", url, "deadletters", "redrive", "--all")
+    done = cli("--database-url", url, "deadletters", "redrive", "--all")
     assert done.returncode == 1
     [message] = done.stderr.strip().splitlines()
     assert message.startswith(

@@ -239,7 +239,7 @@ def test_head_closing_the_pipe_is_not_an_error(cli, topics, records) -> None:
 
 def test_table_output_on_request(cli, topics, records) -> None:
     topics.send(TICKS, SERDE.encode("tick", records.tick("SIM-A")), KEY)
-    done = cli.run("tail", "ticks", "--output", "table")
+    done = cli("tail", "ticks", "--output", "table")
     assert done.returncode == 0, done.stderr
     header, row = done.stdout.splitlines()[:2]
     assert header.split() == ["P", "OFFSET", "TIME", "(UTC)", "KEY", "VALUE"], done.stdout
@@ -249,7 +249,7 @@ def test_table_output_on_request(cli, topics, records) -> None:
 
 
 def test_a_topic_missing_on_the_broker_is_one_line(cli) -> None:
-    done = cli.run("--topic-prefix", "no-such-prefix.", "tail", "ticks")
+    done = cli("--topic-prefix", "no-such-prefix.", "tail", "ticks")
     assert done.returncode == 1
     assert done.stderr.strip().splitlines() == [
         "tickwire: error: topic no-such-prefix.tickwire.ticks.normalized does not exist on "
