@@ -20,6 +20,8 @@ TICKS = "tickwire.ticks.normalized"
 BARS = "tickwire.bars"
 ANOMALIES = "tickwire.anomalies"
 SIGNALS = "tickwire.signals"
+SHORT_VOLUME = "tickwire.short_volume"
+SHORT_INTEREST = "tickwire.short_interest"
 DEAD_LETTER = "tickwire.deadletter"
 STATUS = "tickwire.status"
 

@@ -23,6 +23,7 @@ class Envelope:
         *,
         provider: str | None = None,
         content_type: str = "application/json",
+        history: bool = False,
     ) -> dict[str, Any]:
         record = {
             "provider": provider or self.provider,
@@ -33,6 +34,7 @@ class Envelope:
             "ingest_seq": self.next_seq,
             "content_type": content_type,
             "payload": payload,
+            "history": history,
         }
         self.next_seq += 1
         return record

@@ -1,0 +1,7 @@
+"""The history mappings by provider (the raw record's provider field)."""
+
+from __future__ import annotations
+
+from tickwire_normalize.domain.history import HistoryMap
+
+HISTORY_MAPPINGS: dict[str, HistoryMap] = {}
