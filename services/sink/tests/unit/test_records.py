@@ -67,6 +67,7 @@ PG_TYPE_OF_AVRO = {
     "double": "float8",
     "int": "int4",
     "long": "int8",
+    "boolean": "bool",
     "bytes": "bytea",
     "map": "jsonb",
 }

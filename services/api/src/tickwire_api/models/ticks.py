@@ -12,7 +12,7 @@ from tickwire_api.models.examples import QUOTE, T0, examples
 from tickwire_core.avro_types import field_type
 from tickwire_core.serde import AvroSerde
 
-_PY = {"string": str, "double": float, "long": int, "int": int}
+_PY = {"string": str, "double": float, "long": int, "int": int, "boolean": bool}
 
 
 def _tick_model() -> type[BaseModel]:

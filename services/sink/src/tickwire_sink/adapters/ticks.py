@@ -23,6 +23,7 @@ _PG_TYPES = {
     "string": "text",
     "double": "float8",
     "long": "int8",
+    "boolean": "bool",
     "int": "int4",
 }
 
