@@ -58,7 +58,7 @@ class _Wait(tenacity.wait.wait_base):
 
     def __init__(self, policy: RetryPolicy) -> None:
         self._backoff = tenacity.wait_exponential_jitter(
-            initial=policy.initial_s, max=policy.max_s, jitter=policy.jitter_s
+            multiplier=policy.initial_s, max=policy.max_s, jitter=policy.jitter_s
         )
         self._cap = policy.max_s
 
@@ -116,7 +116,7 @@ class VendorHttp:
             return retrying(self._once, method, path, **kwargs)
         except _Transient as exc:
             raise SourceUnavailable(
-                f"{self.vendor}: {method} {self._client.base_url}{path} failed "
+                f"{self.vendor}: {method} {self._url(path)} failed "
                 f"{self.policy.attempts} times, last: {exc}"
             ) from None
 
@@ -132,6 +132,10 @@ class VendorHttp:
                 retry_after_s(response.headers.get("Retry-After")),
             )
         return response
+
+    def _url(self, path: str) -> str:
+        # httpx keeps the base URL with a trailing slash; paths are written with a leading one.
+        return str(self._client.base_url).rstrip("/") + "/" + path.lstrip("/")
 
     def _pace(self) -> None:
         with self._lock:
