@@ -15,7 +15,7 @@ BITCOIN = Coin("bitcoin", "usd")
 
 
 def us(*parts: int) -> int:
-    return int(datetime(*parts, tzinfo=UTC).timestamp()) * 1_000_000  # type: ignore[misc]
+    return int(datetime(*parts, tzinfo=UTC).timestamp()) * 1_000_000
 
 
 def ms(*parts: int) -> int:
@@ -106,5 +106,5 @@ def test_a_candle_whose_time_cannot_be_read_is_passed_on_at_the_window_start() -
     candles = [candle(ms(2024, 3, 2)), "junk", [None, 1, 2, 3, 4], []]
     rows = coingecko.candle_rows(BITCOIN, "btc", window, candles, [], ENDPOINTS)
     assert [row.ts for row in rows] == [window.start] * 4
-    assert [p["ohlc"]["row"] for p in payloads(rows)] == candles  # type: ignore[index]
-    assert all(p["total_volume"]["row"] is None for p in payloads(rows))  # type: ignore[index]
+    assert [p["ohlc"]["row"] for p in payloads(rows)] == candles
+    assert all(p["total_volume"]["row"] is None for p in payloads(rows))
