@@ -41,8 +41,13 @@ def test_windows_cover_whole_days_in_steps_of_180() -> None:
         Window(us(2024, 1, 2), us(2024, 1, 2) + 180 * DAY_US),
         Window(us(2024, 1, 2) + 180 * DAY_US, us(2024, 8, 1)),
     ]
-    assert plan[0].from_s == us(2024, 1, 2) // 1_000_000
-    assert plan[0].to_s == plan[1].from_s
+
+
+def test_a_window_asks_from_an_hour_before_its_first_close_to_an_hour_after_its_last() -> None:
+    window = Window(us(2024, 1, 2), us(2024, 1, 2) + 180 * DAY_US)
+    assert window.from_s == us(2024, 1, 2, 23) // 1_000_000
+    assert window.to_s == (window.end + 3600 * 1_000_000) // 1_000_000
+    assert window.to_s - window.from_s < 180 * 86_400  # within /ohlc/range's 180 days
 
 
 def test_the_day_in_progress_and_one_not_yet_settled_are_never_asked_for() -> None:

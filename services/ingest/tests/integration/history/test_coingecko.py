@@ -59,14 +59,20 @@ def serve_coin(server: HTTPServer) -> None:
 
 
 def serve_window(server: HTTPServer, start: int, end: int, ohlc: str, chart: str) -> None:
-    """The two answers for the window [start, end) (the volumes asked up to an hour later)."""
-    query = {"vs_currency": "usd", "from": str(start // 1_000_000), "interval": "daily"}
-    server.expect_request(
-        "/api/v3" + OHLC, query_string=query | {"to": str(end // 1_000_000)}
-    ).respond_with_data(raw(ohlc), content_type="application/json")
-    server.expect_request(
-        "/api/v3" + CHART, query_string=query | {"to": str(end // 1_000_000 + 3600)}
-    ).respond_with_data(raw(chart), content_type="application/json")
+    """The two answers for bars in [start, end): asked from an hour before the first close
+    (start + 1 day) to an hour after the last (end)."""
+    query = {
+        "vs_currency": "usd",
+        "from": str((start + DAY_US) // 1_000_000 - 3600),
+        "to": str(end // 1_000_000 + 3600),
+        "interval": "daily",
+    }
+    server.expect_request("/api/v3" + OHLC, query_string=query).respond_with_data(
+        raw(ohlc), content_type="application/json"
+    )
+    server.expect_request("/api/v3" + CHART, query_string=query).respond_with_data(
+        raw(chart), content_type="application/json"
+    )
 
 
 def serve_all(server: HTTPServer, end: int = UNTIL) -> None:

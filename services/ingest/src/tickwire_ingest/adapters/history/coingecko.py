@@ -15,7 +15,7 @@ import tenacity
 from tickwire_core.clock import now_us
 from tickwire_ingest.adapters.history.http import RetryPolicy, VendorHttp
 from tickwire_ingest.domain.history import coingecko
-from tickwire_ingest.domain.history.coingecko import Coin, Window
+from tickwire_ingest.domain.history.coingecko import Coin
 from tickwire_ingest.domain.history.pages import (
     Page,
     Request,
@@ -91,8 +91,14 @@ class CoinGeckoSource:
             "volume": f"/coins/{coin.coin_id}/market_chart/range",
         }
         for window in plan:
-            candles = self._list(endpoints["ohlc"], self._ohlc_params(coin, window))
-            chart = self._json(endpoints["volume"], self._volume_params(coin, window))
+            params = {
+                "vs_currency": coin.vs_currency,
+                "from": window.from_s,
+                "to": window.to_s,
+                "interval": "daily",
+            }
+            candles = self._list(endpoints["ohlc"], params)
+            chart = self._json(endpoints["volume"], params)
             volumes = chart.get("total_volumes") if isinstance(chart, dict) else None
             if not isinstance(volumes, list):
                 raise SourceUnavailable(
@@ -125,23 +131,6 @@ class CoinGeckoSource:
                 f"coingecko: vs currency {coin.vs_currency!r} of {coin.name} is not one CoinGecko "
                 "quotes (see /simple/supported_vs_currencies)"
             )
-
-    def _ohlc_params(self, coin: Coin, window: Window) -> dict[str, Any]:
-        return {
-            "vs_currency": coin.vs_currency,
-            "from": window.from_s,
-            "to": window.to_s,
-            "interval": "daily",
-        }
-
-    def _volume_params(self, coin: Coin, window: Window) -> dict[str, Any]:
-        # Up to an hour past the window's end: the last bar's volume point is taken at its close.
-        return {
-            "vs_currency": coin.vs_currency,
-            "from": window.from_s,
-            "to": window.to_s + coingecko.VOLUME_LAG_MS // 1000,
-            "interval": "daily",
-        }
 
     def _list(self, path: str, params: dict[str, Any]) -> list[Any]:
         body = self._json(path, params)

@@ -53,14 +53,16 @@ class Window:
     start: int
     end: int
 
+    # The window's candles close from start + 1 day to end (CoinGecko stamps the close). The
+    # request reaches an hour past both, so whether the vendor's bounds are inclusive does not
+    # matter, and the volume point of the last close is in; the span stays under 180 days.
     @property
     def from_s(self) -> int:
-        return self.start // 1_000_000
+        return (self.start + DAY_US - VOLUME_LAG_MS * 1000) // 1_000_000
 
     @property
     def to_s(self) -> int:
-        # The last bar of the window closes at `end`: its candle carries that time.
-        return self.end // 1_000_000
+        return (self.end + VOLUME_LAG_MS * 1000) // 1_000_000
 
 
 def complete_until(until: int, now: int) -> int:
