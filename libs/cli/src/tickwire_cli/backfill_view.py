@@ -102,60 +102,94 @@ def bars() -> Iterator[Bars]:
         yield Bars(progress)
 
 
-def _show(title: str, columns: Sequence[str], rows: Sequence[dict[str, Any]]) -> None:
-    if stdout_is_terminal():
-        print_table(title, columns, [[row.get(c) for c in columns] for row in rows])
-    else:
-        for row in rows:
-            print_json_line(row)
+def _short(us: int | None) -> str:
+    """A time for a table: the date alone at midnight UTC, else date and time to the second."""
+    if us is None:
+        return ""
+    moment = to_time(us)
+    if moment.hour == moment.minute == moment.second == moment.microsecond == 0:
+        return moment.date().isoformat()
+    return moment.strftime("%Y-%m-%d %H:%M:%S")
+
+
+def _title(what: str, steps: Sequence[Step]) -> str:
+    jobs = dict.fromkeys(f"{s.source} {s.dataset}" for s in steps)
+    return f"{what}: {', '.join(jobs)}"
 
 
 def show_plan(steps: Sequence[Step]) -> None:
+    if not stdout_is_terminal():
+        for s in steps:
+            print_json_line(
+                {
+                    "source": s.source,
+                    "dataset": s.dataset,
+                    "instrument": s.instrument,
+                    "from": _when(s.since),
+                    "to": _when(s.until),
+                    "watermark": _when(s.watermark),
+                    "action": "up to date" if s.up_to_date else "fetch",
+                }
+            )
+        return
+    columns = ["source", "dataset", "instrument", "from", "to", "watermark", "action"]
     rows = [
-        {
-            "source": s.source,
-            "dataset": s.dataset,
-            "instrument": s.instrument,
-            "from": _when(s.since),
-            "to": _when(s.until),
-            "watermark": _when(s.watermark),
-            "action": "up to date" if s.up_to_date else "fetch",
-        }
+        [s.source, s.dataset, s.instrument, _short(s.since), _short(s.until),
+         _short(s.watermark), "up to date" if s.up_to_date else "fetch"]
         for s in steps
-    ]
-    _show("backfill plan (dry run: nothing fetched)", list(rows[0]) if rows else [], rows)
+    ]  # fmt: skip
+    print_table("backfill plan (dry run: nothing fetched)", columns, rows)
+
+
+def _result(outcome: Outcome, tally: Tally | None) -> dict[str, Any]:
+    step = outcome.step
+    row: dict[str, Any] = {
+        "source": step.source,
+        "dataset": step.dataset,
+        "instrument": step.instrument,
+        "status": "up to date" if step.up_to_date else outcome.status,
+        "pages": outcome.pages,
+        "fetched": outcome.fetched,
+        "published": outcome.published,
+        "watermark": _when(outcome.watermark),
+    }
+    if tally is not None:
+        row.update(tally.as_dict())
+        row["fetched"] = outcome.fetched
+    if outcome.empty and not step.up_to_date:
+        row["note"] = "the vendor has no rows in this range"
+    if outcome.error:
+        row["error"] = outcome.error
+    return row
 
 
 def show_results(outcomes: Sequence[Outcome], tallies: dict[Step, Tally] | None) -> None:
-    rows = []
-    for outcome in outcomes:
-        step = outcome.step
-        row: dict[str, Any] = {
-            "source": step.source,
-            "dataset": step.dataset,
-            "instrument": step.instrument,
-            "status": "up to date" if step.up_to_date else outcome.status,
-            "pages": outcome.pages,
-            "fetched": outcome.fetched,
-            "published": outcome.published,
-            "watermark": _when(outcome.watermark),
-        }
-        tally = (tallies or {}).get(step)
-        if tally is not None:
-            row.update(tally.as_dict())
-            row["fetched"] = outcome.fetched
-        if outcome.empty and not step.up_to_date:
-            row["note"] = "the vendor has no rows in this range"
-        if outcome.error:
-            row["error"] = outcome.error
-        rows.append(row)
-    columns = ["source", "dataset", "instrument", "status", "pages", "fetched", "published"]
+    """One line per instrument; on a terminal a table of the counts, then its notes and errors."""
+    results = [_result(o, (tallies or {}).get(o.step)) for o in outcomes]
+    if not stdout_is_terminal():
+        for row in results:
+            print_json_line(row)
+        return
+    columns = ["instrument", "status", "pages", "fetched", "published"]
     if tallies is not None:
-        columns += ["stored", "already_present", "rejected", "pending"]
-    columns += ["watermark", "note", "error"]
-    if stdout_is_terminal():
-        for row in rows:
-            rejected = row.get("rejected")
-            if isinstance(rejected, dict):
-                row["rejected"] = ", ".join(f"{k}: {v}" for k, v in rejected.items()) or "0"
-    _show("backfill", columns, rows)
+        columns += ["stored", "present", "rejected", "pending"]
+    columns.append("watermark")
+    rows = []
+    for outcome, row in zip(outcomes, results, strict=True):
+        line = [row["instrument"], row["status"], row["pages"], row["fetched"], row["published"]]
+        if tallies is not None:
+            rejected = sum(row["rejected"].values()) if "rejected" in row else None
+            line += [row.get("stored"), row.get("already_present"), rejected, row.get("pending")]
+        line.append(_short(outcome.watermark))
+        rows.append(line)
+    print_table(_title("backfill", [o.step for o in outcomes]), columns, rows)
+    # Below the table, what does not fit in a cell: reasons, notes, errors.
+    for row in results:
+        if row.get("rejected"):
+            reasons = ", ".join(f"{k} {v}" for k, v in row["rejected"].items())
+            print(f"{row['instrument']}: rejected: {reasons}")
+        for key in ("note", "error"):
+            if key in row:
+                print(f"{row['instrument']}: {row[key]}")
+    if tallies is not None:
+        print("present: rows that existed before the run; rejected: dead letters, by reason above")
