@@ -1,7 +1,8 @@
 """`tickwire backfill` against the real broker and database, with a history source made up in
 the test (fake_history.py): rows land on the raw topic as history records, watermarks are
 stored, a rerun publishes nothing, a run killed with SIGKILL and rerun ends like a clean one,
---dry-run publishes nothing, and one failing instrument leaves the others done."""
+--dry-run publishes nothing, one failing instrument leaves the others done, and without a
+pipeline every record is reported pending once the wait runs out."""
 
 from __future__ import annotations
 
@@ -252,3 +253,20 @@ def test_usage_mistakes_are_one_line_with_code_2(backfill) -> None:
         assert done.returncode == 2, (args, done.stderr)
         [line] = done.stderr.strip().splitlines()
         assert line.startswith("tickwire: error: ") and named in line, (args, line)
+
+
+def test_without_a_pipeline_every_record_stays_pending_until_the_wait_runs_out(
+    backfill, migrated
+) -> None:
+    started = time.monotonic()
+    done = backfill("fake", "--instruments", "AAA", "--since", "2024-01-01", "--until",
+                    "2024-01-05", "--wait-timeout", "2")  # fmt: skip
+    [result] = lines(done)
+    assert time.monotonic() - started >= 2
+    counts = ("published", "stored", "already_present", "rejected", "pending")
+    assert [result[k] for k in counts] == [4, 0, 0, {}, 4]
+    with psycopg.connect(migrated) as conn:
+        logged = conn.execute(
+            "SELECT stored, already_present, rejected FROM backfill_runs"
+        ).fetchall()
+    assert logged == [(0, 0, {})]
