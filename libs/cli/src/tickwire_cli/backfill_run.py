@@ -104,7 +104,12 @@ def run_jobs(
         if options.dry_run:
             show_plan([step for _, steps in plans for step in steps])
             return 0
-        env.check_kafka()
+        admin = env.check_kafka()
+        if options.topic not in admin.list_topics(timeout=10).topics:
+            raise CliError(
+                f"topic {options.topic} not found on {env.bootstrap_servers}",
+                hint="create the topics first: `tickwire topics create`",
+            )
         producer = _producer(env)
         sink = HistorySink(Publisher(producer, AvroSerde()), options.topic)
         mapper = normalize_mapper() if options.wait else None

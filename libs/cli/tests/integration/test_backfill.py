@@ -270,3 +270,15 @@ def test_without_a_pipeline_every_record_stays_pending_until_the_wait_runs_out(
             "SELECT stored, already_present, rejected FROM backfill_runs"
         ).fetchall()
     assert logged == [(0, 0, {})]
+
+
+def test_a_missing_raw_topic_is_one_line_before_anything_is_fetched(backfill, migrated) -> None:
+    env = {**backfill.env, "TICKWIRE_TOPIC_PREFIX": "nosuchprefix."}
+    done = Backfill(env)("fake", "--instruments", "AAA", *RANGE, "--no-wait")
+    assert done.returncode == 1, done.stderr
+    assert done.stderr.strip() == (
+        "tickwire: error: topic nosuchprefix.tickwire.ticks.raw not found on "
+        f"{env['KAFKA_BOOTSTRAP_SERVERS']} "
+        "(hint: create the topics first: `tickwire topics create`)"
+    )
+    assert runs(migrated) == [] and watermarks(migrated) == {}
