@@ -1,6 +1,5 @@
-"""What `tickwire backfill` shows: a progress bar per instrument on a terminal (pages, rows,
-rate, time left from the share of the range covered), JSON log lines otherwise; the plan and
-the final counts as tables on a terminal, JSON lines when piped."""
+"""What `tickwire backfill` shows: a progress bar per instrument and tables on a terminal; JSON
+log lines (progress) and JSON lines (plan, counts) when piped."""
 
 from __future__ import annotations
 

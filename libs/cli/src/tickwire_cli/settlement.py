@@ -1,6 +1,5 @@
-"""After a backfill: wait until the pipeline has dealt with every record it published, and count
-what became of them. The target rows of each vendor row come from normalize's own history
-mapping; a row existed before the run if it was in its table before its page was published."""
+"""After a backfill: wait until the pipeline has dealt with every record it published and count
+what became of each, from normalize's own mapping, the target tables and the dead letters."""
 
 from __future__ import annotations
 

@@ -1,6 +1,5 @@
-"""The backfill driver: fetch one step's pages from a history source, publish each page's rows
-as raw records (history=True), wait for the broker's acknowledgement, and only then move the
-watermark, so a run killed at any moment loses nothing and a rerun resumes where it stopped."""
+"""The backfill driver: each page of a history source onto the raw topic as history records,
+acknowledged by the broker before the watermark moves, so a killed run loses nothing."""
 
 from __future__ import annotations
 

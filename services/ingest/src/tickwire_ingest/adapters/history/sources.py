@@ -1,6 +1,5 @@
-"""The history sources by their command-line name: each a factory that builds the source from
-the settings, importing its module only then, so that one missing or broken source leaves the
-others usable."""
+"""The history sources by their command-line name: factories that build a source from the
+settings and import its module only then, so one missing source leaves the others usable."""
 
 from __future__ import annotations
 

@@ -1,6 +1,5 @@
-"""What became of a backfill's published records, once the pipeline has dealt with them: each
-raw record is stored (its target rows appeared), already present, rejected (a dead letter names
-its topic/partition/offset) or still pending. Pure counting; the reads are adapters."""
+"""What became of a backfill's published records: stored, already present, rejected (a dead
+letter names the record's position) or still pending. Pure counting; the reads are adapters."""
 
 from __future__ import annotations
 
