@@ -282,3 +282,17 @@ def test_a_missing_raw_topic_is_one_line_before_anything_is_fetched(backfill, mi
         "(hint: create the topics first: `tickwire topics create`)"
     )
     assert runs(migrated) == [] and watermarks(migrated) == {}
+
+
+def test_restart_fetches_again_and_never_moves_the_watermark_back(
+    backfill, stack, topic_prefix, migrated
+) -> None:
+    lines(backfill("fake", "--instruments", "AAA", *RANGE, "--no-wait"))
+    again = lines(backfill("fake", "--instruments", "AAA", "--since", "2024-01-01", "--until",
+                           "2024-01-05", "--restart", "--no-wait"))  # fmt: skip
+    assert [(r["status"], r["published"], r["watermark"]) for r in again] == [
+        ("done", 4, "2024-01-21T00:00:00+00:00")
+    ]
+    assert watermarks(migrated) == {"AAA": JAN_21}
+    published = days(raw_records(stack.kafka_bootstrap_servers, topic_prefix + RAW_TICKS))
+    assert [published[("AAA", FIRST_DAY + d)] for d in (0, 3, 4)] == [2, 2, 1]
