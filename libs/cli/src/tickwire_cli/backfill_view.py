@@ -67,6 +67,7 @@ class Bars:
 
     def _log(self, outcome: Outcome, covered: int | None) -> None:
         step = outcome.step
+        elapsed = max(time.monotonic() - self._started[step], 1e-3)
         logger.info(
             "backfill %s %s: %d pages, %d rows",
             step.source,
@@ -79,6 +80,7 @@ class Bars:
                 "instrument": step.instrument,
                 "pages": outcome.pages,
                 "rows": outcome.published,
+                "rows_per_s": round(outcome.published / elapsed, 1),
                 "status": outcome.status,
                 "covered_until": _when(covered),
             },
