@@ -68,7 +68,16 @@ def root(
 
 def _register() -> None:
     # Each group registers its own commands; imports stay light until a command runs.
-    from tickwire_cli.commands import deadletters, migrate, replay, stack, status, tail, topics
+    from tickwire_cli.commands import (
+        backfill,
+        deadletters,
+        migrate,
+        replay,
+        stack,
+        status,
+        tail,
+        topics,
+    )
 
     stack.register(app)
     status.register(app)
@@ -77,6 +86,7 @@ def _register() -> None:
     tail.register(app)
     replay.register(app)
     deadletters.register(app)
+    backfill.register(app)
 
 
 _register()

@@ -46,14 +46,21 @@ class Publisher:
         self.send_bytes(topic, key, self.serde.encode(schema, value))
 
     def send_bytes(
-        self, topic: str, key: bytes | None, value: bytes, max_block_s: float | None = None
+        self,
+        topic: str,
+        key: bytes | None,
+        value: bytes,
+        max_block_s: float | None = None,
+        on_delivered: Callable[[int, int], None] | None = None,
     ) -> bool:
         """Queue one record. When the local queue is full, wait for room (at most `max_block_s`
-        if given); returns False, with nothing queued, if there was none in time."""
+        if given); returns False, with nothing queued, if there was none in time.
+        `on_delivered(partition, offset)` hears where the broker put it, once acknowledged."""
         deadline = None if max_block_s is None else time.monotonic() + max_block_s
+        report = self._delivered if on_delivered is None else self._reporting(on_delivered)
         while True:
             try:
-                self.producer.produce(topic, value=value, key=key, on_delivery=self._delivered)
+                self.producer.produce(topic, value=value, key=key, on_delivery=report)
                 return True
             except BufferError:
                 # The local queue is full: let librdkafka deliver some, then try again. This is the
@@ -61,6 +68,14 @@ class Publisher:
                 if deadline is not None and time.monotonic() >= deadline:
                     return False
                 self.producer.poll(0.05)
+
+    def _reporting(self, on_delivered: Callable[[int, int], None]) -> Callable[[Any, Any], None]:
+        def report(err: Any, msg: Any) -> None:
+            self._delivered(err, msg)
+            if err is None:
+                on_delivered(msg.partition(), msg.offset())
+
+        return report
 
     def _delivered(self, err: Any, msg: Any) -> None:
         if err is not None:

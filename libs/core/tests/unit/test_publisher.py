@@ -69,3 +69,23 @@ def test_a_stop_request_cuts_the_wait_short() -> None:
     with pytest.raises(DeliveryError):
         publisher.flush(timeout=60, stop=stop)
     assert time.monotonic() - started < 7  # the 5 s grace, not the 60 s timeout
+
+
+def test_on_delivered_hears_where_each_acknowledged_record_landed() -> None:
+    producer = FakeProducer()
+    publisher = Publisher(producer, AvroSerde())
+    landed: list[tuple[int, int]] = []
+    for _ in range(3):
+        publisher.send_bytes("raw", None, b"x", on_delivered=lambda p, o: landed.append((p, o)))
+    publisher.flush()
+    assert landed == [(0, 0), (0, 1), (0, 2)]
+
+
+def test_on_delivered_is_not_called_for_a_failed_delivery() -> None:
+    producer = FakeProducer(fail_with="broker said no")
+    publisher = Publisher(producer, AvroSerde())
+    landed: list[tuple[int, int]] = []
+    publisher.send_bytes("raw", None, b"x", on_delivered=lambda p, o: landed.append((p, o)))
+    with pytest.raises(DeliveryError):
+        publisher.flush()
+    assert landed == []

@@ -11,6 +11,13 @@ class _Message:
     _topic: str
     _key: bytes | None
     _value: bytes | None
+    _offset: int = 0
+
+    def partition(self) -> int:
+        return 0
+
+    def offset(self) -> int:
+        return self._offset
 
     def topic(self) -> str:
         return self._topic
@@ -41,7 +48,8 @@ class FakeProducer:
         if self.queue_limit is not None and len(self._callbacks) >= self.queue_limit:
             raise BufferError("queue full")
         self.sent.append((topic, key, value))
-        self._callbacks.append((on_delivery, _Message(topic, key, value)))
+        # One partition, offsets in produce order: what a delivery report would say.
+        self._callbacks.append((on_delivery, _Message(topic, key, value, len(self.sent) - 1)))
 
     def poll(self, timeout: float = 0) -> int:
         done, self._callbacks = self._callbacks, []

@@ -1,0 +1,52 @@
+"""The history sources by name: an unknown name lists the known ones, a source whose module is
+missing does not break the others, and the settings reach the factory."""
+
+from __future__ import annotations
+
+import importlib.util
+
+import pytest
+
+from tickwire_ingest.adapters.history import sources
+from tickwire_ingest.adapters.history.sources import SourceNotAvailable, build_source
+from tickwire_ingest.history_settings import HistorySettings
+
+
+def test_every_source_of_the_command_line_is_registered() -> None:
+    assert set(sources.SOURCES) == {
+        "yahoo", "coingecko", "binance", "coinbase", "kraken", "deribit",
+        "finra-short-volume", "finra-short-interest",
+    }  # fmt: skip
+
+
+def test_an_unknown_source_names_the_known_ones() -> None:
+    with pytest.raises(SourceNotAvailable, match="unknown source 'bloomberg'; sources: binance,"):
+        build_source("bloomberg", HistorySettings())
+
+
+def test_a_source_whose_module_is_missing_is_an_error_of_its_own(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setitem(
+        sources.SOURCES, "ghost", lambda s: sources._class("ghost", "GhostSource")(s)
+    )
+    with pytest.raises(SourceNotAvailable, match="source ghost is not available here"):
+        build_source("ghost", HistorySettings())
+    monkeypatch.setitem(sources.SOURCES, "fake", lambda s: ("built with", s.coingecko_pause_s))
+    assert build_source("fake", HistorySettings(coingecko_pause_s=1.5)) == ("built with", 1.5)
+
+
+@pytest.mark.skipif(
+    importlib.util.find_spec("tickwire_ingest.adapters.history.yahoo") is not None,
+    reason="the yahoo source is there",
+)
+def test_a_vendor_not_there_yet_is_reported_not_raised() -> None:
+    with pytest.raises(SourceNotAvailable, match="yahoo"):
+        build_source("yahoo", HistorySettings())
+
+
+def test_settings_come_from_the_environment(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("TICKWIRE_HISTORY_COINGECKO_URL", "http://127.0.0.1:9/api/v3")
+    monkeypatch.setenv("TICKWIRE_HISTORY_RETRY_ATTEMPTS", "2")
+    settings = HistorySettings()
+    assert settings.coingecko_url == "http://127.0.0.1:9/api/v3"
+    policy = settings.policy(pause_s=3.0)
+    assert (policy.attempts, policy.pause_s, policy.max_s) == (2, 3.0, 30.0)
