@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
-from tickwire_normalize.domain.history import HistoryMap
+from tickwire_normalize.domain.history import HistoryMap, exchange
 
-HISTORY_MAPPINGS: dict[str, HistoryMap] = {}
+HISTORY_MAPPINGS: dict[str, HistoryMap] = {
+    # One mapping for the four venues whose history comes through ccxt.
+    "binance": exchange.map_row,
+    "coinbase": exchange.map_row,
+    "kraken": exchange.map_row,
+    "deribit": exchange.map_row,
+}
