@@ -78,7 +78,10 @@ class _Wait(tenacity.wait.wait_base):
 
 class ExchangeSource:
     """One venue's history: `ohlcv:<tf>` (closed candles) and `trades`, for a market named by
-    its ccxt symbol (BTC/USDT) or the venue's id (BTCUSDT); rows carry the live name."""
+    its ccxt symbol (BTC/USDT) or the venue's id (BTCUSDT); rows carry the live name.
+
+    `rate_limit_ms`: ccxt's pause between requests (None: the venue's own in ccxt, or the
+    policy's pause if longer); `clock`: the fetch time, which decides which candles have closed."""
 
     grouped = False
 
@@ -104,7 +107,7 @@ class ExchangeSource:
                 "options": _OPTIONS.get(venue, {}),
             }
         )
-        # ccxt's pace per venue is the floor; a policy may only slow it down.
+        # ccxt's pace per venue is the floor a policy may only slow down; tests set their own.
         self.exchange.rateLimit = (
             rate_limit_ms
             if rate_limit_ms is not None
@@ -112,6 +115,8 @@ class ExchangeSource:
         )
         if base_url:
             self.exchange.urls["api"] = rewrite_urls(self.exchange.urls["api"], base_url)
+        # ccxt returns a body it cannot parse as text, which its readers take for "no data":
+        # every venue here answers JSON, so text is a cut-off answer, retried like a 5xx.
         fetch = self.exchange.fetch
 
         def fetch_json(url: str, method: str = "GET", headers: Any = None, body: Any = None) -> Any:
