@@ -208,6 +208,21 @@ def test_kraken_candles_page_on_and_never_publish_the_open_one(httpserver: HTTPS
     assert {row.instrument for p in pages for row in p.rows} == {"BTC/USD"}  # WebSocket v2
 
 
+def test_kraken_candles_older_than_its_720_latest_are_not_asked_for(
+    httpserver: HTTPServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    src = source(httpserver, "kraken", now_ms=T0 + 1000 * H + H // 2)
+    oldest = T0 + (1000 - 719) * H
+    httpserver.expect_request(
+        "/0/public/OHLC",
+        query_string={"pair": "XXBTZUSD", "interval": "60", "since": str(oldest // 1000 - 3600)},
+    ).respond_with_json({"error": [], "result": {"XXBTZUSD": [], "last": 0}})
+    pages = fetch(src, "BTC/USD", "ohlcv:1h", T0, T0 + 2000 * H)
+    assert sum(len(p.rows) for p in pages) == 0
+    assert pages[-1].covered_until == (T0 + 1000 * H) * 1000
+    assert "serves only its latest 720 candles" in caplog.text
+
+
 def test_kraken_trades_full_page_then_the_rest_from_its_last_second(
     httpserver: HTTPServer,
 ) -> None:

@@ -165,6 +165,17 @@ class ExchangeSource:
         now_ms = int(self._clock() * 1000)
         cursor = domain.candle_cursor(self.venue, timeframe, request.since, request.until, now_ms)
         instrument = self._live_name(market)
+        asked = domain.grid_ceil(request.since // domain.MS_US, cursor.step)
+        if cursor.since > asked and asked < cursor.stop:
+            logger.warning(
+                "%s %s %s: the venue serves only its latest %s candles; %d ms before %d are lost",
+                self.name,
+                instrument,
+                timeframe,
+                self.venue.ohlcv_depth,
+                cursor.since - asked,
+                cursor.since,
+            )
         while not cursor.done:
             window_end = domain.candle_window_end(self.venue, cursor)
             params = {} if window_end is None else {"until": window_end - 1}
