@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
-from tickwire_normalize.domain.history import HistoryMap, coingecko
+from tickwire_normalize.domain.history import HistoryMap, coingecko, exchange
 
 HISTORY_MAPPINGS: dict[str, HistoryMap] = {
     coingecko.PROVIDER: coingecko.map_row,
+    # One mapping for the four venues whose history comes through ccxt.
+    "binance": exchange.map_row,
+    "coinbase": exchange.map_row,
+    "kraken": exchange.map_row,
+    "deribit": exchange.map_row,
 }
