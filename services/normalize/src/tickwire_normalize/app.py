@@ -17,7 +17,7 @@ from tickwire_normalize.domain.dedup import DedupWindow
 from tickwire_normalize.domain.reads import UnmappedFields
 from tickwire_normalize.domain.validate import Limits
 from tickwire_normalize.domain.venues import MAPPINGS
-from tickwire_normalize.handler import NormalizeHandler
+from tickwire_normalize.handler import RECORD_TOPICS, NormalizeHandler
 from tickwire_normalize.settings import NormalizeSettings
 
 
@@ -39,7 +39,13 @@ def bootstrap(settings: NormalizeSettings, health: Health, stop: threading.Event
         options,
         consumer=Consumer(consumer_config(settings, settings.consumer_group)),
         publisher=publisher,
-        handler=NormalizeHandler(settings.topic(TICKS), limits, window, unmapped),
+        handler=NormalizeHandler(
+            settings.topic(TICKS),
+            limits,
+            window,
+            unmapped,
+            {kind: settings.topic(topic) for kind, topic in RECORD_TOPICS.items()},
+        ),
         health=health,
         stop=stop,
         committer=committer,

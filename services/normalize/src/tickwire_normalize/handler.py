@@ -10,6 +10,7 @@ would have been dropped without it."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from typing import Any
 
 from confluent_kafka import Consumer, KafkaException, TopicPartition
@@ -17,9 +18,12 @@ from prometheus_client import Counter, Gauge
 
 from tickwire_core.batch import Consumed, Outcome, Output, reject
 from tickwire_core.errors import RejectedRecord
-from tickwire_core.topics import tick_key
+from tickwire_core.topics import BARS, SHORT_INTEREST, SHORT_VOLUME, tick_key
 from tickwire_normalize.domain.dedup import DedupWindow
 from tickwire_normalize.domain.gaps import GAP_CONTENT_TYPE
+from tickwire_normalize.domain.history import BAR
+from tickwire_normalize.domain.history import SHORT_INTEREST as SHORT_INTEREST_KIND
+from tickwire_normalize.domain.history import SHORT_VOLUME as SHORT_VOLUME_KIND
 from tickwire_normalize.domain.normalize import normalize
 from tickwire_normalize.domain.reads import UnmappedFields
 from tickwire_normalize.domain.validate import Limits
@@ -40,6 +44,14 @@ DEDUPLICATED = Counter(
     "Copies dropped because another instance (or a redelivery) already delivered them",
     ["provider", "instrument", "instance"],
 )
+RECORDS_OUT = Counter(
+    "tickwire_normalize_history_records_total",
+    "Records other than ticks published from backfills (vendor bars, short volume and interest)",
+    ["provider", "kind"],
+)
+HISTORY_TICKS = Counter(
+    "tickwire_normalize_history_ticks_total", "Backfilled ticks published", ["provider"]
+)
 UNMAPPED = Counter(
     "tickwire_normalize_unmapped_fields_total",
     "Checked venue messages (the first and then one in N per provider) that carried a field "
@@ -55,6 +67,9 @@ WARMUP_SKIPPED = Counter(
     "tickwire_normalize_warmup_skipped_total", "Assignments whose window could not be rebuilt"
 )
 
+# Where each kind of history record goes (topic names before the deployment's prefix).
+RECORD_TOPICS = {BAR: BARS, SHORT_VOLUME_KIND: SHORT_VOLUME, SHORT_INTEREST_KIND: SHORT_INTEREST}
+
 _META_PREFIX = "dedup-from="
 _COMMITTED_TIMEOUT_S = 20.0
 
@@ -66,8 +81,11 @@ class NormalizeHandler:
         limits: Limits,
         window: DedupWindow,
         unmapped: UnmappedFields | None = None,
+        record_topics: Mapping[str, str] | None = None,
     ) -> None:
+        """`record_topics`: kind of history record -> its topic (default: RECORD_TOPICS)."""
         self.output_topic = output_topic
+        self.record_topics = dict(record_topics or RECORD_TOPICS)
         self.limits = limits
         self.window = window
         self.unmapped = unmapped  # counts in its .counts, which the heartbeat carries
@@ -90,7 +108,11 @@ class NormalizeHandler:
         return outcome
 
     def _check_fields(self, raw: dict[str, Any]) -> None:
-        if self.unmapped is None or raw.get("content_type") == GAP_CONTENT_TYPE:
+        if (
+            self.unmapped is None
+            or raw.get("content_type") == GAP_CONTENT_TYPE
+            or raw.get("history")  # a vendor's rows, not the live venue's messages
+        ):
             return
         provider = raw.get("provider") or ""
         try:
@@ -129,8 +151,22 @@ class NormalizeHandler:
                 DEDUPLICATED.labels(provider, tick["instrument"], tick["ingest_instance"]).inc()
                 continue
             TICKS_OUT.labels(provider, tick["instrument"], tick["kind"]).inc()
+            if tick.get("history"):
+                HISTORY_TICKS.labels(provider).inc()
             outcome.outputs.append(
                 Output(self.output_topic, tick_key(provider, tick["instrument"]), "tick", tick)
+            )
+        if warming:
+            return  # history records are kept by their natural keys, not by the window
+        for mapped in result.records:
+            RECORDS_OUT.labels(provider, mapped.kind).inc()
+            outcome.outputs.append(
+                Output(
+                    self.record_topics[mapped.kind],
+                    tick_key(mapped.record["provider"], mapped.record["instrument"]),
+                    mapped.kind,
+                    mapped.record,
+                )
             )
 
     def commit_position(

@@ -28,6 +28,11 @@ logger = logging.getLogger(__name__)
 TICKS = Counter("tickwire_signals_ticks_total", "Ticks applied", ["provider"])
 REDELIVERED = Counter("tickwire_signals_redelivered_total", "Ticks skipped as already applied")
 UNDECODABLE = Counter("tickwire_signals_undecodable_total", "Input records that were not ticks")
+HISTORY = Counter(
+    "tickwire_signals_history_skipped_total",
+    "Backfilled ticks (history=true) left out: they arrive out of order, long after their time",
+    ["provider"],
+)
 ANOMALIES = Counter("tickwire_signals_anomalies_total", "Anomalies", ["rule", "severity"])
 BARS = Counter("tickwire_signals_bars_total", "Bars closed", ["interval", "source"])
 SIGNALS = Counter("tickwire_signals_signals_total", "Signal records", ["name"])
@@ -80,6 +85,11 @@ class SignalsHandler:
             except SerializationError as exc:
                 UNDECODABLE.inc()
                 result.undecodable.append((event, str(exc)))
+                continue
+            if tick.get("history"):
+                # A backfill's ticks are not judged, windowed or barred: their times are far
+                # behind the live feed's, so each would read as a late tick or an outlier.
+                HISTORY.labels(tick.get("provider") or "").inc()
                 continue
             state = self._state(event.key, event.partition, tick)
             if event.offset <= state.last_offset:

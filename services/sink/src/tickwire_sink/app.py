@@ -14,7 +14,16 @@ from tickwire_core.kafka import BrokerProbe, consumer_config, producer_config
 from tickwire_core.publisher import Publisher
 from tickwire_core.runloop import LoopOptions, RunLoop
 from tickwire_core.serde import AvroSerde
-from tickwire_core.topics import ANOMALIES, BARS, DEAD_LETTER, SIGNALS, STATUS, TICKS
+from tickwire_core.topics import (
+    ANOMALIES,
+    BARS,
+    DEAD_LETTER,
+    SHORT_INTEREST,
+    SHORT_VOLUME,
+    SIGNALS,
+    STATUS,
+    TICKS,
+)
 from tickwire_sink.adapters.migrations import migrate, schema_ready
 from tickwire_sink.handler import SinkHandler
 from tickwire_sink.settings import SinkSettings
@@ -28,6 +37,8 @@ STORED = {
     ANOMALIES: "anomaly",
     SIGNALS: "signal",
     DEAD_LETTER: "dead_letter",
+    SHORT_VOLUME: "short_volume",  # FINRA's, from backfills through normalize
+    SHORT_INTEREST: "short_interest",
     STATUS: "heartbeat",  # the other services' heartbeats, into service_status
 }
 

@@ -12,3 +12,7 @@ LOCKED_MARKET = "locked_market"  # bid == ask
 HIGH_BELOW_LOW = "high_below_low"  # a high below its low
 TIMESTAMP_OUT_OF_RANGE = "timestamp_out_of_range"  # exchange time far in the future or past
 MISSING_VALUE = "missing_value"  # a value the record needs that the vendor did not send
+BAR_INCONSISTENT = "bar_inconsistent"  # a vendor bar's high/low do not contain its open and close
+BAR_OFF_GRID = "bar_off_grid"  # a bar's start is not on its interval's UTC grid (or no interval)
+FUTURE_BAR = "future_bar"  # a bar that has not closed by the time it was received
+FUTURE_DATE = "future_date"  # a short volume or short interest date after its receipt

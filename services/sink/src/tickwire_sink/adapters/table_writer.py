@@ -46,6 +46,10 @@ def _as_time(expr: sql.Composable) -> sql.Composable:
     return sql.SQL("timestamptz 'epoch' + {} * interval '1 microsecond'").format(expr)
 
 
+def _as_date(expr: sql.Composable) -> sql.Composable:
+    return sql.SQL("date '1970-01-01' + {}::int4").format(expr)
+
+
 def _describe(exc: psycopg.Error) -> str:
     # The primary message names the constraint or the bad value; CONTEXT would name a line of the
     # staging COPY, which means nothing outside this writer.
@@ -55,7 +59,8 @@ def _describe(exc: psycopg.Error) -> str:
 class TableWriter:
     """Writes rows (tuples in `columns` order) into `table`; rows already stored are skipped.
 
-    Values of `time_columns` are UTC microseconds, stored as timestamptz; values of `json_columns`
+    Values of `time_columns` are UTC microseconds, stored as timestamptz; values of `date_columns`
+    are days since 1970-01-01 (Avro's date), stored as date; values of `json_columns`
     are JSON-serializable objects, stored as the column's type (json or jsonb). Outside a
     transaction each write is its own; inside one, a savepoint."""
 
@@ -66,9 +71,10 @@ class TableWriter:
         columns: Sequence[Column],
         time_columns: Collection[str] = (),
         json_columns: Collection[str] = (),
+        date_columns: Collection[str] = (),
     ) -> None:
         names = [name for name, _ in columns]
-        unknown = (set(time_columns) | set(json_columns)) - set(names)
+        unknown = (set(time_columns) | set(json_columns) | set(date_columns)) - set(names)
         if unknown:
             raise ValueError(f"{table}: no such columns {sorted(unknown)}")
         self.conn = conn
@@ -77,7 +83,7 @@ class TableWriter:
         self._json_at = [i for i, name in enumerate(names) if name in json_columns]
         self._stage_types = [
             "int8"
-            if name in time_columns
+            if name in time_columns or name in date_columns
             else "text"
             if name in json_columns
             else _STAGE_TYPES.get(pg_type, pg_type)
@@ -105,6 +111,8 @@ class TableWriter:
         selected = [
             _as_time(sql.Identifier(name))
             if name in time_columns
+            else _as_date(sql.Identifier(name))
+            if name in date_columns
             else sql.SQL("{}::{}").format(sql.Identifier(name), sql.SQL(pg_type))
             if name in json_columns or _STAGE_TYPES.get(pg_type, pg_type) != pg_type
             else sql.Identifier(name)
@@ -122,7 +130,14 @@ class TableWriter:
 
     @classmethod
     def for_table(cls, conn: psycopg.Connection, spec: TableSpec) -> TableWriter:
-        return cls(conn, spec.table, spec.columns, spec.time_columns, spec.json_columns)
+        return cls(
+            conn,
+            spec.table,
+            spec.columns,
+            spec.time_columns,
+            spec.json_columns,
+            spec.date_columns,
+        )
 
     def write(self, rows: Sequence[Row]) -> int:
         """Write `rows` in one transaction, all or none; returns the rows that were new."""

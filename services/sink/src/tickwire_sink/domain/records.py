@@ -14,8 +14,9 @@ Column = tuple[str, str]  # (name, PostgreSQL type)
 @dataclass(frozen=True)
 class TableSpec:
     """One table as the writer sees it: its columns in row order, which of them hold UTC
-    microseconds stored as timestamptz, which hold mappings stored as jsonb, and the mapping of
-    a record of `record_name` (its schema) to a row."""
+    microseconds stored as timestamptz, which hold mappings stored as jsonb, the mapping of a
+    record of `record_name` (its schema) to a row, and which hold days since 1970-01-01 stored as
+    date."""
 
     table: str
     record_name: str
@@ -23,6 +24,7 @@ class TableSpec:
     time_columns: frozenset[str]
     json_columns: frozenset[str]
     to_row: Callable[[Mapping[str, Any]], Row]
+    date_columns: frozenset[str] = frozenset()
 
     @property
     def names(self) -> list[str]:
@@ -47,12 +49,13 @@ _BAR_COLUMNS: tuple[Column, ...] = (
     ("volume", "float8"),
     ("tick_count", "int4"),
     ("source", "text"),
+    ("adj_close", "float8"),
 )
 _BAR_NAMES = [name for name, _ in _BAR_COLUMNS]
 
 
 def bar_row(bar: Mapping[str, Any]) -> Row:
-    return _row(bar, _BAR_NAMES, {})
+    return _row(bar, _BAR_NAMES, {"adj_close": None})
 
 
 _ANOMALY_COLUMNS: tuple[Column, ...] = (
@@ -120,6 +123,48 @@ def reject_row(dead_letter: Mapping[str, Any]) -> Row:
     return _row(dead_letter, _REJECT_NAMES, {"source_key": None})
 
 
+_SHORT_VOLUME_COLUMNS: tuple[Column, ...] = (
+    ("provider", "text"),
+    ("instrument", "text"),
+    ("facility", "text"),
+    ("trade_date", "date"),
+    ("short_volume", "float8"),
+    ("short_exempt_volume", "float8"),
+    ("total_volume", "float8"),
+    ("market", "text"),
+    ("received_ts", "timestamptz"),
+)
+_SHORT_VOLUME_NAMES = [name for name, _ in _SHORT_VOLUME_COLUMNS]
+
+
+def short_volume_row(record: Mapping[str, Any]) -> Row:
+    return _row(record, _SHORT_VOLUME_NAMES, {"short_exempt_volume": None, "market": ""})
+
+
+_SHORT_INTEREST_COLUMNS: tuple[Column, ...] = (
+    ("provider", "text"),
+    ("instrument", "text"),
+    ("settlement_date", "date"),
+    ("short_interest", "float8"),
+    ("previous_short_interest", "float8"),
+    ("average_daily_volume", "float8"),
+    ("days_to_cover", "float8"),
+    ("market", "text"),
+    ("received_ts", "timestamptz"),
+)
+_SHORT_INTEREST_NAMES = [name for name, _ in _SHORT_INTEREST_COLUMNS]
+_SHORT_INTEREST_DEFAULTS = {
+    "previous_short_interest": None,
+    "average_daily_volume": None,
+    "days_to_cover": None,
+    "market": "",
+}
+
+
+def short_interest_row(record: Mapping[str, Any]) -> Row:
+    return _row(record, _SHORT_INTEREST_NAMES, _SHORT_INTEREST_DEFAULTS)
+
+
 BARS = TableSpec("bars", "bar", _BAR_COLUMNS, frozenset({"start_ts"}), frozenset(), bar_row)
 ANOMALIES = TableSpec(
     "anomalies", "anomaly", _ANOMALY_COLUMNS, frozenset({"ts"}), frozenset(), anomaly_row
@@ -131,7 +176,27 @@ REJECTS = TableSpec(
     "rejects", "dead_letter", _REJECT_COLUMNS, frozenset({"rejected_ts"}), frozenset(), reject_row
 )
 
+SHORT_VOLUME = TableSpec(
+    "short_volume",
+    "short_volume",
+    _SHORT_VOLUME_COLUMNS,
+    frozenset({"received_ts"}),
+    frozenset(),
+    short_volume_row,
+    date_columns=frozenset({"trade_date"}),
+)
+SHORT_INTEREST = TableSpec(
+    "short_interest",
+    "short_interest",
+    _SHORT_INTEREST_COLUMNS,
+    frozenset({"received_ts"}),
+    frozenset(),
+    short_interest_row,
+    date_columns=frozenset({"settlement_date"}),
+)
+
 TABLES: dict[str, TableSpec] = {
-    spec.record_name: spec for spec in (BARS, ANOMALIES, SIGNALS, REJECTS)
+    spec.record_name: spec
+    for spec in (BARS, ANOMALIES, SIGNALS, REJECTS, SHORT_VOLUME, SHORT_INTEREST)
 }
 """Each table's spec by the schema name of the records it stores."""

@@ -17,6 +17,8 @@ class FeedPart(NamedTuple):
     provider: str
     instrument: str
     gap: bool
+    # Backfilled ticks are stored but say nothing of the live feed: no freshness, no counts.
+    history: bool = False
 
 
 @dataclass(frozen=True)
@@ -37,7 +39,9 @@ def feed_parts(ticks: Sequence[Mapping[str, Any]]) -> dict[FeedPart, list[int]]:
     """The batch's indices per part, in batch order."""
     parts: dict[FeedPart, list[int]] = {}
     for i, tick in enumerate(ticks):
-        part = FeedPart(tick["provider"], tick["instrument"], tick["kind"] == GAP)
+        part = FeedPart(
+            tick["provider"], tick["instrument"], tick["kind"] == GAP, bool(tick.get("history"))
+        )
         parts.setdefault(part, []).append(i)
     return parts
 
@@ -49,7 +53,7 @@ def feed_updates(
     from every stored tick, new or not: the upsert keeps the greater, so a replay changes none."""
     merged: dict[tuple[str, str], dict[str, Any]] = {}
     for part, ticks, inserted in written:
-        if not ticks:
+        if not ticks or part.history:
             continue
         feed = merged.setdefault(
             (part.provider, part.instrument),
