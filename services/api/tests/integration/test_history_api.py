@@ -329,6 +329,7 @@ def expected_bars(stored: list[dict[str, Any]], width: int, start: int, end: int
             "volume": sum(m["volume"] for m in members),
             "tick_count": sum(m["tick_count"] for m in members),
             "source": source,
+            "adj_close": None,
         }
         for (bucket, provider, source), members in sorted(groups.items())
     ]
