@@ -195,6 +195,7 @@ def test_instruments_summary(client: TestClient) -> None:
                 "tick_count": 1,
             },
         ],
+        "backfilled": [],  # live ticks and computed bars only
     }
 
 

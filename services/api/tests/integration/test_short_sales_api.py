@@ -281,3 +281,44 @@ def test_without_a_valid_key_every_history_route_is_refused(client: TestClient) 
             response = client.get(f"/v1/{path}?instrument=AAPL", headers=headers)
             assert response.status_code == 401, path
 
+
+def test_instruments_list_the_coverage_of_each_backfilled_source(client: TestClient) -> None:
+    def entry(dataset: str, source: str, interval: str | None, first: str, last: str, rows: int):
+        return {
+            "dataset": dataset,
+            "source": source,
+            "provider": source,
+            "interval": interval,
+            "first_day": first,
+            "last_day": last,
+            "rows": rows,
+        }
+
+    aapl = {
+        "instrument": "AAPL",
+        "coverage": [
+            entry("bars", "yahoo", "1h", "2024-03-04", "2024-03-04", 2),
+            entry("bars", "yahoo", "1d", "2024-03-04", "2024-03-11", 4),
+            entry("short_interest", "finra", None, "2024-03-04", "2024-04-18", 4),
+            entry("short_volume", "finra", None, "2024-03-04", "2024-03-15", 15),
+        ],
+    }
+    btc = {  # the live trade and the computed bars are not history
+        "instrument": "BTC-USD",
+        "coverage": [entry("ticks", "binance", None, "2024-03-04", "2024-03-08", 3)],
+    }
+    msft = {
+        "instrument": "MSFT",
+        "coverage": [
+            entry("short_interest", "finra", None, "2024-03-04", "2024-03-19", 2),
+            entry("short_volume", "finra", None, "2024-03-04", "2024-03-12", 5),
+        ],
+    }
+    everything = client.get("/v1/instruments").json()
+    assert everything["backfilled"] == [aapl, btc, msft]
+    # Still every feed with ticks, live or backfilled, as before.
+    [feed] = everything["instruments"]
+    assert (feed["provider"], feed["instrument"], feed["tick_count"]) == ("binance", "BTC-USD", 4)
+    assert everything["count"] == 1
+    one = client.get("/v1/instruments", params={"instrument": "AAPL"}).json()
+    assert one == {"count": 0, "instruments": [], "backfilled": [aapl]}
