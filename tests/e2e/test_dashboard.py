@@ -214,6 +214,10 @@ return {
     values: numbers(line.dataset.values),
   }])),
   anomalies: all("[data-anomaly]").map((m) => ({ ...m.dataset, fill: getComputedStyle(m).fill })),
+  ratios: all("polyline[data-ratio]").map((line) => ({
+    days: line.dataset.days ? line.dataset.days.split(",") : [],
+    values: numbers(line.dataset.values),
+  })),
 };
 """
 
@@ -415,6 +419,17 @@ def test_the_pages_computations(browser: webdriver.Chrome, served: Any) -> None:
     assert in_page(browser, "s.sma([1, 2, 3, 4, 5], 2)") == [1.5, 2.5, 3.5, 4.5]
     assert in_page(browser, "s.sma([1, 2], 3)") == []
     assert in_page(browser, "s.sma([1, 2], 0)") == {"error": "RangeError"}
+    rows = [
+        {"trade_date": "2024-06-03", "short_volume_ratio": 0.5},
+        {"trade_date": "2024-05-31", "short_volume_ratio": 0.25},
+        {"trade_date": "2024-05-30", "short_volume_ratio": None},  # no volume that day
+    ]
+    assert in_page(browser, "s.shortVolumeRatios(args[0])", rows) == [
+        {"ts": micros(datetime(2024, 5, 31, tzinfo=UTC)) // 1000, "ratio": 0.25},
+        {"ts": micros(datetime(2024, 6, 3, tzinfo=UTC)) // 1000, "ratio": 0.5},
+    ]
+    assert in_page(browser, "s.formatDay(args[0])", 1_717_200_000_000) == "2024-06-01"
+    assert in_page(browser, "s.formatPercent(0.43219)") == "43.2%"
 
     # Minute bars at 00:00 and 00:02 (none at 00:01).
     bars = [
@@ -520,3 +535,89 @@ def test_with_keys_the_page_asks_for_one_and_then_draws(
         return any(c["ts"] == stamp for c in d.execute_script(SNAPSHOT)["candles"])
 
     wait(browser, refreshed, "the bar stored after the page loaded", timeout=12)
+
+
+def seed_daily(database_url: str) -> None:
+    """Two years of a vendor's daily bars of a backfilled equity (weekdays, ending yesterday) and
+    FINRA's short volume of the same days, one of them without any volume."""
+    today = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    days = [today - timedelta(days=n) for n in range(730, 0, -1)]
+    days = [d for d in days if d.weekday() < 5]
+    bars, volumes = [], []
+    for i, day in enumerate(days):
+        open_ = round(180 * (1 + 0.1 * math.sin(i / 40)), 2)
+        close = round(180 * (1 + 0.1 * math.sin((i + 1) / 40) + 0.004 * math.cos(i)), 2)
+        high, low = round(max(open_, close) * 1.01, 2), round(min(open_, close) * 0.99, 2)
+        bars.append((day, open_, high, low, close, 5e7 + 1e5 * (i % 17), round(close * 0.98, 2)))
+        total = 0.0 if i == len(days) - 3 else 1e7 + 1e4 * (i % 23)
+        volumes.append((day.date(), total * (0.35 + 0.1 * math.sin(i / 9)), total))
+    with psycopg.connect(database_url) as conn:
+        conn.cursor().executemany(
+            'INSERT INTO bars (provider, instrument, "interval", start_ts, open, high, low,'
+            " close, volume, tick_count, source, adj_close)"
+            " VALUES ('yahoo', 'AAPL', '1d', %s, %s, %s, %s, %s, %s, 0, 'yahoo', %s)",
+            bars,
+        )
+        conn.cursor().executemany(
+            "INSERT INTO short_volume (provider, instrument, facility, trade_date, short_volume,"
+            " total_volume, received_ts) VALUES ('finra', 'AAPL', 'CNMS', %s, %s, %s, now())",
+            volumes,
+        )
+
+
+def stored_daily(database_url: str, snapshot: dict[str, Any]) -> tuple[list[float], Any]:
+    """Closes of the stored daily bars in the page's range, and the short volume ratio per day
+    (as YYYY-MM-DD, ratio) where there was volume."""
+    start, end = (datetime.fromisoformat(snapshot[k]) for k in ("start", "end"))
+    with psycopg.connect(database_url) as conn:
+        closes = conn.execute(
+            "SELECT close FROM bars WHERE instrument = 'AAPL' AND source = 'yahoo'"
+            " AND start_ts >= %s AND start_ts < %s ORDER BY start_ts",
+            (start, end),
+        ).fetchall()
+        ratios = conn.execute(
+            "SELECT to_char(trade_date, 'YYYY-MM-DD'), short_volume / total_volume"
+            " FROM short_volume WHERE instrument = 'AAPL' AND total_volume > 0"
+            " AND trade_date >= %s AND trade_date < %s ORDER BY trade_date",
+            (start.date(), end.date()),
+        ).fetchall()
+    return [c for (c,) in closes], ratios
+
+
+def test_a_backfilled_equitys_daily_chart_shows_its_short_volume_ratio(
+    browser: webdriver.Chrome, served: Any, database_url: str
+) -> None:
+    seed(database_url)
+    seed_daily(database_url)
+    base = served(TICKWIRE_ALLOW_ANONYMOUS="true")
+    browser.get(f"{base}/dashboard")
+    select = Select(browser.find_element(By.ID, "instrument"))
+    wait(browser, lambda d: len(select.options) == 3, "the live feeds and the daily history")
+    assert [o.text for o in select.options][-1] == "AAPL (yahoo, daily)"
+    select.select_by_value("yahoo|AAPL|yahoo")
+
+    # A year of daily bars by default; the interval is the vendor's 1d and cannot be changed.
+    shown = drawn(browser, "AAPL", "1d", "1y")
+    closes, ratios = stored_daily(database_url, shown)
+    assert len(closes) > 250 and closes_of(shown) == closes
+    assert len(averages(shown, 50)) == len(closes) - 49
+    [line] = shown["ratios"]
+    # Every day of the range, fetched over several pages, the day without volume left out.
+    assert list(zip(line["days"], line["values"], strict=True)) == [
+        (day, pytest.approx(ratio, rel=1e-12)) for day, ratio in ratios
+    ]
+    assert len(ratios) == len(closes) - 1 and shown["anomalies"] == []
+    interval = browser.find_element(By.ID, "interval")
+    assert interval.get_attribute("value") == "1d" and not interval.is_enabled()
+    assert browser.find_element(By.ID, "ratio-key").is_displayed()
+
+    # Five years: every stored bar; back to a live feed, its own controls come back.
+    Select(browser.find_element(By.ID, "range")).select_by_value("5y")
+    shown = drawn(browser, "AAPL", "1d", "5y")
+    closes, ratios = stored_daily(database_url, shown)
+    assert closes_of(shown) == closes and len(shown["ratios"][0]["values"]) == len(ratios)
+    select.select_by_index(1)
+    shown = drawn(browser, WATCHED[1], "1m", "1h")
+    assert closes_of(shown) == stored_closes(database_url, shown, "1m")
+    assert shown["ratios"] == [] and interval.is_enabled()
+    assert not browser.find_element(By.ID, "ratio-key").is_displayed()

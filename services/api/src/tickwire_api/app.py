@@ -26,6 +26,7 @@ from tickwire_api.routes import (
     indicators,
     instruments,
     live,
+    short_data,
     status,
     tick_history,
     ticks,
@@ -63,6 +64,8 @@ def create_app(settings: ApiSettings) -> FastAPI:
             allow_origins=settings.origins(),
             allow_methods=["GET"],
             allow_headers=["X-API-Key"],
+            # A browser shows a script the next page's cursor of a CSV or Parquet page only so.
+            expose_headers=["X-Next-Cursor"],
         )
     # A range or interval the domain refuses is a 422 naming the parameter, from any route.
     app.add_exception_handler(RangeError, range_refused)
@@ -74,6 +77,7 @@ def create_app(settings: ApiSettings) -> FastAPI:
         instruments.router,
         bars.router,
         indicators.router,
+        short_data.router,
         events.anomalies,
         events.signals,
         status.router,

@@ -195,6 +195,7 @@ def test_instruments_summary(client: TestClient) -> None:
                 "tick_count": 1,
             },
         ],
+        "backfilled": [],  # live ticks and computed bars only
     }
 
 
@@ -329,6 +330,7 @@ def expected_bars(stored: list[dict[str, Any]], width: int, start: int, end: int
             "volume": sum(m["volume"] for m in members),
             "tick_count": sum(m["tick_count"] for m in members),
             "source": source,
+            "adj_close": None,
         }
         for (bucket, provider, source), members in sorted(groups.items())
     ]

@@ -1,5 +1,6 @@
 """Every tick of an instrument in a range as one JSON array, CSV or Parquet file, streamed chunk
-by chunk from a server-side cursor so no export is ever held in memory."""
+by chunk from a server-side cursor so no export is ever held in memory; and the encoders, which
+the paged short-sale routes use for their CSV and Parquet pages too."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import csv
 import io
 import json
 from collections.abc import Callable, Iterable, Iterator
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from enum import StrEnum
 from typing import Any
 
@@ -27,9 +28,10 @@ ORDER BY exchange_ts, dedup_key, provider, kind
 """
 _HIDDEN = "dedup_key"  # an internal identity, not part of a tick
 
-# PostgreSQL type OIDs of the ticks table's columns; anything else is exported as text.
+# PostgreSQL type OIDs of the exported columns; anything else is exported as text.
 _ARROW_TYPES: dict[int, pa.DataType] = {
     1184: pa.timestamp("us", tz="UTC"),
+    1082: pa.date32(),
     701: pa.float64(),
     700: pa.float32(),
     20: pa.int64(),
@@ -61,7 +63,10 @@ def rfc3339(ts: datetime) -> str:
 
 
 def _plain(value: Any) -> Any:
-    return rfc3339(value) if isinstance(value, datetime) else value
+    if isinstance(value, datetime):
+        return rfc3339(value)
+    # A calendar day (a trade or settlement date) is written as one: 2024-05-31.
+    return value.isoformat() if isinstance(value, date) else value
 
 
 def _json_chunks(columns: Columns, chunks: Iterator[Chunk]) -> Iterator[bytes]:
@@ -147,6 +152,11 @@ _ENCODERS: dict[ExportFormat, Callable[[Columns, Iterator[Chunk]], Iterator[byte
 }
 
 
+def encode(format: ExportFormat, columns: Columns, chunks: Iterator[Chunk]) -> Iterator[bytes]:
+    """Rows of `columns` (name, type OID, place in the row) as `format`, a chunk at a time."""
+    return _ENCODERS[format](columns, chunks)
+
+
 def export(
     pool: ConnectionPool,
     format: ExportFormat,
@@ -177,4 +187,4 @@ def export(
                 yield rows
                 del rows
 
-        yield from _ENCODERS[format](columns, chunks())
+        yield from encode(format, columns, chunks())

@@ -14,7 +14,7 @@ _INSTRUMENTS = """
 SELECT provider, instrument, first_exchange_ts AS first_tick, last_exchange_ts AS last_tick,
        ticks AS tick_count
 FROM feed_status
-WHERE ticks > 0
+WHERE ticks > 0 AND (%(instrument)s::text IS NULL OR instrument = %(instrument)s)
 ORDER BY instrument, provider
 """
 
@@ -41,10 +41,11 @@ ORDER BY service, instance
 Rows = list[dict[str, Any]]
 
 
-def instruments(conn: psycopg.Connection) -> Rows:
-    """Every feed with stored ticks, with the span and size of its history."""
+def instruments(conn: psycopg.Connection, instrument: str | None = None) -> Rows:
+    """Every feed with stored ticks (of `instrument` when given), with the span and size of its
+    history."""
     with conn.cursor(row_factory=dict_row) as cur:
-        return cur.execute(_INSTRUMENTS).fetchall()
+        return cur.execute(_INSTRUMENTS, {"instrument": instrument}).fetchall()
 
 
 def pipeline(

@@ -54,3 +54,15 @@ export async function getJson(path, params = {}) {
   if (!response.ok) throw new ApiError(response.status, describe(body, response.status));
   return body;
 }
+
+/** Every row of a paged /v1 route (its rows under `field`), following next_cursor to the end. */
+export async function getAllPages(path, params, field) {
+  const rows = [];
+  let cursor = null;
+  do {
+    const page = await getJson(path, { ...params, cursor });
+    rows.push(...page[field]);
+    cursor = page.next_cursor;
+  } while (cursor);
+  return rows;
+}

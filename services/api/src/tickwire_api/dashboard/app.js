@@ -1,21 +1,37 @@
 // The dashboard's wiring: the controls (kept in the URL's fragment), the refresh loop, the API-key
 // prompt, the hover read-out and the anomaly tooltip. Drawing is in chart.js and status.js.
+// Two views: live computed bars of a feed, or a backfilled instrument's daily vendor bars with
+// its short volume ratio.
 
-import { Unauthorized, getJson, storeKey } from "./api.js";
+import { Unauthorized, getAllPages, getJson, storeKey } from "./api.js";
 import { drawChart } from "./chart.js";
 import {
   formatCount,
+  formatDay,
+  formatPercent,
   formatPrice,
   formatTime,
   intervalMs,
   oneBarPerBucket,
   rangeEndingAt,
+  shortVolumeRatios,
 } from "./series.js";
 import { renderStatus } from "./status.js";
 
 const REFRESH_MS = 5_000;
-const INSTRUMENTS_EVERY_MS = 60_000; // the list is a scan of every stored tick: not every cycle
-const RANGE_MS = { "15m": 900_000, "1h": 3_600_000, "6h": 21_600_000, "1d": 86_400_000 };
+const INSTRUMENTS_EVERY_MS = 60_000; // the list reads the history's coverage: not every cycle
+const DAY_MS = 86_400_000;
+const DAILY_EVERY_MS = 300_000; // daily history grows once a day: not every cycle either
+const RANGE_MS = {
+  "15m": 900_000,
+  "1h": 3_600_000,
+  "6h": 21_600_000,
+  "1d": DAY_MS,
+  "3mo": 91 * DAY_MS,
+  "1y": 365 * DAY_MS,
+  "5y": 1_826 * DAY_MS,
+};
+const DAILY_FACILITY = "CNMS"; // FINRA's consolidated file: every facility's volume of the day
 
 const byId = (id) => document.getElementById(id);
 const ui = {
@@ -31,6 +47,7 @@ const ui = {
   chart: byId("chart"),
   chartBox: byId("chart-box"),
   title: byId("title"),
+  ratioKey: byId("ratio-key"),
   hover: byId("hover"),
   statusPanel: byId("status-panel"),
   tooltip: byId("tooltip"),
@@ -42,17 +59,49 @@ let instrumentsAt = null;
 let drawn = null; // what the chart shows, to draw it again at a new width
 let drawnSignature = "";
 let view = null;
-let preferred = null; // provider|instrument from the URL, until the list has been loaded once
+let preferred = null; // provider|instrument[|source] from the URL, until the list is loaded
+let liveInterval = null; // the live view's interval, kept while a daily chart shows 1d
+let dailyShown = null; // {key, at}: the daily chart drawn, and when its data was fetched
 
+// An option's value: provider|instrument for a live feed (computed bars), and
+// provider|instrument|source for a vendor's daily bars of a backfilled instrument.
 function selection() {
-  const [provider, instrument] = (ui.instrument.value || "|").split("|");
-  return { provider, instrument, interval: ui.interval.value, range: ui.range.value };
+  const [provider, instrument, source] = (ui.instrument.value || "|").split("|");
+  const daily = Boolean(source);
+  return {
+    provider,
+    instrument,
+    source: daily ? source : "computed",
+    daily,
+    interval: daily ? "1d" : ui.interval.value,
+    range: ui.range.value,
+  };
 }
 
 function saveSelection() {
-  const { provider, instrument, interval, range } = selection();
+  const { provider, instrument, source, daily, interval, range } = selection();
   const fragment = new URLSearchParams({ provider, instrument, interval, range });
+  if (daily) fragment.set("source", source);
   history.replaceState(null, "", `#${fragment}`);
+}
+
+// The controls that fit the view: a daily chart is 1d over months or years, a live one any
+// interval over hours.
+function fitControls() {
+  const { daily } = selection();
+  if (daily && !ui.interval.disabled) {
+    liveInterval = ui.interval.value;
+    ui.interval.value = "1d";
+  } else if (!daily && ui.interval.disabled) {
+    ui.interval.value = liveInterval || "1m";
+  }
+  ui.interval.disabled = daily;
+  for (const option of ui.range.options) {
+    option.hidden = option.hasAttribute("data-daily") !== daily;
+    option.disabled = option.hidden;
+  }
+  if (ui.range.selectedOptions[0]?.disabled) ui.range.value = daily ? "1y" : "1h";
+  ui.ratioKey.hidden = !daily;
 }
 
 function restoreSelection() {
@@ -61,7 +110,9 @@ function restoreSelection() {
     const value = wanted.get(name);
     if ([...ui[name].options].some((o) => o.value === value)) ui[name].value = value;
   }
-  return wanted.has("instrument") ? `${wanted.get("provider")}|${wanted.get("instrument")}` : null;
+  if (!wanted.has("instrument")) return null;
+  const chosen = [wanted.get("provider"), wanted.get("instrument")];
+  return (wanted.has("source") ? [...chosen, wanted.get("source")] : chosen).join("|");
 }
 
 function showMessage(text) {
@@ -70,21 +121,43 @@ function showMessage(text) {
 }
 
 async function loadInstruments() {
-  const { instruments } = await getJson("instruments");
-  const values = instruments.map((i) => `${i.provider}|${i.instrument}`);
+  const { instruments, backfilled = [] } = await getJson("instruments");
+  const live = instruments.map((i) => ({
+    value: `${i.provider}|${i.instrument}`,
+    label: `${i.instrument} (${i.provider})`,
+  }));
+  // Backfilled instruments with a vendor's daily bars, one entry per vendor.
+  const daily = backfilled.flatMap((b) =>
+    b.coverage
+      .filter((c) => c.dataset === "bars" && c.interval === "1d")
+      .map((c) => ({
+        value: `${c.provider}|${b.instrument}|${c.source}`,
+        label: `${b.instrument} (${c.source}, daily)`,
+      })),
+  );
+  const values = [...live, ...daily].map((o) => o.value);
   const current = ui.instrument.value || preferred;
   const shown = [...ui.instrument.options].map((o) => o.value);
   if (values.join("\n") !== shown.join("\n")) {
-    ui.instrument.replaceChildren(
-      ...instruments.map((i, n) => new Option(`${i.instrument} (${i.provider})`, values[n])),
-    );
+    const options = (list) => list.map((o) => new Option(o.label, o.value));
+    const groups = options(live);
+    if (daily.length > 0) {
+      const group = document.createElement("optgroup");
+      group.label = "Backfilled history, daily";
+      group.append(...options(daily));
+      groups.push(group);
+    }
+    ui.instrument.replaceChildren(...groups);
   }
   if (values.includes(current)) ui.instrument.value = current;
   preferred = null;
   ui.instrument.disabled = values.length === 0;
+  fitControls();
   // An empty list is asked for again at the next refresh: a pipeline that just started fills it.
   instrumentsAt = values.length === 0 ? null : Date.now();
-  if (values.length === 0) throw new Error("No instrument has stored ticks yet.");
+  if (values.length === 0) {
+    throw new Error("No instrument has stored ticks or backfilled daily bars yet.");
+  }
 }
 
 function chartSize() {
@@ -98,13 +171,19 @@ function draw() {
 }
 
 async function loadChart(gen) {
-  const { provider, instrument, interval, range } = selection();
-  if (!instrument) return;
+  const chosen = selection();
+  if (!chosen.instrument) return;
+  if (chosen.daily) {
+    await loadDaily(gen, chosen);
+    return;
+  }
+  const { provider, instrument, source, interval, range } = chosen;
   const barMs = intervalMs(interval);
   const { start, end } = rangeEndingAt(Date.now(), RANGE_MS[range], barMs);
   const span = { start: new Date(start).toISOString(), end: new Date(end).toISOString() };
+  // Computed bars only: a backfill of the same venue adds vendor bars the API will not mix in.
   const [series, found] = await Promise.all([
-    getJson("bars", { instrument, provider, interval, ...span }),
+    getJson("bars", { instrument, provider, source, interval, ...span }),
     getJson("anomalies", { instrument, provider, ...span }),
   ]);
   if (gen !== generation) return;
@@ -120,11 +199,44 @@ async function loadChart(gen) {
     state: "ready",
     provider,
     instrument,
+    source,
     interval,
     start: span.start,
     end: span.end,
   });
   ui.title.textContent = `${instrument} (${provider}), ${interval} bars: ${bars.length}`;
+}
+
+// A vendor's daily bars of a backfilled equity, and below them its short volume ratio per day
+// (/v1/short-volume, every page of the range). No anomalies: backfilled data raises none.
+async function loadDaily(gen, { provider, instrument, source, range }) {
+  const { start, end } = rangeEndingAt(Date.now(), RANGE_MS[range], DAY_MS);
+  const key = JSON.stringify([provider, instrument, source, start, end]);
+  if (dailyShown?.key === key && Date.now() - dailyShown.at < DAILY_EVERY_MS) return;
+  const span = { start: new Date(start).toISOString(), end: new Date(end).toISOString() };
+  const days = { start: formatDay(start), end: formatDay(end) };
+  const [series, rows] = await Promise.all([
+    getJson("bars", { instrument, provider, source, interval: "1d", ...span }),
+    getAllPages("short-volume", { instrument, facility: DAILY_FACILITY, ...days }, "short_volume"),
+  ]);
+  if (gen !== generation) return;
+  const ratios = shortVolumeRatios(rows);
+  drawn = { bars: series.bars, anomalies: [], ratios, start, end, barMs: DAY_MS };
+  drawnSignature = JSON.stringify([series.bars, ratios, start, end]);
+  dailyShown = { key, at: Date.now() };
+  draw();
+  Object.assign(ui.chart.dataset, {
+    state: "ready",
+    provider,
+    instrument,
+    source,
+    interval: "1d",
+    start: span.start,
+    end: span.end,
+  });
+  ui.title.textContent =
+    `${instrument} (${source}), daily bars: ${series.bars.length}, ` +
+    `short volume ratio: ${ratios.length} days`;
 }
 
 async function loadStatus(gen) {
@@ -172,7 +284,9 @@ async function cycle() {
 
 function selectionChanged() {
   generation += 1;
+  dailyShown = null;
   ui.chart.dataset.state = "loading";
+  fitControls();
   saveSelection();
   cycle();
 }
@@ -206,11 +320,22 @@ function hoverReadout(event) {
   const box = ui.chart.getBoundingClientRect();
   const scale = Number(ui.chart.getAttribute("width")) / box.width;
   const bar = view.barAt((event.clientX - box.left) * scale);
-  ui.hover.textContent = bar
-    ? `${formatTime(Date.parse(bar.start_ts), { withDate: true })} O ${formatPrice(bar.open)} ` +
-      `H ${formatPrice(bar.high)} L ${formatPrice(bar.low)} C ${formatPrice(bar.close)} ` +
-      `V ${formatCount(bar.volume)}`
-    : "";
+  if (!bar) {
+    ui.hover.textContent = "";
+    return;
+  }
+  const ts = Date.parse(bar.start_ts);
+  const prices =
+    `O ${formatPrice(bar.open)} H ${formatPrice(bar.high)} L ${formatPrice(bar.low)} ` +
+    `C ${formatPrice(bar.close)} V ${formatCount(bar.volume)}`;
+  if (drawn.ratios === undefined) {
+    ui.hover.textContent = `${formatTime(ts, { withDate: true })} ${prices}`;
+    return;
+  }
+  const day = drawn.ratios.find((r) => r.ts === ts);
+  const adjusted = bar.adj_close == null ? "" : ` adj ${formatPrice(bar.adj_close)}`;
+  ui.hover.textContent =
+    `${formatDay(ts)} ${prices}${adjusted} short vol ratio ${formatPercent(day?.ratio)}`;
 }
 
 function wire() {

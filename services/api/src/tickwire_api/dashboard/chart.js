@@ -1,9 +1,12 @@
-// The price chart in SVG: candlesticks, SMA-20 and SMA-50, anomaly markers, a volume panel and
-// the axes. Every drawn element carries data attributes saying what it stands for.
+// The price chart in SVG: candlesticks, SMA-20 and SMA-50, anomaly markers, a volume panel, for a
+// daily chart of backfilled history the short volume ratio below it, and the axes. Every drawn
+// element carries data attributes saying what it stands for.
 
 import {
   anomalyPrice,
   formatCount,
+  formatDay,
+  formatPercent,
   formatPrice,
   formatTime,
   linearScale,
@@ -17,6 +20,7 @@ const SVG = "http://www.w3.org/2000/svg";
 export const SMA_WINDOWS = [20, 50];
 const MARGIN = { top: 10, right: 80, bottom: 26, left: 10 };
 const VOLUME_SHARE = 0.22; // of the plot's height
+const RATIO_SHARE = 0.22; // of the plot's height, when the ratio panel is drawn
 const PANEL_GAP = 16;
 const MARKER_RADIUS = 7;
 
@@ -31,14 +35,27 @@ function text(content, attributes, parent) {
   el("text", attributes, parent).textContent = content;
 }
 
-function layout(width, height) {
+function layout(width, height, withRatio) {
   const left = MARGIN.left;
   const right = width - MARGIN.right;
   const plotHeight = height - MARGIN.top - MARGIN.bottom;
   const volumeHeight = Math.round(plotHeight * VOLUME_SHARE);
-  const priceBottom = MARGIN.top + plotHeight - volumeHeight - PANEL_GAP;
+  const ratioHeight = withRatio ? Math.round(plotHeight * RATIO_SHARE) : 0;
+  const below = volumeHeight + PANEL_GAP + (withRatio ? ratioHeight + PANEL_GAP : 0);
+  const priceBottom = MARGIN.top + plotHeight - below;
   const volumeTop = priceBottom + PANEL_GAP;
-  return { left, right, priceTop: MARGIN.top, priceBottom, volumeTop, bottom: volumeTop + volumeHeight };
+  const volumeBottom = volumeTop + volumeHeight;
+  const ratioTop = withRatio ? volumeBottom + PANEL_GAP : volumeBottom;
+  return {
+    left,
+    right,
+    priceTop: MARGIN.top,
+    priceBottom,
+    volumeTop,
+    volumeBottom,
+    ratioTop,
+    bottom: ratioTop + ratioHeight,
+  };
 }
 
 function drawAxes(layer, box, x, y, priceDomain, start, end, maxVolume) {
@@ -48,10 +65,13 @@ function drawAxes(layer, box, x, y, priceDomain, start, end, maxVolume) {
     text(formatPrice(price), { class: "axis-label", x: box.right + 6, y: py + 4 }, layer);
   }
   const withDate = end - start > 86_400_000;
+  const daysOnly = end - start > 14 * 86_400_000; // a daily chart: the clock says nothing
   for (const t of timeTicks(start, end, Math.max(2, Math.floor((box.right - box.left) / 110)))) {
     const px = x(t);
     el("line", { class: "grid", x1: px, x2: px, y1: box.priceTop, y2: box.bottom }, layer);
-    const label = formatTime(t, { withDate: withDate || t % 86_400_000 === 0 });
+    const label = daysOnly
+      ? formatDay(t)
+      : formatTime(t, { withDate: withDate || t % 86_400_000 === 0 });
     const room = label.length * 3.5; // half the label's width, about, at 11px
     if (px - room >= 0 && px + room <= box.right + MARGIN.right) {
       text(label, { class: "axis-label", x: px, y: box.bottom + 17, "text-anchor": "middle" }, layer);
@@ -61,6 +81,10 @@ function drawAxes(layer, box, x, y, priceDomain, start, end, maxVolume) {
   el("line", { class: "axis", x1: box.right, x2: box.right, y1: box.priceTop, y2: box.bottom }, layer);
   const volumeLabel = `vol ${formatCount(maxVolume)}`;
   text(volumeLabel, { class: "axis-label", x: box.right + 6, y: box.volumeTop + 10 }, layer);
+  if (box.ratioTop < box.bottom) {
+    const y = box.ratioTop - PANEL_GAP / 2;
+    el("line", { class: "axis", x1: box.left, x2: box.right, y1: y, y2: y }, layer);
+  }
 }
 
 function drawBars(layer, bars, box, x, y, yVolume, barWidth, barMs) {
@@ -89,7 +113,7 @@ function drawBars(layer, bars, box, x, y, yVolume, barWidth, barMs) {
       x: cx - body / 2,
       y: volumeTop,
       width: body,
-      height: Math.max(0, box.bottom - volumeTop),
+      height: Math.max(0, box.volumeBottom - volumeTop),
     }, layer);
   }
 }
@@ -136,16 +160,38 @@ function drawAnomalies(layer, placed, x, y) {
   }
 }
 
+function drawRatios(layer, ratios, box, x, barMs) {
+  const domain = paddedExtent(ratios.map((r) => r.ratio), 0.1);
+  const y = linearScale(domain, [box.bottom, box.ratioTop]);
+  for (const value of niceTicks(domain[0], domain[1], 3)) {
+    const py = y(value);
+    el("line", { class: "grid", x1: box.left, x2: box.right, y1: py, y2: py }, layer);
+    text(formatPercent(value), { class: "axis-label", x: box.right + 6, y: py + 4 }, layer);
+  }
+  text("short vol ratio", { class: "axis-label", x: box.left + 4, y: box.ratioTop + 10 }, layer);
+  // Each day's ratio is drawn at the middle of that day's bar, so it sits under its candle.
+  const points = ratios.map((r) => `${x(r.ts + barMs / 2).toFixed(2)},${y(r.ratio).toFixed(2)}`);
+  el("polyline", {
+    class: "ratio",
+    "data-ratio": "",
+    "data-count": ratios.length,
+    "data-days": ratios.map((r) => formatDay(r.ts)).join(","),
+    "data-values": ratios.map((r) => r.ratio).join(","),
+    points: points.join(" "),
+  }, layer);
+}
+
 /**
  * Draws `bars` (oldest first, one per bucket) of [start, end) and their `anomalies` into `svg`,
- * replacing what it held. Returns barAt(px): the bar under a horizontal SVG coordinate, or null.
+ * replacing what it held; with `ratios` ([{ts, ratio}], see shortVolumeRatios) a panel of them
+ * below the volume. Returns barAt(px): the bar under a horizontal SVG coordinate, or null.
  */
-export function drawChart(svg, { bars, anomalies, start, end, barMs, width, height }) {
+export function drawChart(svg, { bars, anomalies, ratios, start, end, barMs, width, height }) {
   svg.replaceChildren();
   svg.setAttribute("viewBox", `0 0 ${width} ${height}`);
   svg.setAttribute("width", width);
   svg.setAttribute("height", height);
-  const box = layout(width, height);
+  const box = layout(width, height, ratios !== undefined);
   const x = linearScale([start, end], [box.left, box.right]);
   const placed = anomalies
     .map((anomaly) => ({ anomaly, price: anomalyPrice(anomaly, bars, barMs) }))
@@ -154,21 +200,22 @@ export function drawChart(svg, { bars, anomalies, start, end, barMs, width, heig
   const priceDomain = paddedExtent(prices, 0.06);
   const y = linearScale(priceDomain, [box.priceBottom, box.priceTop]);
   const maxVolume = bars.reduce((most, bar) => Math.max(most, bar.volume), 0);
-  const yVolume = linearScale([0, maxVolume || 1], [box.bottom, box.volumeTop]);
+  const yVolume = linearScale([0, maxVolume || 1], [box.volumeBottom, box.volumeTop]);
   const barWidth = ((box.right - box.left) * barMs) / (end - start);
 
-  const layers = ["axes", "bars", "averages", "anomalies", "cursor"].map((name) =>
+  const layers = ["axes", "bars", "averages", "anomalies", "ratios", "cursor"].map((name) =>
     el("g", { class: `layer-${name}` }, svg),
   );
   drawAxes(layers[0], box, x, y, priceDomain, start, end, maxVolume);
   drawBars(layers[1], bars, box, x, y, yVolume, barWidth, barMs);
   drawAverages(layers[2], bars, x, y, barMs);
   drawAnomalies(layers[3], placed, x, y);
+  if (ratios !== undefined) drawRatios(layers[4], ratios, box, x, barMs);
   if (bars.length === 0) {
     const middle = { x: (box.left + box.right) / 2, y: (box.priceTop + box.priceBottom) / 2 };
     text("No bars in this range", { class: "empty", ...middle, "text-anchor": "middle" }, svg);
   }
-  const cursor = el("line", { class: "cursor", y1: box.priceTop, y2: box.bottom, x1: -1, x2: -1 }, layers[4]);
+  const cursor = el("line", { class: "cursor", y1: box.priceTop, y2: box.bottom, x1: -1, x2: -1 }, layers[5]);
 
   const starts = bars.map((bar) => Date.parse(bar.start_ts));
   return {

@@ -108,7 +108,9 @@ export function niceTicks(lo, hi, count) {
   return ticks;
 }
 
-const TIME_STEPS_MS = [1, 5, 15, 30, 60, 300, 900, 1_800, 3_600, 10_800, 21_600, 43_200, 86_400]
+// Days and weeks for the daily charts of backfilled history, which span months to years.
+const TIME_STEPS_MS = [1, 5, 15, 30, 60, 300, 900, 1_800, 3_600, 10_800, 21_600, 43_200, 86_400,
+  2 * 86_400, 7 * 86_400, 14 * 86_400, 28 * 86_400, 91 * 86_400, 182 * 86_400, 364 * 86_400]
   .map((s) => s * 1_000);
 
 /** Times within [startMs, endMs] on a round step, about `count` of them, in UTC. */
@@ -119,6 +121,27 @@ export function timeTicks(startMs, endMs, count) {
   const ticks = [];
   for (let t = Math.ceil(startMs / step) * step; t <= endMs; t += step) ticks.push(t);
   return ticks;
+}
+
+/**
+ * The short volume ratio per day from /v1/short-volume rows, oldest first: {ts (ms of the day's
+ * 00:00 UTC, where the day's bar starts), ratio}. Days without a ratio (no volume) are left out.
+ */
+export function shortVolumeRatios(rows) {
+  return rows
+    .filter((row) => Number.isFinite(row.short_volume_ratio))
+    .map((row) => ({ ts: Date.parse(`${row.trade_date}T00:00:00Z`), ratio: row.short_volume_ratio }))
+    .sort((a, b) => a.ts - b.ts);
+}
+
+/** "2024-05-31", the UTC day of `ms`. */
+export function formatDay(ms) {
+  return new Date(ms).toISOString().slice(0, 10);
+}
+
+/** 0.4321 -> "43.2%". */
+export function formatPercent(share) {
+  return Number.isFinite(share) ? `${(share * 100).toFixed(1)}%` : "-";
 }
 
 /** "14:05" in UTC, with the date in front when `withDate`, seconds when `withSeconds`. */

@@ -1,5 +1,6 @@
-"""Keyset cursors of the tick history: the last row's sort key, bound to the query it came from,
-as opaque URL-safe text that refuses to decode once altered or reused with another query."""
+"""Keyset cursors of the paged histories (ticks, short volume, short interest): the last row's
+sort key, bound to the query it came from, as opaque URL-safe text that refuses to decode once
+altered or reused with another query."""
 
 from __future__ import annotations
 
@@ -10,6 +11,8 @@ import json
 from dataclasses import dataclass
 
 _DIGEST_BYTES = 12
+
+Key = tuple[int | str, ...]
 
 
 class CursorError(ValueError):
@@ -33,16 +36,16 @@ def _digest(payload: bytes, query: str) -> str:
     return hashlib.blake2b(payload + b"\0" + query.encode(), digest_size=_DIGEST_BYTES).hexdigest()
 
 
-def encode_cursor(key: TickKey, query: str) -> str:
-    """`query`: a fingerprint of the request's filters (see query_fingerprint)."""
-    payload = json.dumps(
-        [key.exchange_ts, key.dedup_key, key.provider, key.kind], separators=(",", ":")
-    ).encode()
+def encode_key(key: Key, query: str) -> str:
+    """`key`: the last row's sort key; `query`: a fingerprint of the request's filters (see
+    query_fingerprint)."""
+    payload = json.dumps(list(key), separators=(",", ":")).encode()
     text = json.dumps([payload.decode(), _digest(payload, query)], separators=(",", ":"))
     return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
 
 
-def decode_cursor(cursor: str, query: str) -> TickKey:
+def decode_key(cursor: str, query: str, shape: tuple[type, ...]) -> Key:
+    """The key `cursor` holds, each part of the type `shape` names (int or str)."""
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         payload_text, digest = json.loads(raw)
@@ -52,15 +55,30 @@ def decode_cursor(cursor: str, query: str) -> TickKey:
     if digest != _digest(payload, query):
         raise CursorError("cursor was altered or belongs to another query")
     try:
-        exchange_ts, dedup_key, provider, kind = json.loads(payload)
+        parts = json.loads(payload)
     except (ValueError, TypeError) as exc:
         raise CursorError("cursor is not one this API returned") from exc
+    # bool is an int to isinstance: JSON's true must not pass for a number.
     if not (
-        isinstance(exchange_ts, int)
-        and all(isinstance(part, str) for part in (dedup_key, provider, kind))
+        isinstance(parts, list)
+        and len(parts) == len(shape)
+        and all(
+            isinstance(part, kind) and not isinstance(part, bool)
+            for part, kind in zip(parts, shape, strict=True)
+        )
     ):
         raise CursorError("cursor is not one this API returned")
-    return TickKey(exchange_ts, dedup_key, provider, kind)
+    return tuple(parts)
+
+
+def encode_cursor(key: TickKey, query: str) -> str:
+    return encode_key((key.exchange_ts, key.dedup_key, key.provider, key.kind), query)
+
+
+def decode_cursor(cursor: str, query: str) -> TickKey:
+    exchange_ts, dedup_key, provider, kind = decode_key(cursor, query, (int, str, str, str))
+    assert isinstance(exchange_ts, int)
+    return TickKey(exchange_ts, str(dedup_key), str(provider), str(kind))
 
 
 def query_fingerprint(*filters: object) -> str:

@@ -1,8 +1,10 @@
-"""Response models of /v1/bars: OHLCV bars of one instrument at the interval asked for."""
+"""Response models of /v1/bars: OHLCV bars of one instrument at the interval asked for, computed
+from ticks or given by a vendor, each saying which."""
 
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -24,38 +26,84 @@ class Bar(BaseModel):
                 "volume": 12.5,
                 "tick_count": 42,
                 "source": "trade",
+                "adj_close": None,
             }
         )
     )
     provider: str
     instrument: str
     interval: str
-    start_ts: datetime
+    start_ts: datetime = Field(
+        description="Start of the bar, UTC; a vendor's daily bar starts at 00:00 UTC of its "
+        "trading day."
+    )
     open: float
     high: float
     low: float
-    close: float
+    close: float = Field(description="The close as traded (a vendor's unadjusted close).")
     volume: float
-    tick_count: int
-    source: str = Field(description="What the stored bars were built from (trades or quotes).")
+    tick_count: int = Field(description="Ticks the bar was built from; 0 for vendor bars.")
+    source: str = Field(
+        description="What made the bar: trade or mid (computed from ticks), or the vendor "
+        "(yahoo, coingecko, binance, ...)."
+    )
+    adj_close: float | None = Field(
+        None,
+        description="The vendor's close adjusted for splits and dividends; null for computed "
+        "bars and vendors that give none.",
+    )
+
+
+VENDOR_BAR: dict[str, Any] = {
+    "provider": "yahoo",
+    "instrument": "AAPL",
+    "interval": "1d",
+    "start_ts": "2024-05-31T00:00:00Z",
+    "open": 191.44,
+    "high": 192.57,
+    "low": 189.91,
+    "close": 192.25,
+    "volume": 75158300.0,
+    "tick_count": 0,
+    "source": "yahoo",
+    "adj_close": 191.28,
+}
 
 
 class BarSeries(BaseModel):
     model_config = ConfigDict(
-        json_schema_extra=examples(
-            {
-                "instrument": "SIM-BTC-USD",
-                "provider": None,
-                "interval": "5m",
-                "base_interval": "1m",
-                "count": 1,
-                "bars": [example(Bar)],
-            }
-        )
+        json_schema_extra={
+            "examples": [
+                {
+                    "instrument": "SIM-BTC-USD",
+                    "provider": None,
+                    "source": None,
+                    "interval": "5m",
+                    "base_interval": "1m",
+                    "count": 1,
+                    "bars": [example(Bar)],
+                },
+                {
+                    "instrument": "AAPL",
+                    "provider": None,
+                    "source": "yahoo",
+                    "interval": "1d",
+                    "base_interval": "1d",
+                    "count": 1,
+                    "bars": [VENDOR_BAR],
+                },
+            ]
+        }
     )
     instrument: str
     provider: str | None
+    source: str | None = Field(
+        None, description="The source filter as given: a source, 'computed', 'vendor' or null."
+    )
     interval: str
-    base_interval: str = Field(description="The stored bars aggregated: '1s' or '1m'.")
+    base_interval: str = Field(
+        description="The stored bars served: '1s' or '1m' for computed bars (aggregated), the "
+        "interval itself for vendor bars (served as stored)."
+    )
     count: int
     bars: list[Bar]

@@ -40,4 +40,5 @@ QUOTE: dict[str, Any] = {
     "venue_seq": 42,
     "ingest_instance": "primary",
     "ingest_seq": 1042,
+    "history": False,
 }

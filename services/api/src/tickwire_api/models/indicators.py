@@ -27,7 +27,9 @@ class IndicatorPoint(BaseModel):
         populate_by_name=True,
     )
     provider: str
-    source: str = Field(description="What the bars were built from (trade or mid).")
+    source: str = Field(
+        description="What made the bars: trade or mid (computed from ticks), or the vendor."
+    )
     start_ts: datetime = Field(description="Start of the bar.")
     close: float
     sma_20: float | None = Field(
@@ -52,6 +54,7 @@ class IndicatorSeries(BaseModel):
             {
                 "instrument": "SIM-BTC-USD",
                 "provider": None,
+                "source": None,
                 "interval": "1m",
                 "count": 1,
                 "points": [example(IndicatorPoint)],
@@ -60,6 +63,9 @@ class IndicatorSeries(BaseModel):
     )
     instrument: str
     provider: str | None
+    source: str | None = Field(
+        None, description="The source filter as given: a source, 'computed', 'vendor' or null."
+    )
     interval: str
     count: int
     points: list[IndicatorPoint]

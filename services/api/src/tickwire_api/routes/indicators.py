@@ -12,6 +12,7 @@ from fastapi import APIRouter, Depends, Response
 from tickwire_api import deps
 from tickwire_api.adapters.bars import aggregated
 from tickwire_api.domain.indicators import WARM_UP, series_points
+from tickwire_api.domain.sources import check_unmixed
 from tickwire_api.models.indicators import IndicatorSeries
 from tickwire_api.routes.params import BarQuery, bar_query
 from tickwire_api.routes.responses import raw_json
@@ -31,8 +32,16 @@ def indicator_series(
     # WARM_UP buckets, and a window with gaps before start fills up a little later.
     warm_up_start = query.start - WARM_UP * timedelta(seconds=query.seconds)
     bars = aggregated(
-        conn, query.instrument, query.provider, query.seconds, warm_up_start, query.end
+        conn,
+        query.instrument,
+        query.provider,
+        query.seconds,
+        warm_up_start,
+        query.end,
+        query.sources,
     )
+    # The same rule as /v1/bars, judged on the bars shown (not those read for the warm-up).
+    check_unmixed(query.sources, (bar["source"] for bar in bars if bar["start_ts"] >= query.start))
     points = series_points(bars, query.start)
     # Plain values of the model's types, serialized as they are: a model per point cost as much
     # as the rest of the request (see routes/responses.py).
@@ -40,6 +49,7 @@ def indicator_series(
         {
             "instrument": query.instrument,
             "provider": query.provider,
+            "source": query.source,
             "interval": query.interval,
             "count": len(points),
             "points": points,

@@ -13,6 +13,7 @@ from pydantic import AfterValidator, AwareDatetime
 
 from tickwire_api import deps
 from tickwire_api.domain.intervals import RangeError, bar_seconds, check_range
+from tickwire_api.domain.sources import SourceFilter, source_filter
 from tickwire_api.settings import ApiSettings
 
 INSTRUMENT = r"^[A-Za-z0-9][A-Za-z0-9._:/-]{0,63}$"
@@ -74,6 +75,16 @@ OptionalEnd = Annotated[
         examples=["2023-11-14T23:13:20Z"],
     ),
 ]
+Source = Annotated[
+    str | None,
+    Query(
+        pattern=PROVIDER,
+        description="What made the bars: one source (trade, mid, yahoo, coingecko, binance, "
+        "...), or 'computed' (trade and mid, built from ticks) or 'vendor' (every vendor's). "
+        "Left out, a range holding both computed and vendor bars is a 422 naming the sources.",
+        examples=["computed", "vendor", "trade", "yahoo"],
+    ),
+]
 Interval = Annotated[
     str,
     Query(
@@ -92,7 +103,8 @@ DEFAULT_LIMIT = 100
 @dataclass(frozen=True)
 class BarQuery:
     """The bars a request asks for, as /v1/bars and /v1/indicators both read them: `seconds` is
-    the interval once it and the buckets of [start, end) are within the caps."""
+    the interval once it and the buckets of [start, end) are within the caps; `source` the
+    filter as given, `sources` what it selects."""
 
     instrument: str
     provider: str | None
@@ -100,6 +112,8 @@ class BarQuery:
     start: datetime
     end: datetime
     seconds: int
+    source: str | None
+    sources: SourceFilter
 
 
 def bar_query(
@@ -109,10 +123,13 @@ def bar_query(
     start: Start,
     end: End,
     provider: Provider = None,
+    source: Source = None,
 ) -> BarQuery:
     """A dependency: its parameters are the route's query parameters, in this order."""
     seconds = bar_seconds(interval, start, end, settings.max_buckets)
-    return BarQuery(instrument, provider, interval, start, end, seconds)
+    return BarQuery(
+        instrument, provider, interval, start, end, seconds, source, source_filter(source)
+    )
 
 
 def invalid(parameter: str, message: str) -> HTTPException:
