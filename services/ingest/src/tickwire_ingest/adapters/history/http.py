@@ -58,7 +58,7 @@ class _Wait(tenacity.wait.wait_base):
 
     def __init__(self, policy: RetryPolicy) -> None:
         self._backoff = tenacity.wait_exponential_jitter(
-            initial=policy.initial_s, max=policy.max_s, jitter=policy.jitter_s
+            multiplier=policy.initial_s, max=policy.max_s, jitter=policy.jitter_s
         )
         self._cap = policy.max_s
 
