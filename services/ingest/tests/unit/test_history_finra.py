@@ -164,7 +164,7 @@ def test_next_offset(offset: int, received: int, total: int | None, expected: in
     assert finra.next_offset(offset, received, total) == expected
 
 
-def test_an_empty_window_is_final_only_two_weeks_after_it() -> None:
-    end = date(2024, 1, 31)
-    assert not finra.window_complete(end, datetime(2024, 2, 9, tzinfo=UTC))
-    assert finra.window_complete(end, datetime(2024, 2, 15, tzinfo=UTC))
+def test_an_empty_window_is_final_only_three_weeks_after_it() -> None:
+    end = date(2024, 1, 31)  # published on 2024-02-09, the 7th business day after
+    assert not finra.window_complete(end, datetime(2024, 2, 15, tzinfo=UTC))
+    assert finra.window_complete(end, datetime(2024, 2, 22, tzinfo=UTC))

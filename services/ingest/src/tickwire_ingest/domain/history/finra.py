@@ -24,9 +24,9 @@ MAX_PAGE = 5000
 _POSTED_BY = timedelta(hours=23)
 # A file missing this long after it was due is a day without one (a holiday), not a late file.
 LATE_GRACE = timedelta(days=1)
-# Short interest of a settlement date is published some business days after it; a half month
-# that is still empty this long after its end had no matching rows at all.
-SHORT_INTEREST_GRACE = timedelta(days=14)
+# Short interest of a settlement date is published on the 7th business day after it (8th in
+# older notices); a half month still empty three weeks after its end had no matching rows.
+SHORT_INTEREST_GRACE = timedelta(days=21)
 
 
 class BadFile(Exception):
