@@ -204,6 +204,14 @@ def test_a_symbol_in_no_file_is_unknown_after_the_others_went_out(httpserver: HT
     assert [row.instrument for page in pages for row in page.rows] == ["AAPL"]
 
 
+def test_a_single_symbol_in_no_file_is_unknown(httpserver: HTTPServer) -> None:
+    serve_file(httpserver, "CNMSshvol20240102.txt")
+    pages: list[Page] = []
+    with pytest.raises(UnknownInstrument, match="ZZZZ in no Reg SHO daily file"):
+        pages.extend(short_volume(httpserver).fetch(regsho("ZZZZ", us(2024, 1, 2), us(2024, 1, 3))))
+    assert [(page.rows, page.covered_until) for page in pages] == [([], us(2024, 1, 3))]
+
+
 def test_a_holiday_alone_is_an_empty_range_not_an_unknown_symbol(httpserver: HTTPServer) -> None:
     serve_403(httpserver, "CNMSshvol20240101.txt")
     pages = list(short_volume(httpserver).fetch(regsho("ZZZZ", us(2024, 1, 1), us(2024, 1, 2))))

@@ -40,10 +40,8 @@ class _Unknown:
         self._spellings = {s: finra.finra_spellings(s) for s in symbols or []}
         self.wanted = set().union(*self._spellings.values()) if self._spellings else None
         self._seen: set[str] = set()
-        self.any_rows = False
 
     def saw(self, vendor_symbol: str) -> None:
-        self.any_rows = True
         self._seen.add(vendor_symbol)
 
     def missing(self) -> list[str]:
@@ -97,6 +95,7 @@ class FinraShortVolumeSource:
             return
         first = finra.first_day_from(request.since)
         last = finra.day_of(request.until - 1)
+        files_with_rows = 0
         for day in finra.business_days(first, last):
             now = self._clock()
             if now < finra.posted_by(day):
@@ -104,10 +103,12 @@ class FinraShortVolumeSource:
             daily = self._file(day, now)
             if daily is None:
                 return  # due but not there yet: asked again next run
+            files_with_rows += bool(daily.rows)
             covered = min(request.until, finra.midnight_us(finra.next_business_day(day)))
             yield Page(self._rows(day, daily, found), covered)
         missing = found.missing()
-        if found.any_rows and missing:
+        # Only files with rows say anything about a symbol: holidays alone are an empty range.
+        if files_with_rows and missing:
             raise UnknownInstrument(
                 f"finra: {', '.join(missing)} in no Reg SHO daily file from {first} to {last}"
             )
