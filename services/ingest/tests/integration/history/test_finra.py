@@ -188,6 +188,12 @@ def test_5xx_then_success(httpserver: HTTPServer) -> None:
     assert len(page.rows) == 3
 
 
+def test_a_first_run_starts_at_the_first_file_not_at_the_epoch() -> None:
+    assert FinraShortVolumeSource().earliest("regsho") == us(2018, 8, 1)
+    assert FinraShortVolumeSource(facility="FNYX").earliest("regsho") == us(2009, 8, 1)
+    assert FinraShortInterestSource().earliest("short_interest") == us(2018, 1, 1)
+
+
 def test_an_empty_range_asks_nothing(httpserver: HTTPServer) -> None:
     assert list(short_volume(httpserver).fetch(regsho("*", us(2024, 1, 2), us(2024, 1, 2)))) == []
     # A weekend alone: no file exists, nothing asked.

@@ -88,6 +88,14 @@ class FinraShortVolumeSource:
     def datasets(self) -> list[str]:
         return [REGSHO]
 
+    def earliest(self, dataset: str) -> int:
+        """Where a first run starts without --since: the first file of the facility, so that a
+        full load does not ask for the years before it, day by day."""
+        first = (
+            finra.CONSOLIDATED_FROM if self.facility == finra.CONSOLIDATED else finra.FACILITY_FROM
+        )
+        return finra.midnight_us(first)
+
     def fetch(self, request: Request) -> Iterator[Page]:
         _check_dataset(request, REGSHO)
         found = _Unknown(finra.requested_symbols(request.instrument))
@@ -189,6 +197,9 @@ class FinraShortInterestSource:
 
     def datasets(self) -> list[str]:
         return [SHORT_INTEREST]
+
+    def earliest(self, dataset: str) -> int:
+        return finra.midnight_us(finra.SHORT_INTEREST_FROM)
 
     def fetch(self, request: Request) -> Iterator[Page]:
         _check_dataset(request, SHORT_INTEREST)

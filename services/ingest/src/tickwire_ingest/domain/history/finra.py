@@ -16,6 +16,12 @@ API_URL = "https://api.finra.org"
 DAILY_DIR = "/equity/regsho/daily"
 # The consolidated NMS file: every TRF and the ADF in one file, from 2018-08-01 on.
 CONSOLIDATED = "CNMS"
+CONSOLIDATED_FROM = date(2018, 8, 1)
+# The per-facility files go back to FINRA's first Reg SHO files of August 2009.
+FACILITY_FROM = date(2009, 8, 1)
+# The Query API's short interest reaches back at least to 2018 (FINRA's own example of 2019
+# asks for 2018-06-15); exchange-listed issues are in it from June 2021 on.
+SHORT_INTEREST_FROM = date(2018, 1, 1)
 SHORT_INTEREST_PATH = "/data/group/otcMarket/name/consolidatedShortInterest"
 # FINRA answers at most 5000 records (and at most 3 MB) per request.
 MAX_PAGE = 5000
