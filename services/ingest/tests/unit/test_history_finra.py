@@ -168,3 +168,33 @@ def test_an_empty_window_is_final_only_three_weeks_after_it() -> None:
     end = date(2024, 1, 31)  # published on 2024-02-09, the 7th business day after
     assert not finra.window_complete(end, datetime(2024, 2, 15, tzinfo=UTC))
     assert finra.window_complete(end, datetime(2024, 2, 22, tzinfo=UTC))
+
+
+def test_symbols_seen_under_any_spelling() -> None:
+    seen = finra.SymbolsSeen(["AAPL", "BRK-B", "ZZZZ"])
+    assert seen.wanted is not None and "BRK/B" in seen.wanted
+    seen.saw("BRK/B")
+    seen.saw("AAPL")
+    assert seen.missing() == ["ZZZZ"]
+    assert finra.SymbolsSeen(None).wanted is None
+
+
+@pytest.mark.parametrize(
+    ("text", "rows"),
+    [("[]", []), ("", []), ('[{"a": 1}, 2]', [{"a": 1}, 2]), ('[{"a": 1', None), ("{}", None)],
+)
+def test_json_rows(text: str, rows: list[object] | None) -> None:
+    assert finra.json_rows(text) == rows
+
+
+def test_record_total_and_settlement_ts() -> None:
+    assert (finra.record_total("12000"), finra.record_total(None), finra.record_total("x")) == (
+        12000,
+        None,
+        None,
+    )
+    assert finra.settlement_ts({"settlementDate": "2024-01-12"}, 0) == finra.midnight_us(
+        date(2024, 1, 12)
+    )
+    assert finra.settlement_ts({"settlementDate": None}, 7) == 7
+    assert finra.settlement_ts("junk", 7) == 7

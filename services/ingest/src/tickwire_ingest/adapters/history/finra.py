@@ -33,21 +33,6 @@ def _utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-class _Unknown:
-    """The requested symbols none of whose spellings came back in any row."""
-
-    def __init__(self, symbols: list[str] | None) -> None:
-        self._spellings = {s: finra.finra_spellings(s) for s in symbols or []}
-        self.wanted = set().union(*self._spellings.values()) if self._spellings else None
-        self._seen: set[str] = set()
-
-    def saw(self, vendor_symbol: str) -> None:
-        self._seen.add(vendor_symbol)
-
-    def missing(self) -> list[str]:
-        return [s for s, names in self._spellings.items() if not names & self._seen]
-
-
 def _check_dataset(request: Request, dataset: str) -> None:
     if request.dataset != dataset:
         raise SourceUnavailable(f"finra: no dataset {request.dataset!r}; it serves {dataset}")
@@ -98,7 +83,7 @@ class FinraShortVolumeSource:
 
     def fetch(self, request: Request) -> Iterator[Page]:
         _check_dataset(request, REGSHO)
-        found = _Unknown(finra.requested_symbols(request.instrument))
+        found = finra.SymbolsSeen(finra.requested_symbols(request.instrument))
         if request.until <= request.since:
             return
         first = finra.first_day_from(request.since)
@@ -145,7 +130,7 @@ class FinraShortVolumeSource:
                     self._backoff.wait(attempt)
         raise SourceUnavailable(f"finra: {name} came back incomplete {self.policy.attempts} times")
 
-    def _rows(self, day: date, daily: finra.DailyFile, found: _Unknown) -> list[VendorRow]:
+    def _rows(self, day: date, daily: finra.DailyFile, found: finra.SymbolsSeen) -> list[VendorRow]:
         ts = finra.midnight_us(day)
         rows = []
         for row in daily.rows:
@@ -204,7 +189,7 @@ class FinraShortInterestSource:
     def fetch(self, request: Request) -> Iterator[Page]:
         _check_dataset(request, SHORT_INTEREST)
         symbols = finra.requested_symbols(request.instrument)
-        found = _Unknown(symbols)
+        found = finra.SymbolsSeen(symbols)
         if request.until <= request.since:
             return
         first = finra.first_day_from(request.since)
@@ -247,8 +232,8 @@ class FinraShortInterestSource:
                     f"finra: POST {finra.SHORT_INTEREST_PATH} answered HTTP "
                     f"{response.status_code}: {response.text[:200]}"
                 )
-            total = _record_total(response.headers.get("Record-Total"))
-            rows = _json_rows(response.text)
+            total = finra.record_total(response.headers.get("Record-Total"))
+            rows = finra.json_rows(response.text)
             if rows is not None and not (not rows and total is not None and offset < total):
                 return rows, finra.next_offset(offset, len(rows), total)
             logger.warning(
@@ -264,13 +249,13 @@ class FinraShortInterestSource:
         )
 
     def _rows(
-        self, items: list[Any], start_us: int, end_us: int, found: _Unknown
+        self, items: list[Any], start_us: int, end_us: int, found: finra.SymbolsSeen
     ) -> list[VendorRow]:
         out = []
         for item in items:
             symbol = item.get("symbolCode") if isinstance(item, dict) else None
             vendor_symbol = symbol if isinstance(symbol, str) else ""
-            ts = _settlement_ts(item, start_us)
+            ts = finra.settlement_ts(item, start_us)
             if not start_us <= ts < end_us:
                 continue  # the day past the window the query asked for too
             found.saw(vendor_symbol)
@@ -287,30 +272,3 @@ class FinraShortInterestSource:
 
     def close(self) -> None:
         self._http.close()
-
-
-def _record_total(value: str | None) -> int | None:
-    return int(value) if value is not None and value.strip().isdigit() else None
-
-
-def _json_rows(text: str) -> list[Any] | None:
-    """The page's items as they came; None when the body is not a whole JSON array (cut off in
-    transit). An empty body is an empty page."""
-    if not text.strip():
-        return []
-    try:
-        value = json.loads(text)
-    except ValueError:
-        return None
-    return value if isinstance(value, list) else None
-
-
-def _settlement_ts(item: Any, fallback_ts: int) -> int:
-    """The row's settlement date at midnight; a row without a readable one keeps the window's
-    start, so it still goes out (and normalize dead-letters it)."""
-    value = item.get("settlementDate") if isinstance(item, dict) else None
-    try:
-        day = datetime.strptime(str(value)[:10], "%Y-%m-%d").date()
-    except ValueError:
-        return fallback_ts
-    return finra.midnight_us(day)

@@ -4,6 +4,7 @@ driven, trailer checked), the days worth asking for, and the Query API bodies fo
 from __future__ import annotations
 
 import calendar
+import json
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -134,6 +135,22 @@ def finra_spellings(symbol: str) -> set[str]:
     return spellings
 
 
+class SymbolsSeen:
+    """Which requested symbols came back in some row, under any of their spellings."""
+
+    def __init__(self, symbols: list[str] | None) -> None:
+        self._spellings = {s: finra_spellings(s) for s in symbols or []}
+        # None: every symbol is wanted.
+        self.wanted = set().union(*self._spellings.values()) if self._spellings else None
+        self._seen: set[str] = set()
+
+    def saw(self, vendor_symbol: str) -> None:
+        self._seen.add(vendor_symbol)
+
+    def missing(self) -> list[str]:
+        return [s for s, names in self._spellings.items() if not names & self._seen]
+
+
 def requested_symbols(instrument: str) -> list[str] | None:
     """None for "*" (every symbol), else the symbols of a comma-joined list."""
     if instrument.strip() == "*":
@@ -204,3 +221,31 @@ def next_offset(offset: int, received: int, total: int | None) -> int | None:
     if total is not None and offset >= total:
         return None
     return offset
+
+
+def record_total(value: str | None) -> int | None:
+    """The Record-Total header: how many records the query matches in all."""
+    return int(value) if value is not None and value.strip().isdigit() else None
+
+
+def json_rows(text: str) -> list[Any] | None:
+    """A page's items as they came; None when the body is not a whole JSON array (cut off in
+    transit). An empty body is an empty page."""
+    if not text.strip():
+        return []
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return None
+    return value if isinstance(value, list) else None
+
+
+def settlement_ts(item: Any, fallback_ts: int) -> int:
+    """The row's settlement date at midnight; a row without a readable one keeps the window's
+    start, so it still goes out (and normalize dead-letters it)."""
+    value = item.get("settlementDate") if isinstance(item, dict) else None
+    try:
+        day = datetime.strptime(str(value)[:10], "%Y-%m-%d").date()
+    except ValueError:
+        return fallback_ts
+    return midnight_us(day)
