@@ -16,3 +16,4 @@ BAR_INCONSISTENT = "bar_inconsistent"  # a vendor bar's high/low do not contain 
 BAR_OFF_GRID = "bar_off_grid"  # a bar's start is not on its interval's UTC grid (or no interval)
 FUTURE_BAR = "future_bar"  # a bar that has not closed by the time it was received
 FUTURE_DATE = "future_date"  # a short volume or short interest date after its receipt
+INCONSISTENT_VOLUME = "inconsistent_volume"  # a part above its whole (short above total volume)

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from tickwire_normalize.domain.history import HistoryMap, coingecko, exchange
+from tickwire_normalize.domain.history import HistoryMap, coingecko, exchange, finra
 
 HISTORY_MAPPINGS: dict[str, HistoryMap] = {
     coingecko.PROVIDER: coingecko.map_row,
+    finra.PROVIDER: finra.map_row,
     # One mapping for the four venues whose history comes through ccxt.
     "binance": exchange.map_row,
     "coinbase": exchange.map_row,
