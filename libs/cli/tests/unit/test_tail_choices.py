@@ -40,8 +40,8 @@ def test_an_unknown_topic_names_the_valid_ones() -> None:
     with pytest.raises(UsageError) as raised:
         resolve_topic(ENV, "tickz")
     assert raised.value.message == (
-        "unknown topic 'tickz'; valid: raw, ticks, bars, anomalies, signals, deadletter, status "
-        "(or their full names)"
+        "unknown topic 'tickz'; valid: raw, ticks, bars, anomalies, signals, short_volume, "
+        "short_interest, deadletter, status (or their full names)"
     )
 
 

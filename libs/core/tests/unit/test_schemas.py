@@ -53,7 +53,17 @@ TICK_VALUE_FIELDS = [
 
 def test_every_schema_file_parses() -> None:
     files = sorted(p.stem for p in default_schema_dir().glob("*.avsc"))
-    assert files == ["anomaly", "bar", "dead_letter", "heartbeat", "raw_tick", "signal", "tick"]
+    assert files == [
+        "anomaly",
+        "bar",
+        "dead_letter",
+        "heartbeat",
+        "raw_tick",
+        "short_interest",
+        "short_volume",
+        "signal",
+        "tick",
+    ]
     assert AvroSerde().names == files
 
 

@@ -1,11 +1,12 @@
-"""Bar, anomaly, signal and dead-letter records as rows: columns mirror the schemas, values keep
+"""Bar, anomaly, signal, dead-letter, short volume and short interest records as rows: columns mirror the schemas, values keep
 their order, omitted optional fields take the schema's defaults."""
 
+import json
 from typing import Any
 
 import pytest
 
-from tickwire_core.serde import AvroSerde
+from tickwire_core.serde import AvroSerde, default_schema_dir
 from tickwire_sink.domain.records import ANOMALIES, BARS, REJECTS, SIGNALS, TABLES, TableSpec
 
 T0 = 1_700_000_000_000_000
@@ -22,6 +23,7 @@ BAR = {
     "volume": 12.5,
     "tick_count": 42,
     "source": "trade",
+    "adj_close": None,
 }
 ANOMALY = {
     "provider": "simulator",
@@ -55,8 +57,32 @@ DEAD_LETTER = {
     "payload": b"\x00\x01\xff",
     "rejected_ts": T0 + 9,
 }
+SHORT_VOLUME = {
+    "provider": "finra",
+    "instrument": "BRK-B",
+    "facility": "CNMS",
+    "trade_date": 19_723,
+    "short_volume": 1234.5,
+    "short_exempt_volume": None,
+    "total_volume": 4000.0,
+    "market": "B,Q,N",
+    "received_ts": T0 + 11,
+}
+SHORT_INTEREST = {
+    "provider": "finra",
+    "instrument": "BRK-B",
+    "settlement_date": 19_737,
+    "short_interest": 5_000_000.0,
+    "previous_short_interest": 4_500_000.0,
+    "average_daily_volume": 2_500_000.0,
+    "days_to_cover": 2.0,
+    "market": "NYSE",
+    "received_ts": T0 + 12,
+}
 RECORDS: dict[str, dict[str, Any]] = {
     "bar": BAR,
+    "short_volume": SHORT_VOLUME,
+    "short_interest": SHORT_INTEREST,
     "anomaly": ANOMALY,
     "signal": SIGNAL,
     "dead_letter": DEAD_LETTER,
@@ -93,8 +119,17 @@ def test_columns_are_the_schema_fields_with_their_types(name: str) -> None:
     assert spec.time_columns == serde.time_fields(name)
     for column in spec.time_columns:
         assert columns[column] == "timestamptz"
+    declared = json.loads((default_schema_dir() / f"{name}.avsc").read_text())
+    dates = {
+        f["name"]
+        for f in declared["fields"]
+        if isinstance(f["type"], dict) and f["type"].get("logicalType") == "date"
+    }
+    assert spec.date_columns == dates
     for column, avro in fields.items():
-        if column not in spec.time_columns:
+        if column in dates:
+            assert columns[column] == "date", column
+        elif column not in spec.time_columns:
             assert columns[column] == PG_TYPE_OF_AVRO[avro], column
     assert spec.json_columns == {c for c, t in columns.items() if t == "jsonb"}
 
