@@ -1,5 +1,5 @@
-"""Bar, anomaly, signal, dead-letter, short volume and short interest records as rows: columns mirror the schemas, values keep
-their order, omitted optional fields take the schema's defaults."""
+"""Bar, anomaly, signal, dead-letter, short volume and short interest records as rows: columns
+mirror the schemas, values keep their order, omitted optional fields take the schema's defaults."""
 
 import json
 from typing import Any
