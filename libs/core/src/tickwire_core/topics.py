@@ -104,4 +104,3 @@ def create_topics(
                 raise
     logger.info("created topics %s", ",".join(sorted(created)))
     return created
-
