@@ -11,3 +11,4 @@ CROSSED_MARKET = "crossed_market"  # bid > ask
 LOCKED_MARKET = "locked_market"  # bid == ask
 HIGH_BELOW_LOW = "high_below_low"  # a high below its low
 TIMESTAMP_OUT_OF_RANGE = "timestamp_out_of_range"  # exchange time far in the future or past
+MISSING_VALUE = "missing_value"  # a value the record needs that the vendor did not send

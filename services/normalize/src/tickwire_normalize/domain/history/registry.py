@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
-from tickwire_normalize.domain.history import HistoryMap
+from tickwire_normalize.domain.history import HistoryMap, yahoo
 
-HISTORY_MAPPINGS: dict[str, HistoryMap] = {}
+HISTORY_MAPPINGS: dict[str, HistoryMap] = {
+    yahoo.PROVIDER: yahoo.map_row,
+}
