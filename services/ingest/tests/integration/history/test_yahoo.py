@@ -14,6 +14,7 @@ from pytest_httpserver import HTTPServer
 from werkzeug import Request as HttpRequest
 from werkzeug import Response
 
+from tickwire_core.errors import RejectedRecord
 from tickwire_ingest.adapters.history.http import RetryPolicy
 from tickwire_ingest.adapters.history.yahoo import YahooSource
 from tickwire_ingest.domain.history import yahoo
@@ -23,6 +24,8 @@ from tickwire_ingest.domain.history.pages import (
     SourceUnavailable,
     UnknownInstrument,
 )
+from tickwire_normalize.domain.history import HistoryRow
+from tickwire_normalize.domain.history.yahoo import map_row
 
 pytestmark = pytest.mark.integration
 
@@ -317,6 +320,16 @@ def test_rows_of_nulls_are_published_as_they_came(server: HTTPServer, cache_dir:
     assert [halted[c] for c in ("Open", "High", "Low", "Close", "Adj Close")] == [None] * 5
     assert halted["Volume"] == 0  # yfinance fills a missing volume with 0
     assert (no_close["Open"], no_close["Close"], no_close["Adj Close"]) == (29.9, None, None)
+
+    # What normalize makes of them: a bar, then two rejects (dead-lettered, counted).
+    outcomes = []
+    for row in page.rows:
+        message = HistoryRow(row.provider, row.feed, row.instrument, 0, json.loads(row.payload))
+        try:
+            outcomes.append(map_row(message)[0].record["close"])
+        except RejectedRecord as exc:
+            outcomes.append(exc.reason)
+    assert outcomes == [30.45, "missing_value", "missing_value"]
 
 
 def test_a_ticker_yahoo_does_not_know(server: HTTPServer, cache_dir: str) -> None:

@@ -7,6 +7,7 @@ import json
 import logging
 import math
 import numbers
+import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from typing import Any
@@ -63,6 +64,7 @@ class YahooSource:
         self.policy = policy or RetryPolicy()
         self.retries = 0  # transient failures seen, for the run's report
         self._clock = clock
+        self._last_request_at = 0.0  # monotonic time of the last chart request
         # yfinance logs its errors and returns an empty frame unless told to raise (the
         # history(raise_errors=) argument is deprecated in favour of this switch). Raising is
         # how an unknown ticker is told apart from an empty range.
@@ -132,6 +134,7 @@ class YahooSource:
                 options.update(start=first, end=end)
         else:
             options.update(start=_utc(start), end=_utc(stop))
+        self._pace()
         try:
             return yf.Ticker(ticker, session=self._session).history(**options)
         except ChartNotFound as exc:
@@ -150,6 +153,13 @@ class YahooSource:
             raise SourceUnavailable(
                 f"yahoo refused {ticker} {interval.name}: {exc.yahoo_reason}"
             ) from None
+
+    def _pace(self) -> None:
+        """At least the policy's pause between two chart requests (retries included)."""
+        wait = self._last_request_at + self.policy.pause_s - time.monotonic()
+        if wait > 0:
+            time.sleep(wait)
+        self._last_request_at = time.monotonic()
 
     def _wait(self, state: tenacity.RetryCallState) -> float:
         backoff = self._backoff(state)
