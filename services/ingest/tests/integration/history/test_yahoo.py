@@ -113,7 +113,10 @@ def source(server: HTTPServer, cache_dir: str, now: int) -> YahooSource:
 
 
 def fetch(src: YahooSource, ticker: str, dataset: str, since: int, until: int) -> list[Page]:
-    return list(src.fetch(Request(ticker, dataset, since, until)))
+    try:
+        return list(src.fetch(Request(ticker, dataset, since, until)))
+    finally:
+        src.close()
 
 
 def payloads(page: Page) -> list[dict[str, Any]]:

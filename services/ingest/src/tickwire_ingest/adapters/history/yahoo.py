@@ -80,6 +80,9 @@ class YahooSource:
             multiplier=self.policy.initial_s, max=self.policy.max_s, jitter=self.policy.jitter_s
         )
 
+    def close(self) -> None:
+        self._session.close()
+
     def datasets(self) -> list[str]:
         return list(yahoo.INTERVALS)
 
