@@ -44,7 +44,7 @@ COLUMNS = ("Open", "High", "Low", "Close", "Adj Close", "Volume")
 
 class YahooSource:
     """HistorySource for Yahoo. Prices as Yahoo publishes them (auto_adjust=False): Open, High,
-    Low, Close and Volume adjusted for splits only, `Adj Close` for splits and dividends.
+    Low and Close adjusted for splits only, `Adj Close` for splits and dividends.
     A row's `ts` is the bar's start in epoch ms UTC; a daily bar starts at 00:00 UTC of its
     trading date (the exchange's calendar date), so daily bars of every exchange share a grid.
 
