@@ -1,6 +1,6 @@
 """Throughput of a backfill: N vendor bars through `tickwire backfill` -> raw topic -> normalize ->
-bars topic -> sink -> TimescaleDB, each its own process on the local stack; --profile: the command
-in-process under cProfile.
+bars topic -> sink -> TimescaleDB, each its own process on the local stack; --profile: the command,
+then normalize's handler, in-process under cProfile (backfill_profile.py).
 
 The source is synthetic_history.py's Binance 1-minute candles (the rows ccxt would hand over, no
 HTTP), split evenly over its instruments; the command is the real one with that source added, its
@@ -15,11 +15,9 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import cProfile
 import json
 import os
 import platform
-import pstats
 import re
 import resource
 import shutil
@@ -34,6 +32,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import backfill_profile
 import psycopg
 import synthetic_history
 from bench_db import fresh_schema
@@ -43,6 +42,7 @@ from tickwire_core.localstack._process import free_port, spawn, tail, wait_until
 from tickwire_core.localstack.kafka import LocalKafka
 from tickwire_core.localstack.postgres import LocalPostgres
 from tickwire_core.topics import RAW_TICKS, create_topics
+from tickwire_ingest.domain.history.plan import parse_time
 
 LAUNCHER = str(Path(__file__).with_name("synthetic_history.py"))
 MINUTE_S = 60
@@ -164,7 +164,8 @@ def measure(
     cli_env = {**os.environ, **env}
     argv = [sys.executable, LAUNCHER, *backfill_argv(args, since, until, "--no-wait")]
     print(f"{n:,} bars: {len(args.instruments)} instruments x {per:,} minutes, {since} to {until}")
-    alone = source_rate(args.instruments, since, until, min(n, 100_000))
+    start, end = parse_time(since, "--since"), parse_time(until, "--until")
+    alone = backfill_profile.source_rate(args.instruments, start, end, min(n, 100_000))
     print(f"  the synthetic source alone: {alone:,.0f} rows/s (part of the command's work)")
     with cli_log.open("wb") as out:
         cli = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT, env=cli_env)
@@ -264,43 +265,25 @@ def measure(
 
 
 def profile(args: argparse.Namespace, bootstrap: str, url: str) -> int:
-    """The command in-process under cProfile (--no-wait), against the real broker and database."""
-    from tickwire_cli.__main__ import main as tickwire
-
+    """The command in-process under cProfile (--no-wait, against the real broker and database),
+    then normalize's handler on the same rows without Kafka."""
     since, until, _ = the_range(args.n, args.instruments)
+    start, end = parse_time(since, "--since"), parse_time(until, "--until")
+    alone = backfill_profile.source_rate(args.instruments, start, end, args.n)
     prefix = f"benchbfp{uuid.uuid4().hex[:6]}."
     create_topics(bootstrap, prefix=prefix)
-    os.environ.update(KAFKA_BOOTSTRAP_SERVERS=bootstrap, DATABASE_URL=url)
-    os.environ["TICKWIRE_TOPIC_PREFIX"] = prefix
-    synthetic_history.register()
+    env = {"KAFKA_BOOTSTRAP_SERVERS": bootstrap, "DATABASE_URL": url}
+    env["TICKWIRE_TOPIC_PREFIX"] = prefix
     argv = backfill_argv(args, since, until, "--no-wait")
-    alone = source_rate(args.instruments, since, until, args.n)
-    profiler = cProfile.Profile()
     started = time.perf_counter()
-    code = profiler.runcall(tickwire, argv)
+    code = backfill_profile.command(argv, env, args.sort, args.top)
     seconds = time.perf_counter() - started
     published, _ = raw_topic(bootstrap, prefix + RAW_TICKS)
-    print(f"in-process under cProfile: {published:,} rows published in {seconds:.2f} s,")
-    print(
-        f"  {published / seconds:,.0f} rows/s; the source alone (no profiler): {alone:,.0f} rows/s"
-    )
-    pstats.Stats(profiler).strip_dirs().sort_stats(args.sort).print_stats(args.top)
+    print(f"{published:,} rows published in {seconds:.2f} s under cProfile: ", end="")
+    print(f"{published / seconds:,.0f} rows/s; the source alone: {alone:,.0f} rows/s")
+    records = backfill_profile.raw_records(args.instruments, start, end)
+    code = code or backfill_profile.normalize(records, args.sort, args.top)
     return 0 if code == 0 and published == args.n else 1
-
-
-def source_rate(instruments: list[str], since: str, until: str, limit: int) -> float:
-    """Rows per second of the synthetic source alone, over its first `limit` rows."""
-    from tickwire_ingest.domain.history.pages import Request
-    from tickwire_ingest.domain.history.plan import parse_time
-
-    source, rows, started = synthetic_history.SyntheticCandles(), 0, time.perf_counter()
-    start, end = parse_time(since, "--since"), parse_time(until, "--until")
-    for name in instruments:
-        for page in source.fetch(Request(name, synthetic_history.DATASET, start, end)):
-            rows += len(page.rows)
-            if rows >= limit * (instruments.index(name) + 1) // len(instruments):
-                break
-    return rows / (time.perf_counter() - started)
 
 
 def main() -> int:
