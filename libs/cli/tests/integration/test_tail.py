@@ -127,7 +127,10 @@ def test_dead_letters_show_reason_source_and_the_original_payload(
             0,
             {
                 **shown(letters[0]),
-                "payload": {**raw, "payload": raw["payload"].decode()},
+                "payload": {
+                    **records.with_defaults("raw_tick", raw),
+                    "payload": raw["payload"].decode(),
+                },
                 "payload_schema": "raw_tick",
             },
         ),

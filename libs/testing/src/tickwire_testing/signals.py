@@ -16,11 +16,16 @@ Records = list[dict[str, Any]]
 
 
 def reference(messages: list[Any]) -> tuple[Records, Records]:
-    """(anomalies, bars) of the engine over the Kafka messages, in partition and offset order."""
-    handler = SignalsHandler(SignalEngine(SignalsConfig()), AvroSerde(), lambda _key: None)
+    """(anomalies, bars) of the engine over the Kafka messages, in partition and offset order, as
+    a reader of their topics sees them (fields the engine leaves out take the schemas' defaults)."""
+    serde = AvroSerde()
+    handler = SignalsHandler(SignalEngine(SignalsConfig()), serde, lambda _key: None)
     events = [TickEvent(m.key(), m.value(), m.partition(), m.offset()) for m in messages]
     out = handler(sorted(events, key=lambda e: (e.partition, e.offset))).emitted
-    return out.anomalies, out.bars
+    return (
+        [serde.decode("anomaly", serde.encode("anomaly", a)) for a in out.anomalies],
+        [serde.decode("bar", serde.encode("bar", b)) for b in out.bars],
+    )
 
 
 def expected_and_written(

@@ -316,9 +316,9 @@ def test_instruments_list_the_coverage_of_each_backfilled_source(client: TestCli
     }
     everything = client.get("/v1/instruments").json()
     assert everything["backfilled"] == [aapl, btc, msft]
-    # Still every feed with ticks, live or backfilled, as before.
+    # The live feeds as before; backfilled ticks are in its coverage, not in the feed's status.
     [feed] = everything["instruments"]
-    assert (feed["provider"], feed["instrument"], feed["tick_count"]) == ("binance", "BTC-USD", 4)
+    assert (feed["provider"], feed["instrument"], feed["tick_count"]) == ("binance", "BTC-USD", 1)
     assert everything["count"] == 1
     one = client.get("/v1/instruments", params={"instrument": "AAPL"}).json()
     assert one == {"count": 0, "instruments": [], "backfilled": [aapl]}

@@ -3,8 +3,6 @@ missing does not break the others, and the settings reach the factory."""
 
 from __future__ import annotations
 
-import importlib.util
-
 import pytest
 
 from tickwire_ingest.adapters.history import sources
@@ -34,13 +32,14 @@ def test_a_source_whose_module_is_missing_is_an_error_of_its_own(monkeypatch) ->
     assert build_source("fake", HistorySettings(coingecko_pause_s=1.5)) == ("built with", 1.5)
 
 
-@pytest.mark.skipif(
-    importlib.util.find_spec("tickwire_ingest.adapters.history.yahoo") is not None,
-    reason="the yahoo source is there",
-)
-def test_a_vendor_not_there_yet_is_reported_not_raised() -> None:
-    with pytest.raises(SourceNotAvailable, match="yahoo"):
-        build_source("yahoo", HistorySettings())
+def test_every_source_the_command_names_is_here_and_builds() -> None:
+    for name in sources.SOURCES:
+        source = build_source(name, HistorySettings())
+        assert source.name == name, name
+        assert source.datasets(), name
+        close = getattr(source, "close", None)
+        if close is not None:
+            close()
 
 
 def test_settings_come_from_the_environment(monkeypatch) -> None:  # type: ignore[no-untyped-def]

@@ -10,9 +10,22 @@ CREATE UNIQUE INDEX IF NOT EXISTS bars_natural_key_by_source
 DROP INDEX IF EXISTS bars_natural_key;
 -- Vendors do not say how many trades made a bar: theirs carry 0.
 ALTER TABLE bars DROP CONSTRAINT IF EXISTS bars_tick_count_positive;
-ALTER TABLE bars DROP CONSTRAINT IF EXISTS bars_tick_count_valid;
-ALTER TABLE bars ADD CONSTRAINT bars_tick_count_valid
-    CHECK (tick_count > 0 OR (tick_count = 0 AND source NOT IN ('trade', 'mid')));
+-- TimescaleDB before 2.20 refuses a new CHECK constraint on a hypertable with compressed chunks
+-- (feature_not_supported), and under the timescale license bars compress after 30 days: such a
+-- database keeps its bars without this guard (normalize and signals keep tick_count valid) rather
+-- than failing the whole migration. Decompress the bars chunks and add it by hand to have it.
+DO $$
+BEGIN
+    IF NOT EXISTS (SELECT FROM pg_constraint
+                   WHERE conrelid = 'bars'::regclass AND conname = 'bars_tick_count_valid') THEN
+        ALTER TABLE bars ADD CONSTRAINT bars_tick_count_valid
+            CHECK (tick_count > 0 OR (tick_count = 0 AND source NOT IN ('trade', 'mid')));
+    END IF;
+EXCEPTION WHEN feature_not_supported THEN
+    RAISE WARNING 'bars has compressed chunks, so the check bars_tick_count_valid is not added (%)',
+        SQLERRM;
+END
+$$;
 
 ALTER TABLE ticks ADD COLUMN IF NOT EXISTS history boolean NOT NULL DEFAULT false;
 
@@ -27,9 +40,13 @@ CREATE TABLE IF NOT EXISTS short_volume (
     market               text             NOT NULL DEFAULT '',
     received_ts          timestamptz      NOT NULL,
     stored_at            timestamptz      NOT NULL DEFAULT now(),
+    -- Finite and >= 0. PostgreSQL sorts NaN above 'Infinity', so `< 'Infinity'` refuses both; a
+    -- coalesce(x, 0) >= 0 alone would let NaN and Infinity through.
     CONSTRAINT short_volume_sizes_valid CHECK (
-        short_volume >= 0 AND total_volume >= 0 AND coalesce(short_exempt_volume, 0) >= 0
-        AND short_volume < 'Infinity' AND total_volume < 'Infinity')
+        short_volume >= 0 AND short_volume < 'Infinity'
+        AND total_volume >= 0 AND total_volume < 'Infinity'
+        AND (short_exempt_volume IS NULL
+             OR (short_exempt_volume >= 0 AND short_exempt_volume < 'Infinity')))
 );
 SELECT create_hypertable('short_volume', 'trade_date', chunk_time_interval => INTERVAL '1 year',
                          if_not_exists => TRUE);
@@ -48,8 +65,12 @@ CREATE TABLE IF NOT EXISTS short_interest (
     received_ts              timestamptz      NOT NULL,
     stored_at                timestamptz      NOT NULL DEFAULT now(),
     CONSTRAINT short_interest_sizes_valid CHECK (
-        short_interest >= 0 AND coalesce(previous_short_interest, 0) >= 0
-        AND coalesce(average_daily_volume, 0) >= 0 AND coalesce(days_to_cover, 0) >= 0)
+        short_interest >= 0 AND short_interest < 'Infinity'
+        AND (previous_short_interest IS NULL
+             OR (previous_short_interest >= 0 AND previous_short_interest < 'Infinity'))
+        AND (average_daily_volume IS NULL
+             OR (average_daily_volume >= 0 AND average_daily_volume < 'Infinity'))
+        AND (days_to_cover IS NULL OR (days_to_cover >= 0 AND days_to_cover < 'Infinity')))
 );
 SELECT create_hypertable('short_interest', 'settlement_date',
                          chunk_time_interval => INTERVAL '5 years', if_not_exists => TRUE);
