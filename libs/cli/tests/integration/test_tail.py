@@ -53,9 +53,15 @@ def test_tail_decodes_each_topic_kind(cli, topics, records, topic_prefix) -> Non
     raw = records.raw_tick(payload)
     tick = records.tick("SIM-A")
     kinds = [
-        ("raw", RAW_TICKS, "raw_tick", raw, {**raw, "payload": payload.decode()}),
+        (
+            "raw",
+            RAW_TICKS,
+            "raw_tick",
+            raw,
+            {**records.with_defaults("raw_tick", raw), "payload": payload.decode()},
+        ),
         ("ticks", TICKS, "tick", tick, records.with_defaults("tick", tick)),
-        ("bars", BARS, "bar", records.BAR, records.BAR),
+        ("bars", BARS, "bar", records.BAR, records.with_defaults("bar", records.BAR)),
         ("anomalies", ANOMALIES, "anomaly", records.ANOMALY, records.ANOMALY),
         ("signals", SIGNALS, "signal", records.SIGNAL, records.SIGNAL),
     ]

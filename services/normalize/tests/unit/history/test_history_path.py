@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from tickwire_core.batch import Consumed
+from tickwire_core.errors import RejectedRecord
 from tickwire_normalize.domain import reasons
 from tickwire_normalize.domain.dedup import DedupWindow
 from tickwire_normalize.domain.history import (
@@ -124,6 +125,17 @@ def test_interval_lengths() -> None:
     assert interval_us("1d") == DAY
     assert [interval_us(x) for x in ("", "0m", "m", "1w", "-1h")] == [None] * 5
     check_bar(bar(interval="1h", start_ts=NOW - 2 * 3_600_000_000), NOW, 300.0)
+
+
+def test_hourly_bars_may_start_with_the_session_minute_bars_on_their_own_grid() -> None:
+    half_past = NOW - 3 * 3_600_000_000 + 30 * 60_000_000  # 09:30 New York is 13:30 or 14:30 UTC
+    check_bar(bar(interval="1h", start_ts=half_past), NOW, 300.0)
+    with pytest.raises(RejectedRecord) as off:
+        check_bar(bar(interval="1h", start_ts=half_past + 60_000_000), NOW, 300.0)
+    assert off.value.reason == reasons.BAR_OFF_GRID
+    with pytest.raises(RejectedRecord) as minute:
+        check_bar(bar(interval="5m", start_ts=NOW - 3 * 60_000_000), NOW, 300.0)
+    assert minute.value.reason == reasons.BAR_OFF_GRID
 
 
 def test_short_volume_and_interest_are_checked() -> None:

@@ -13,6 +13,17 @@ from tickwire_normalize.domain.history import BAR, SHORT_INTEREST, SHORT_VOLUME
 
 _US_PER_DAY = 86_400_000_000
 _UNITS_US = {"m": 60_000_000, "h": 3_600_000_000, "d": _US_PER_DAY}
+# Intraday bars of an hour or more start where the exchange's session does: Yahoo's hourly bars of
+# New York equities start at 09:30, 10:30, ... Such bars are held to the quarter-hour grid every
+# session opening lies on; minute bars to their own length, daily bars to 00:00 UTC.
+_SESSION_GRID_US = 15 * 60_000_000
+
+
+def grid_us(length: int) -> int:
+    """The grid a bar of `length` µs must start on."""
+    if 3_600_000_000 <= length < _US_PER_DAY:
+        return _SESSION_GRID_US
+    return length
 
 
 def interval_us(interval: str) -> int | None:
@@ -50,8 +61,8 @@ def _identity(record: dict[str, Any]) -> None:
 
 def check_bar(bar: dict[str, Any], received_ts: int, max_future_s: float) -> None:
     """OHLC present, finite and positive; high and low contain open and close; volume >= 0;
-    the start on the interval's UTC grid; the bar closed by its receipt (give or take the clock
-    drift allowed to live ticks)."""
+    the start on the interval's UTC grid (see grid_us); the bar closed by its receipt (give or
+    take the clock drift allowed to live ticks)."""
     _identity(bar)
     open_, high, low, close = (
         _number(bar, name, positive=True) for name in ("open", "high", "low", "close")
@@ -66,7 +77,7 @@ def check_bar(bar: dict[str, Any], received_ts: int, max_future_s: float) -> Non
     start = bar.get("start_ts")
     if not isinstance(start, int):
         raise RejectedRecord(reasons.MISSING_IDENTITY, "no bar start")
-    if length is None or start % length:
+    if length is None or start % grid_us(length):
         raise RejectedRecord(
             reasons.BAR_OFF_GRID, f"start_ts {start} is not on the {bar.get('interval')!r} grid"
         )
