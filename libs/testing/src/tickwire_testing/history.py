@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import urllib.error
 import urllib.parse
 import urllib.request
 from pathlib import Path
@@ -81,8 +82,11 @@ class HistoryPipeline:
     def get(self, path: str, **params: Any) -> Any:
         query = urllib.parse.urlencode({k: v for k, v in params.items() if v is not None})
         url = f"http://127.0.0.1:{self.api.port}{path}?{query}"
-        with urllib.request.urlopen(url, timeout=30) as response:
-            return json.loads(response.read())
+        try:
+            with urllib.request.urlopen(url, timeout=30) as response:
+                return json.loads(response.read())
+        except urllib.error.HTTPError as exc:  # the API's reason, not only its status
+            raise AssertionError(f"{url}: {exc.code} {exc.read().decode()}") from None
 
     def rows(self, query: str, *params: Any) -> list[tuple[Any, ...]]:
         with psycopg.connect(self.database_url) as conn:

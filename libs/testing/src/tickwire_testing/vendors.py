@@ -4,6 +4,7 @@ each vendor answers the requests its history source makes, optionally slowly (to
 from __future__ import annotations
 
 import json
+import re
 import time
 from pathlib import Path
 from typing import Any
@@ -173,3 +174,34 @@ def finra_short_interest(
     server.expect_request(FINRA_SHORT_INTEREST, method="POST", json=body).respond_with_json(
         rows, headers={"Record-Total": str(len(rows))}
     )
+
+
+# --- Yahoo -------------------------------------------------------------------------------------
+
+
+def yahoo_session(server: HTTPServer) -> None:
+    """Yahoo's cookie (fc.yahoo.com answers 404 and sets it) and the crumb yfinance asks for."""
+    server.expect_request("/").respond_with_data(
+        "", status=404, headers={"Set-Cookie": "A3=d=AQABBtest&S=AQAAAtest; Path=/"}
+    )
+    server.expect_request("/v1/test/getcrumb").respond_with_data(
+        "Xa1bC2dE3fG", content_type="text/plain"
+    )
+
+
+def yahoo_chart(server: HTTPServer, ticker: str, range_file: str, data_file: str) -> None:
+    """The v8 chart endpoint of `ticker`: the timezone lookup (range=1d) answered with
+    `range_file`, every data request with `data_file`."""
+    lookup, bars = text(f"yahoo/{range_file}"), text(f"yahoo/{data_file}")
+
+    def chart(request: Request) -> Response:
+        body = lookup if "range" in request.args else bars
+        return Response(body, content_type="application/json;charset=utf-8")
+
+    server.expect_request(f"/v8/finance/chart/{ticker}").respond_with_handler(chart)
+
+
+def yahoo_elsewhere(server: HTTPServer) -> None:
+    """Anything else yfinance asks for (consent pages, the quote endpoint): Yahoo's 404. Last:
+    pytest-httpserver tries handlers in the order they were added."""
+    server.expect_request(re.compile(".*")).respond_with_data("Not Found", status=404)
