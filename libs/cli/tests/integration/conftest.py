@@ -15,7 +15,7 @@ from confluent_kafka import Producer
 
 from tickwire_core.serde import default_schema_dir
 from tickwire_sink.adapters.migrations import migrate
-from tickwire_testing.cli import Tickwire, closed_port
+from tickwire_testing.cli import Tickwire, as_url, closed_port
 
 # One record of each kind the pipeline writes. What `tickwire tail` is to print for them is
 # written out from these and the schema files, not produced by the code under test.
@@ -149,15 +149,6 @@ def records() -> SimpleNamespace:
     names = ["T0", "T0_MS", "T0_US", "T0_ISO", "with_defaults", "sim_quote", "raw_tick", "tick"]
     names += ["BAR", "ANOMALY", "SIGNAL", "HEARTBEAT", "dead_letter"]
     return SimpleNamespace(**{name: globals()[name] for name in names})
-
-
-def as_url(conninfo: str) -> str:
-    """postgresql://user:password@host:port/dbname, the form people give the command."""
-    parts = psycopg.conninfo.conninfo_to_dict(conninfo)
-    return (
-        f"postgresql://{parts['user']}:{parts['password']}@{parts['host']}:{parts['port']}"
-        f"/{parts['dbname']}"
-    )
 
 
 @pytest.fixture

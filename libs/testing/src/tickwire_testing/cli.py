@@ -14,11 +14,22 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any
 
+import psycopg
+
 
 def closed_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+def as_url(conninfo: str) -> str:
+    """postgresql://user:password@host:port/dbname, the form people give the command."""
+    parts = psycopg.conninfo.conninfo_to_dict(conninfo)
+    return (
+        f"postgresql://{parts['user']}:{parts['password']}@{parts['host']}:{parts['port']}"
+        f"/{parts['dbname']}"
+    )
 
 
 @dataclass(frozen=True)
@@ -83,6 +94,15 @@ class Running:
             raise AssertionError(f"no line within {timeout:.0f}s") from None
         parsed: dict[str, Any] = json.loads(line)
         return parsed
+
+    def kill(self) -> None:
+        """SIGKILL: the command gets no chance to finish anything."""
+        self.process.kill()
+        self.process.wait(30)
+        self.pump.join(10)
+        assert self.process.stdout is not None and self.process.stderr is not None
+        self.process.stdout.close()
+        self.process.stderr.close()
 
     def stop(self) -> tuple[int, str]:
         """SIGINT (Ctrl-C); the exit code and stderr."""

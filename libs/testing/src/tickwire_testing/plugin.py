@@ -11,6 +11,7 @@ import shutil
 import tempfile
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -59,25 +60,52 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         shutil.rmtree(pg_root, ignore_errors=True)
 
 
-@pytest.fixture
-def topic_prefix(stack: Stack) -> str:
-    """A fresh set of the topic table's topics, under a prefix unique to this test."""
+def new_topics(stack: Stack) -> str:
+    """A fresh set of the topic table's topics under a prefix of their own; the prefix."""
     prefix = f"t{uuid.uuid4().hex[:10]}."
     create_topics(stack.kafka_bootstrap_servers, prefix=prefix)
     return prefix
 
 
-@pytest.fixture
-def database_url(stack: Stack) -> Iterator[str]:
-    """A new, empty database with TimescaleDB, dropped after the test."""
+@contextmanager
+def new_database(stack: Stack) -> Iterator[str]:
+    """A new, empty database with TimescaleDB, dropped on the way out."""
     name = f"test_{uuid.uuid4().hex[:12]}"
     with psycopg.connect(stack.database_url, autocommit=True) as admin:
         admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
     url = psycopg.conninfo.make_conninfo(stack.database_url, dbname=name)
     with psycopg.connect(url, autocommit=True) as conn:
         conn.execute("CREATE EXTENSION IF NOT EXISTS timescaledb")
-    yield url
-    with psycopg.connect(stack.database_url, autocommit=True) as admin:
-        admin.execute(
-            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
-        )
+    try:
+        yield url
+    finally:
+        with psycopg.connect(stack.database_url, autocommit=True) as admin:
+            admin.execute(
+                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+            )
+
+
+@pytest.fixture
+def topic_prefix(stack: Stack) -> str:
+    """A fresh set of the topic table's topics, under a prefix unique to this test."""
+    return new_topics(stack)
+
+
+@pytest.fixture
+def database_url(stack: Stack) -> Iterator[str]:
+    """A new, empty database with TimescaleDB, dropped after the test."""
+    with new_database(stack) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def module_topic_prefix(stack: Stack) -> str:
+    """Topics shared by a module's tests: for services started once a module."""
+    return new_topics(stack)
+
+
+@pytest.fixture(scope="module")
+def module_database_url(stack: Stack) -> Iterator[str]:
+    """A database shared by a module's tests: for services started once a module."""
+    with new_database(stack) as url:
+        yield url

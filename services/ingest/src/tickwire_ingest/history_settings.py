@@ -27,8 +27,12 @@ class HistorySettings(BaseSettings):
     coingecko_api_key: SecretStr = Field(
         SecretStr(""), description="CoinGecko API key; empty: the public (keyless) tier."
     )
-    coingecko_pause_s: float = Field(
-        6.0, ge=0, le=600, description="Seconds between two CoinGecko requests (free tier)."
+    coingecko_pause_s: float | None = Field(
+        None,
+        ge=0,
+        le=600,
+        description="Seconds between two CoinGecko requests; unset: the plan's own pace "
+        "(2.1 with a key, 12 without).",
     )
 
     retry_attempts: int = Field(6, ge=1, le=50, description="Attempts of one request.")

@@ -49,3 +49,13 @@ def test_settings_come_from_the_environment(monkeypatch) -> None:  # type: ignor
     assert settings.coingecko_url == "http://127.0.0.1:9/api/v3"
     policy = settings.policy(pause_s=3.0)
     assert (policy.attempts, policy.pause_s, policy.max_s) == (2, 3.0, 30.0)
+
+
+def test_the_coingecko_pause_setting_reaches_the_source() -> None:
+    paused = build_source("coingecko", HistorySettings(coingecko_pause_s=0.0))
+    assert paused.policy.pause_s == 0.0  # type: ignore[attr-defined]
+    # Unset: the plan's own pace, slower without a key.
+    keyless = build_source("coingecko", HistorySettings())
+    keyed = build_source("coingecko", HistorySettings(coingecko_api_key="k"))
+    assert keyless.policy.pause_s == 12.0  # type: ignore[attr-defined]
+    assert keyed.policy.pause_s == 2.1  # type: ignore[attr-defined]

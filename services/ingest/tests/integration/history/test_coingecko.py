@@ -18,6 +18,8 @@ from tickwire_ingest.domain.history.pages import (
     SourceUnavailable,
     UnknownInstrument,
 )
+from tickwire_testing.vendors import coingecko_coin as serve_coin
+from tickwire_testing.vendors import coingecko_window as serve_window
 
 pytestmark = pytest.mark.integration
 
@@ -49,30 +51,6 @@ def raw(name: str) -> str:
 def source(server: HTTPServer, now: int = LATER, **options: Any) -> CoinGeckoSource:
     options = {"api_key": "demo-key", "pause_s": 0.0, "policy": FAST, **options}
     return CoinGeckoSource(base_url=server.url_for("/api/v3"), clock=lambda: now, **options)
-
-
-def serve_coin(server: HTTPServer) -> None:
-    server.expect_request("/api/v3" + COIN).respond_with_json(fixture("coin_bitcoin.json"))
-    server.expect_request("/api/v3/simple/supported_vs_currencies").respond_with_json(
-        fixture("supported_vs_currencies.json")
-    )
-
-
-def serve_window(server: HTTPServer, start: int, end: int, ohlc: str, chart: str) -> None:
-    """The two answers for bars in [start, end): asked from an hour before the first close
-    (start + 1 day) to an hour after the last (end)."""
-    query = {
-        "vs_currency": "usd",
-        "from": str((start + DAY_US) // 1_000_000 - 3600),
-        "to": str(end // 1_000_000 + 3600),
-        "interval": "daily",
-    }
-    server.expect_request("/api/v3" + OHLC, query_string=query).respond_with_data(
-        raw(ohlc), content_type="application/json"
-    )
-    server.expect_request("/api/v3" + CHART, query_string=query).respond_with_data(
-        raw(chart), content_type="application/json"
-    )
 
 
 def serve_all(server: HTTPServer, end: int = UNTIL) -> None:

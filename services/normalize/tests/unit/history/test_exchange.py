@@ -196,6 +196,15 @@ def test_a_kraken_trade_is_the_tick_of_its_live_v2_trade() -> None:
     assert history == Mapped(TICK, live[0])
 
 
+def test_a_kraken_trade_time_is_rounded_in_decimal_not_in_float() -> None:
+    # 1709251201.0878434 s is 1709251201087843.4 µs; times 1e6 in float64 it is ...843.5.
+    rest = ["60970.50357", "0.06978973", 1709251201.0878434, "s", "l", "", 70000000]
+    trade = ccxt_trade(rest, timestamp=1709251201087, id="70000000", side="sell",
+                       price=60970.50357, amount=0.06978973, type="limit")  # fmt: skip
+    (history,) = mapped("kraken", "trades", "BTC/USD", trade)
+    assert history.record["exchange_ts"] == 1_709_251_201_087_843
+
+
 def test_a_deribit_trade_uses_ccxts_time_and_fields() -> None:
     rest = {
         "trade_seq": 30289432,

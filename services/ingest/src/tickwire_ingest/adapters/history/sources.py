@@ -34,10 +34,13 @@ def _yahoo(settings: HistorySettings) -> HistorySource:
 
 def _coingecko(settings: HistorySettings) -> HistorySource:
     coingecko_source = _class("coingecko", "CoinGeckoSource")
+    # The pause goes to the source itself: it sets its policy's pause, from its plan's pace
+    # when none is given, so a pause inside the policy alone would be overridden.
     return coingecko_source(
         base_url=_url(settings.coingecko_url),
-        policy=settings.policy(pause_s=settings.coingecko_pause_s),
+        policy=settings.policy(),
         api_key=settings.coingecko_api_key.get_secret_value() or None,
+        pause_s=settings.coingecko_pause_s,
     )
 
 

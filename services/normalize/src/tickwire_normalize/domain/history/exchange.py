@@ -3,6 +3,7 @@ candle becomes a bar of the venue, a ccxt trade a trade tick shaped as the live 
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from tickwire_core.errors import RejectedRecord
@@ -101,7 +102,9 @@ def _trade_time(provider: str, trade: dict[str, Any]) -> int | None:
     if provider == kraken.PROVIDER and isinstance(info, list) and len(info) > 2:
         seconds = decimal_field({"time": info[2]}, "time")  # 1688669597.8277369
         if seconds is not None:
-            return round(seconds * 1_000_000)
+            # In decimal, from the number as Kraken wrote it (a float's repr is that text): in
+            # float64, 1709251201.0878434 * 1e6 is ...843.5 and rounds to the wrong microsecond.
+            return round(Decimal(repr(seconds)).scaleb(6))
     return epoch_millis_field(trade, "timestamp")
 
 
