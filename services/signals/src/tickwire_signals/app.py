@@ -23,6 +23,7 @@ from tickwire_core.topics import ANOMALIES, BARS, DEAD_LETTER, SIGNALS, TICKS, l
 from tickwire_signals.adapters.faust_runtime import QuietMonitor
 from tickwire_signals.adapters.kafka_options import faust_broker_options
 from tickwire_signals.adapters.output import SignalsOutput
+from tickwire_signals.adapters.refetch import refetch_dropped
 from tickwire_signals.domain.engine import SignalEngine
 from tickwire_signals.domain.rewinds import Rewinds
 from tickwire_signals.handler import SignalsHandler, TickEvent
@@ -114,6 +115,7 @@ def build_app(settings: SignalsSettings, health: Health) -> faust.App:
         return False
 
     consumer.ack = ack_applied  # type: ignore[method-assign]
+    refetch_dropped(consumer, lambda: app.consumer_generation_id, ticks_topic)
 
     async def read_again() -> None:
         assignment = consumer.assignment()
