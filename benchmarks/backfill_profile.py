@@ -8,26 +8,15 @@ import cProfile
 import os
 import pstats
 import time
-import zlib
 
 import synthetic_history
+from normalize_stages import Encoded, stage_timer
 
-from tickwire_core.batch import Consumed
 from tickwire_core.serde import AvroSerde
-from tickwire_core.settings import load_settings
-from tickwire_core.topics import RAW_TICKS, TICKS, tick_key
+from tickwire_core.topics import tick_key
 from tickwire_ingest.backfill import INGEST_INSTANCE
 from tickwire_ingest.domain.history.pages import Request
 from tickwire_ingest.domain.raw import Envelope
-from tickwire_normalize.domain.dedup import DedupWindow
-from tickwire_normalize.domain.reads import UnmappedFields
-from tickwire_normalize.domain.validate import Limits
-from tickwire_normalize.domain.venues import MAPPINGS
-from tickwire_normalize.handler import NormalizeHandler
-from tickwire_normalize.settings import NormalizeSettings
-
-RAW_PARTITIONS = 6  # the topic table's: the dedup window keeps one state per partition
-Encoded = list[tuple[bytes, bytes]]  # (Kafka key, Avro value) of each raw record
 
 
 def command(argv: list[str], env: dict[str, str], sort: str, top: int) -> int:
@@ -69,30 +58,7 @@ def raw_records(instruments: list[str], since: int, until: int) -> Encoded:
 def normalize(records: Encoded, sort: str, top: int) -> int:
     """Normalize's work per batch without Kafka (Avro decode, its handler, Avro encode of what
     it routes), timed by stage, then under cProfile."""
-    serde = AvroSerde()
-    settings = load_settings(NormalizeSettings, KAFKA_BOOTSTRAP_SERVERS="unused")
-    limits = Limits(max_future_s=settings.max_future_s, max_past_s=settings.max_past_s)
-
-    def run() -> tuple[int, list[float]]:
-        window = DedupWindow(int(settings.dedup_window_s * 1e6), settings.dedup_max_keys)
-        unmapped = UnmappedFields({provider: m.map for provider, m in MAPPINGS.items()})
-        handler = NormalizeHandler(TICKS, limits, window, unmapped)  # as app.bootstrap wires it
-        out, spent = 0, [0.0, 0.0, 0.0]
-        for start in range(0, len(records), settings.batch_size):
-            t0, batch = time.perf_counter(), []
-            for offset, (key, value) in enumerate(records[start : start + settings.batch_size]):
-                partition = zlib.crc32(key) % RAW_PARTITIONS
-                decoded = serde.decode("raw_tick", value)
-                batch.append(Consumed(RAW_TICKS, partition, start + offset, key, value, decoded))
-            t1 = time.perf_counter()
-            outputs = handler(batch).outputs
-            t2 = time.perf_counter()
-            for output in outputs:
-                serde.encode(output.schema, output.value)
-            out += len(outputs)
-            spent = [spent[0] + t1 - t0, spent[1] + t2 - t1, spent[2] + time.perf_counter() - t2]
-        return out, spent
-
+    run = stage_timer(records)
     bars, spent = run()
     total = sum(spent)
     print(f"normalize in-process, no Kafka: {len(records):,} raw records, {bars:,} bars in")

@@ -25,28 +25,21 @@ import sys
 import tempfile
 import time
 import uuid
-import zlib
 from collections import Counter
 from pathlib import Path
 from typing import Any
 
 from confluent_kafka import Consumer, KafkaError, KafkaException, Producer
+from normalize_stages import Encoded, stage_timer
 
-from tickwire_core.batch import Consumed
 from tickwire_core.clock import now_us
 from tickwire_core.localstack._process import free_port, spawn, tail
 from tickwire_core.localstack.kafka import LocalKafka
 from tickwire_core.publisher import Publisher
 from tickwire_core.serde import AvroSerde
-from tickwire_core.settings import load_settings
 from tickwire_core.topics import DEAD_LETTER, RAW_TICKS, TICKS, create_topics, tick_key
 from tickwire_ingest.domain.raw import Envelope
 from tickwire_ingest.domain.simulator import SimConfig, Simulator, parse_instruments
-from tickwire_normalize.domain.dedup import DedupWindow
-from tickwire_normalize.domain.reads import UnmappedFields
-from tickwire_normalize.domain.validate import Limits
-from tickwire_normalize.domain.venues import MAPPINGS
-from tickwire_normalize.handler import NormalizeHandler
 from tickwire_normalize.settings import NormalizeSettings
 from tickwire_testing.fixtures import venue_fixture
 
@@ -55,8 +48,6 @@ BINANCE = {"BTCUSDT": 65_000.0, "ETHUSDT": 3_500.0, "BNBBTC": 0.0091}
 DERIBIT = {"BTC-PERPETUAL": 65_000.0, "ETH-PERPETUAL": 3_500.0}
 SHARES = {"simulator": 0.7, "binance": 0.2, "deribit": 0.1}
 RECEIPT_SPACING_US = 50  # primaries arrive at 20,000 a second: 200,000 span 10 s of receipt time
-RAW_PARTITIONS = 6  # the topic table's; --profile spreads the keys over as many dedup partitions
-Encoded = list[tuple[bytes, bytes]]  # (Kafka key, Avro value) of each raw record
 
 
 class VenueFrames:
@@ -270,30 +261,7 @@ def measure(work: Path, records: Encoded, args: argparse.Namespace) -> int:
 
 def profile(records: Encoded, n: int, top: int) -> int:
     """The service's work per batch without Kafka: Avro decode, the handler, Avro encode."""
-    serde = AvroSerde()
-    settings = load_settings(NormalizeSettings, KAFKA_BOOTSTRAP_SERVERS="unused")
-    limits = Limits(max_future_s=settings.max_future_s, max_past_s=settings.max_past_s)
-
-    def run() -> tuple[int, list[float]]:
-        window = DedupWindow(int(settings.dedup_window_s * 1e6), settings.dedup_max_keys)
-        unmapped = UnmappedFields({provider: m.map for provider, m in MAPPINGS.items()})
-        handler = NormalizeHandler(TICKS, limits, window, unmapped)  # as app.bootstrap wires it
-        out, spent = 0, [0.0, 0.0, 0.0]
-        for start in range(0, len(records), settings.batch_size):
-            t0, batch = time.perf_counter(), []
-            for offset, (key, value) in enumerate(records[start : start + settings.batch_size]):
-                partition = zlib.crc32(key) % RAW_PARTITIONS
-                decoded = serde.decode("raw_tick", value)
-                batch.append(Consumed(RAW_TICKS, partition, start + offset, key, value, decoded))
-            t1 = time.perf_counter()
-            outputs = handler(batch).outputs
-            t2 = time.perf_counter()
-            for output in outputs:
-                serde.encode(output.schema, output.value)
-            out += len(outputs)
-            spent = [spent[0] + t1 - t0, spent[1] + t2 - t1, spent[2] + time.perf_counter() - t2]
-        return out, spent
-
+    run = stage_timer(records)
     ticks, spent = run()
     total = sum(spent)
     print(f"in-process, no Kafka: {len(records):,} raw records, {ticks:,} ticks in {total:.2f} s,")

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -85,13 +86,9 @@ def _producer(env: Env) -> Producer:
     )
 
 
-def run_jobs(
-    env: Env,
-    settings: HistorySettings,
-    jobs: Sequence[Job],
-    options: Options,
-    stop: threading.Event,
-) -> int:
+@contextmanager
+def opened_store(env: Env) -> Iterator[BackfillStore]:
+    """The backfill tables on the command's database, or one line saying to migrate first."""
     with env.connect_db(autocommit=True, application_name="tickwire-backfill") as conn:
         store = BackfillStore(conn)
         missing = store.missing_tables()
@@ -100,6 +97,17 @@ def run_jobs(
                 f"the database at {env.database_display()} has no {missing[0]} table",
                 hint="apply the migrations first: `tickwire migrate`",
             )
+        yield store
+
+
+def run_jobs(
+    env: Env,
+    settings: HistorySettings,
+    jobs: Sequence[Job],
+    options: Options,
+    stop: threading.Event,
+) -> int:
+    with opened_store(env) as store:
         plans = [plan_job(store, settings, job) for job in jobs]
         if options.dry_run:
             show_plan([step for _, steps in plans for step in steps])
@@ -115,7 +123,7 @@ def run_jobs(
         mapper = normalize_mapper() if options.wait else None
         if options.wait and mapper is None:
             logger.warning("normalize is not installed here: not waiting for the pipeline")
-        settlement = Settlement(conn, mapper) if mapper is not None else None
+        settlement = Settlement(store.conn, mapper) if mapper is not None else None
         outcomes: list[Outcome] = []
         with bars() as view:
             for source, steps in plans:

@@ -153,16 +153,9 @@ def backfill(
 
 
 def _show_runs(env: Env, limit: int) -> None:
-    from tickwire_ingest.adapters.history.store import BackfillStore
+    from tickwire_cli.backfill_run import opened_store
 
-    with env.connect_db(autocommit=True, application_name="tickwire-backfill") as conn:
-        store = BackfillStore(conn)
-        missing = store.missing_tables()
-        if missing:
-            raise CliError(
-                f"the database at {env.database_display()} has no {missing[0]} table",
-                hint="apply the migrations first: `tickwire migrate`",
-            )
+    with opened_store(env) as store:
         runs = store.recent(limit)
     if not stdout_is_terminal():
         for run in runs:
