@@ -3,6 +3,8 @@ addresses, CoinGecko's key and pace, and the retry policy; built once by `tickwi
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -26,6 +28,11 @@ class HistorySettings(BaseSettings):
 
     coingecko_api_key: SecretStr = Field(
         SecretStr(""), description="CoinGecko API key; empty: the public (keyless) tier."
+    )
+    coingecko_plan: Literal["demo", "pro"] = Field(
+        "demo",
+        description="CoinGecko plan of the key: demo (api.coingecko.com) or pro "
+        "(pro-api.coingecko.com); daily candles need a paid (pro) plan.",
     )
     coingecko_pause_s: float | None = Field(
         None,

@@ -59,3 +59,14 @@ def test_the_coingecko_pause_setting_reaches_the_source() -> None:
     keyed = build_source("coingecko", HistorySettings(coingecko_api_key="k"))
     assert keyless.policy.pause_s == 12.0  # type: ignore[attr-defined]
     assert keyed.policy.pause_s == 2.1  # type: ignore[attr-defined]
+
+
+def test_a_pro_key_reaches_coingecko_s_pro_root_with_its_header() -> None:
+    settings = HistorySettings(coingecko_plan="pro", coingecko_api_key="k-1")
+    source = build_source("coingecko", settings)
+    try:
+        client = source.http._client  # type: ignore[attr-defined]
+        assert str(client.base_url).startswith("https://pro-api.coingecko.com")
+        assert client.headers["x-cg-pro-api-key"] == "k-1"
+    finally:
+        source.close()  # type: ignore[attr-defined]

@@ -41,6 +41,7 @@ def _coingecko(settings: HistorySettings) -> HistorySource:
         policy=settings.policy(),
         api_key=settings.coingecko_api_key.get_secret_value() or None,
         pause_s=settings.coingecko_pause_s,
+        plan=settings.coingecko_plan,
     )
 
 
