@@ -16,11 +16,12 @@ from tickwire_cli.backfill_view import bars, show_plan, show_results
 from tickwire_cli.context import Env
 from tickwire_cli.errors import CliError, UsageError
 from tickwire_cli.settlement import Settlement, normalize_mapper
+from tickwire_core.clock import now_us
 from tickwire_core.publisher import Publisher
 from tickwire_core.serde import AvroSerde
 from tickwire_ingest.adapters.history.sources import SourceNotAvailable, build_source
 from tickwire_ingest.adapters.history.store import FAILED, INTERRUPTED, BackfillStore
-from tickwire_ingest.backfill import Backfill, HistorySink, Outcome, now_us
+from tickwire_ingest.backfill import Backfill, HistorySink, Outcome
 from tickwire_ingest.domain.history.config import Job
 from tickwire_ingest.domain.history.pages import HistorySource
 from tickwire_ingest.domain.history.plan import PlanError, Step, choose_dataset, make_plan

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
+from tickwire_core.clock import now_us
 from tickwire_core.errors import DeliveryError
 from tickwire_core.publisher import Publisher
 from tickwire_core.topics import tick_key
@@ -35,10 +35,6 @@ from tickwire_ingest.domain.raw import Envelope
 logger = logging.getLogger(__name__)
 
 INGEST_INSTANCE = "backfill"
-
-
-def now_us() -> int:
-    return time.time_ns() // 1000
 
 
 class HistorySink:

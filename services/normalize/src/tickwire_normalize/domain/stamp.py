@@ -6,7 +6,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from tickwire_core.errors import RejectedRecord
 from tickwire_core.identity import dedup_key
 from tickwire_normalize.domain.validate import Limits, validate
 
@@ -29,11 +28,3 @@ def stamp(
     tick["ingest_seq"] = raw["ingest_seq"]
     validate(tick, raw["received_ts"], limits)
     tick["dedup_key"] = dedup_key(tick, exchange_ts_is_identity=not time_not_identity)
-
-
-def rejected(call: Callable[[], None]) -> RejectedRecord | None:
-    try:
-        call()
-    except RejectedRecord as exc:
-        return exc
-    return None
