@@ -3,7 +3,6 @@ what became of each, from normalize's own mapping, the target tables and the dea
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -80,22 +79,20 @@ def _time_column(value: Any, kind: str) -> Any:
 def normalize_mapper() -> Mapper | None:
     """Normalize's history mappings as a Mapper, or None where normalize is not installed."""
     try:
-        from tickwire_normalize.domain.history import HistoryRow
-        from tickwire_normalize.domain.history.registry import HISTORY_MAPPINGS
+        from tickwire_normalize.domain.history.path import history_records
     except ImportError:
         return None
 
     def mapped(row: VendorRow, received_ts: int) -> list[tuple[str, dict[str, Any]]]:
-        mapping = HISTORY_MAPPINGS.get(row.provider)
-        if mapping is None:
-            raise RejectedRecord("unknown_provider", f"no history mapping for {row.provider}")
-        text = row.payload.decode("utf-8", errors="replace")
-        try:
-            message = json.loads(text) if row.content_type == "application/json" else text
-        except ValueError:
-            raise RejectedRecord("malformed_json", "payload is not JSON") from None
-        history = HistoryRow(row.provider, row.feed, row.instrument, received_ts, message)
-        return [(m.kind, m.record) for m in mapping(history)]
+        raw = {
+            "provider": row.provider,
+            "feed": row.feed,
+            "instrument": row.instrument,
+            "received_ts": received_ts,
+            "content_type": row.content_type,
+            "payload": row.payload,
+        }
+        return [(m.kind, m.record) for m in history_records(raw)]
 
     return mapped
 

@@ -4,7 +4,6 @@ mappings instead, which make vendor bars and short data as well as ticks."""
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -13,6 +12,7 @@ from tickwire_normalize.domain import reasons
 from tickwire_normalize.domain.gaps import GAP_CONTENT_TYPE, gap_tick
 from tickwire_normalize.domain.history import Mapped
 from tickwire_normalize.domain.history.path import normalize_history
+from tickwire_normalize.domain.payload import json_payload
 from tickwire_normalize.domain.stamp import stamp
 from tickwire_normalize.domain.validate import Limits
 from tickwire_normalize.domain.venues import MAPPINGS
@@ -43,14 +43,7 @@ def normalize(raw: dict[str, Any], limits: Limits | None = None) -> Normalized:
     if raw.get("content_type") == GAP_CONTENT_TYPE:
         mapped = [gap_tick(raw)]
     else:
-        try:
-            message = json.loads(raw["payload"])
-        except (ValueError, UnicodeDecodeError) as exc:
-            raise RejectedRecord(
-                reasons.UNDECODABLE_PAYLOAD, f"payload is not JSON: {exc}"
-            ) from None
-        except RecursionError:
-            raise RejectedRecord(reasons.UNDECODABLE_PAYLOAD, "payload nested too deeply") from None
+        message = json_payload(raw["payload"])
         mapped = mapping.map(raw.get("feed") or "", message, raw["received_ts"])
     out = Normalized()
     for tick in mapped:

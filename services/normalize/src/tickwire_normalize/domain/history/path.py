@@ -4,15 +4,15 @@ are old by design), and bars must be complete, on their grid and consistent."""
 
 from __future__ import annotations
 
-import json
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from tickwire_core.errors import RejectedRecord
 from tickwire_normalize.domain import reasons
-from tickwire_normalize.domain.history import TICK, HistoryRow
+from tickwire_normalize.domain.history import TICK, HistoryRow, Mapped
 from tickwire_normalize.domain.history.checks import CHECKS
 from tickwire_normalize.domain.history.registry import HISTORY_MAPPINGS
+from tickwire_normalize.domain.payload import json_payload
 from tickwire_normalize.domain.stamp import stamp
 from tickwire_normalize.domain.validate import Limits
 from tickwire_normalize.domain.venues import MAPPINGS
@@ -24,26 +24,19 @@ _JSON = "application/json"
 
 
 def _decoded(raw: dict[str, Any]) -> Any:
-    payload = raw["payload"]
+    if (raw.get("content_type") or _JSON) == _JSON:
+        return json_payload(raw["payload"])
     try:
-        if (raw.get("content_type") or _JSON) == _JSON:
-            return json.loads(payload)
-        return payload.decode("utf-8")
-    except (ValueError, UnicodeDecodeError) as exc:
+        return raw["payload"].decode("utf-8")
+    except UnicodeDecodeError as exc:
         raise RejectedRecord(
-            reasons.UNDECODABLE_PAYLOAD, f"payload does not decode: {exc}"
+            reasons.UNDECODABLE_PAYLOAD, f"payload is not UTF-8 text: {exc}"
         ) from None
-    except RecursionError:
-        raise RejectedRecord(reasons.UNDECODABLE_PAYLOAD, "payload nested too deeply") from None
 
 
-def _symbol(provider: str) -> Any:
-    live = MAPPINGS.get(provider)
-    return live.symbol if live is not None else (lambda name: name)
-
-
-def normalize_history(raw: dict[str, Any], limits: Limits, out: Normalized) -> None:
-    """Fills `out`; raises RejectedRecord when the record as a whole is unusable."""
+def history_records(raw: dict[str, Any]) -> list[Mapped]:
+    """The records the provider's history mapping makes of a raw record, before any check;
+    raises RejectedRecord when the record as a whole is unusable."""
     provider = raw.get("provider") or ""
     mapping = HISTORY_MAPPINGS.get(provider)
     if mapping is None:
@@ -55,8 +48,19 @@ def normalize_history(raw: dict[str, Any], limits: Limits, out: Normalized) -> N
         received_ts=raw["received_ts"],
         message=_decoded(raw),
     )
+    return mapping(row)
+
+
+def _symbol(provider: str) -> Any:
+    live = MAPPINGS.get(provider)
+    return live.symbol if live is not None else (lambda name: name)
+
+
+def normalize_history(raw: dict[str, Any], limits: Limits, out: Normalized) -> None:
+    """Fills `out`; raises RejectedRecord when the record as a whole is unusable."""
+    provider = raw.get("provider") or ""
     tick_limits = replace(limits, max_past_s=float("inf"))
-    for mapped in mapping(row):
+    for mapped in history_records(raw):
         record = mapped.record
         try:
             if mapped.kind == TICK:
