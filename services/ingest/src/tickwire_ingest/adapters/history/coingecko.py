@@ -10,10 +10,9 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import httpx
-import tenacity
 
 from tickwire_core.clock import now_us
-from tickwire_ingest.adapters.history.http import RetryPolicy, VendorHttp
+from tickwire_ingest.adapters.history.http import RetryPolicy, VendorHttp, retrying
 from tickwire_ingest.domain.history import coingecko
 from tickwire_ingest.domain.history.coingecko import Coin
 from tickwire_ingest.domain.history.pages import (
@@ -141,16 +140,9 @@ class CoinGeckoSource:
     def _json(self, path: str, params: dict[str, Any], unknown: str | None = None) -> Any:
         """The JSON body of a 200; a body cut short is fetched again (with the policy's
         backoff), as the HTTP layer only retries what the status says is transient."""
-        retrying = tenacity.Retrying(
-            stop=tenacity.stop_after_attempt(self.policy.attempts),
-            wait=tenacity.wait_exponential_jitter(
-                multiplier=self.policy.initial_s, max=self.policy.max_s, jitter=self.policy.jitter_s
-            ),
-            retry=tenacity.retry_if_exception_type(_Truncated),
-            reraise=True,
-        )
+        attempts = retrying(self.policy, _Truncated, self.name)
         try:
-            return retrying(self._json_once, path, params, unknown)
+            return attempts(self._json_once, path, params, unknown)
         except _Truncated as exc:
             raise SourceUnavailable(
                 f"coingecko: {path} kept answering unreadable JSON ({exc})"

@@ -11,9 +11,8 @@ from typing import Any, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
 import ccxt  # type: ignore[import-untyped]  # ccxt ships no type information
-import tenacity
 
-from tickwire_ingest.adapters.history.http import RetryPolicy, retry_after_s
+from tickwire_ingest.adapters.history.http import RetryPolicy, retry_after_s, retrying
 from tickwire_ingest.domain.history import exchange as domain
 from tickwire_ingest.domain.history.pages import (
     Page,
@@ -53,27 +52,6 @@ def rewrite_urls(api: Any, base_url: str) -> Any:
     url = urlsplit(api)
     path = base.path.rstrip("/") + url.path
     return urlunsplit((base.scheme, base.netloc, path, url.query, url.fragment))
-
-
-class _Wait(tenacity.wait.wait_base):
-    """Capped exponential backoff with jitter, never shorter than a 429's Retry-After."""
-
-    def __init__(self, policy: RetryPolicy, headers: Callable[[], Any]) -> None:
-        self._backoff = tenacity.wait_exponential_jitter(
-            multiplier=policy.initial_s, max=policy.max_s, jitter=policy.jitter_s
-        )
-        self._cap = policy.max_s
-        self._headers = headers
-
-    def __call__(self, retry_state: tenacity.RetryCallState) -> float:
-        wait = self._backoff(retry_state)
-        outcome = retry_state.outcome
-        error = outcome.exception() if outcome is not None else None
-        if isinstance(error, _RATE_LIMITED):
-            asked = retry_after_s((self._headers() or {}).get("Retry-After"))
-            if asked is not None:
-                wait = max(wait, asked)
-        return min(wait, self._cap)
 
 
 class ExchangeSource:
@@ -241,15 +219,9 @@ class ExchangeSource:
         )
 
     def _call(self, method: Callable[..., T], *args: Any) -> T:
-        retrying = tenacity.Retrying(
-            stop=tenacity.stop_after_attempt(self.policy.attempts),
-            wait=_Wait(self.policy, lambda: self.exchange.last_response_headers),
-            retry=tenacity.retry_if_exception_type(_TRANSIENT),
-            before_sleep=self._log_retry,
-            reraise=True,
-        )
+        attempts = retrying(self.policy, _TRANSIENT, self.name, self._asked, self._count_retry)
         try:
-            return retrying(method, *args)
+            return attempts(method, *args)
         except ccxt.BadSymbol as exc:
             raise UnknownInstrument(f"{self.name}: {exc}") from None
         except _TRANSIENT as exc:
@@ -260,18 +232,14 @@ class ExchangeSource:
         except ccxt.BaseError as exc:
             raise SourceUnavailable(f"{self.name}: {type(exc).__name__}: {exc}") from None
 
-    def _log_retry(self, state: tenacity.RetryCallState) -> None:
+    def _asked(self, error: BaseException) -> float | None:
+        """A 429's Retry-After, from the venue's last answer (ccxt keeps its headers)."""
+        if not isinstance(error, _RATE_LIMITED):
+            return None
+        return retry_after_s((self.exchange.last_response_headers or {}).get("Retry-After"))
+
+    def _count_retry(self) -> None:
         self.retries += 1
-        error = state.outcome.exception() if state.outcome is not None else None
-        wait = state.next_action.sleep if state.next_action is not None else 0.0
-        logger.warning(
-            "%s: attempt %d failed (%s: %s), retrying in %.1fs",
-            self.name,
-            state.attempt_number,
-            type(error).__name__,
-            error,
-            wait,
-        )
 
 
 def _int(value: Any, key: Any) -> int | None:

@@ -9,7 +9,7 @@ import email.utils
 import logging
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -56,19 +56,55 @@ def retry_after_s(value: str | None, now: float | None = None) -> float | None:
 class _Wait(tenacity.wait.wait_base):
     """Exponential with jitter, but never less than what the server asked for, and capped."""
 
-    def __init__(self, policy: RetryPolicy) -> None:
+    def __init__(self, policy: RetryPolicy, asked: Callable[[BaseException], float | None]) -> None:
         self._backoff = tenacity.wait_exponential_jitter(
             multiplier=policy.initial_s, max=policy.max_s, jitter=policy.jitter_s
         )
         self._cap = policy.max_s
+        self._asked = asked
 
     def __call__(self, retry_state: tenacity.RetryCallState) -> float:
         wait = self._backoff(retry_state)
         outcome = retry_state.outcome
         error = outcome.exception() if outcome is not None else None
-        if isinstance(error, _Transient) and error.retry_after_s is not None:
-            wait = max(wait, error.retry_after_s)
+        asked = self._asked(error) if error is not None else None
+        if asked is not None:
+            wait = max(wait, asked)
         return min(wait, self._cap)
+
+
+def retrying(
+    policy: RetryPolicy,
+    transient: type[BaseException] | tuple[type[BaseException], ...],
+    vendor: str,
+    asked: Callable[[BaseException], float | None] = lambda _error: None,
+    on_retry: Callable[[], None] | None = None,
+) -> tenacity.Retrying:
+    """Every source's retries: the policy's attempts at what `transient` names, capped
+    exponential backoff with jitter, never shorter than what `asked` reads off the failure (a
+    429's Retry-After), each retry logged and told to `on_retry`; the last failure re-raised."""
+
+    def log(state: tenacity.RetryCallState) -> None:
+        if on_retry is not None:
+            on_retry()
+        error = state.outcome.exception() if state.outcome is not None else None
+        wait = state.next_action.sleep if state.next_action is not None else 0.0
+        logger.warning(
+            "%s: attempt %d failed (%s: %s), retrying in %.1fs",
+            vendor,
+            state.attempt_number,
+            type(error).__name__,
+            error,
+            wait,
+        )
+
+    return tenacity.Retrying(
+        stop=tenacity.stop_after_attempt(policy.attempts),
+        wait=_Wait(policy, asked),
+        retry=tenacity.retry_if_exception_type(transient),
+        before_sleep=log,
+        reraise=True,
+    )
 
 
 class VendorHttp:
@@ -105,15 +141,15 @@ class VendorHttp:
         return self.request("POST", path, json=json)
 
     def request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
-        retrying = tenacity.Retrying(
-            stop=tenacity.stop_after_attempt(self.policy.attempts),
-            wait=_Wait(self.policy),
-            retry=tenacity.retry_if_exception_type(_Transient),
-            before_sleep=self._log_retry,
-            reraise=True,
+        attempts = retrying(
+            self.policy,
+            _Transient,
+            self.vendor,
+            lambda error: getattr(error, "retry_after_s", None),
+            self._count_retry,
         )
         try:
-            return retrying(self._once, method, path, **kwargs)
+            return attempts(self._once, method, path, **kwargs)
         except _Transient as exc:
             raise SourceUnavailable(
                 f"{self.vendor}: {method} {self._url(path)} failed "
@@ -144,14 +180,5 @@ class VendorHttp:
                 time.sleep(wait)
             self._last_at = time.monotonic()
 
-    def _log_retry(self, state: tenacity.RetryCallState) -> None:
+    def _count_retry(self) -> None:
         self.retries += 1
-        error = state.outcome.exception() if state.outcome is not None else None
-        wait = state.next_action.sleep if state.next_action is not None else 0.0
-        logger.warning(
-            "%s: attempt %d failed (%s), retrying in %.1fs",
-            self.vendor,
-            state.attempt_number,
-            error,
-            wait,
-        )

@@ -12,7 +12,6 @@ from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from typing import Any
 
-import tenacity
 import yfinance as yf  # type: ignore[import-untyped]
 from yfinance.exceptions import (  # type: ignore[import-untyped]
     YFPricesMissingError,
@@ -21,7 +20,7 @@ from yfinance.exceptions import (  # type: ignore[import-untyped]
 )
 
 from tickwire_core.clock import now_us
-from tickwire_ingest.adapters.history.http import RetryPolicy
+from tickwire_ingest.adapters.history.http import RetryPolicy, retrying
 from tickwire_ingest.adapters.history.yahoo_session import (
     ChartNotFound,
     TransientChartError,
@@ -74,11 +73,6 @@ class YahooSource:
         if cache_dir is not None:
             yf.set_tz_cache_location(cache_dir)
         self._session = YahooSession(base_url)
-        # RetryPolicy's capped exponential backoff with jitter (`multiplier` is tenacity's name
-        # for the first wait), never shorter than a Retry-After: see _wait.
-        self._backoff = tenacity.wait_exponential_jitter(
-            multiplier=self.policy.initial_s, max=self.policy.max_s, jitter=self.policy.jitter_s
-        )
 
     def close(self) -> None:
         self._session.close()
@@ -106,15 +100,15 @@ class YahooSource:
             yield Page(rows, covered_until=min(stop, complete))
 
     def _history(self, ticker: str, interval: yahoo.Interval, start: int, stop: int) -> Any:
-        retrying = tenacity.Retrying(
-            stop=tenacity.stop_after_attempt(self.policy.attempts),
-            wait=self._wait,
-            retry=tenacity.retry_if_exception_type((TransientChartError, YFRateLimitError)),
-            before_sleep=self._log_retry,
-            reraise=True,
+        attempts = retrying(
+            self.policy,
+            (TransientChartError, YFRateLimitError),
+            "yahoo",
+            lambda error: getattr(error, "retry_after_s", None),
+            self._count_retry,
         )
         try:
-            return retrying(self._history_once, ticker, interval, start, stop)
+            return attempts(self._history_once, ticker, interval, start, stop)
         except (TransientChartError, YFRateLimitError) as exc:
             raise SourceUnavailable(
                 f"yahoo: {ticker} {interval.name} failed {self.policy.attempts} times, last: {exc}"
@@ -166,20 +160,8 @@ class YahooSource:
             time.sleep(wait)
         self._last_request_at = time.monotonic()
 
-    def _wait(self, state: tenacity.RetryCallState) -> float:
-        backoff = self._backoff(state)
-        error = state.outcome.exception() if state.outcome is not None else None
-        if isinstance(error, TransientChartError) and error.retry_after_s is not None:
-            backoff = max(backoff, error.retry_after_s)
-        return min(backoff, self.policy.max_s)
-
-    def _log_retry(self, state: tenacity.RetryCallState) -> None:
+    def _count_retry(self) -> None:
         self.retries += 1
-        error = state.outcome.exception() if state.outcome is not None else None
-        wait = state.next_action.sleep if state.next_action is not None else 0.0
-        logger.warning(
-            "yahoo: attempt %d failed (%s), retrying in %.1fs", state.attempt_number, error, wait
-        )
 
 
 def _rows(frame: Any, ticker: str, interval: yahoo.Interval) -> Iterator[VendorRow]:
