@@ -1,6 +1,8 @@
 """The signals batch handler: one batch of ticks through the signal engine, outside faust so it
-can be tested alone: decode, skip what a restart redelivers, apply, judge stale quotes and close
-bars per provider, and hand back the output records and the states that changed.
+can be tested alone: decode, skip what a restart redelivers, apply, move the provider's clock in
+the partition (stale quotes, bars of quiet instruments), and hand back the output records and the
+states that changed. Every tick is judged at its own event time, so the output is the same however
+the input is cut into batches.
 
 State is exactly-once even though Kafka delivery is at-least-once: each instrument's state stores
 the input offset of the last tick it applied, and that offset is written with the state, so a
@@ -19,6 +21,7 @@ from prometheus_client import Counter, Gauge
 
 from tickwire_core.errors import SerializationError
 from tickwire_core.serde import AvroSerde
+from tickwire_signals.domain.clock import ProviderClock
 from tickwire_signals.domain.engine import SignalEngine
 from tickwire_signals.domain.records import Emitted
 from tickwire_signals.domain.state import InstrumentState
@@ -69,15 +72,12 @@ class SignalsHandler:
         self.load = load
         self._states: dict[bytes, InstrumentState] = {}
         self._partition: dict[bytes, int] = {}
-        # Event time is compared only among instruments of one provider in one partition: within a
-        # partition ticks arrive in feed order, across partitions consumption can skew freely.
-        self._clocks: dict[tuple[str, int], set[bytes]] = {}
+        self._clocks: dict[tuple[str, int], ProviderClock] = {}  # (provider, partition)
 
     def __call__(self, events: Iterable[TickEvent]) -> BatchResult:
         result = BatchResult()
         out = result.emitted
         changed: set[bytes] = set()
-        newest: dict[tuple[str, int], int] = {}  # (provider, partition) -> newest event time
         applied: dict[str, int] = {}  # provider -> ticks (metrics are counted once a batch)
         for event in events:
             try:
@@ -98,13 +98,10 @@ class SignalsHandler:
             self.engine.apply(state, tick, out, offset=event.offset)
             changed.add(event.key)
             applied[state.provider] = applied.get(state.provider, 0) + 1
-            clock = (state.provider, event.partition)
-            if tick["exchange_ts"] > newest.get(clock, -1):
-                newest[clock] = tick["exchange_ts"]
+            clock = self._clocks[(state.provider, self._partition[event.key])]
+            changed |= clock.move(event.key, tick["exchange_ts"], out)
         for provider, count in applied.items():
             TICKS.labels(provider).inc(count)
-        for clock, now_ts in newest.items():
-            changed |= self._advance_clock(clock, now_ts, out)
         for key in changed:
             state = self._states[key]
             result.states.append((key, self._partition[key], state.to_dict()))
@@ -123,34 +120,22 @@ class SignalsHandler:
             )
             self._states[key] = state
             self._partition[key] = partition
-            self._clocks.setdefault((state.provider, partition), set()).add(key)
+            clock = self._clocks.get((state.provider, partition))
+            if clock is None:
+                clock = self._clocks[(state.provider, partition)] = ProviderClock(self.engine)
+            clock.add(key, state)
         return state
-
-    def _advance_clock(self, clock: tuple[str, int], now_ts: int, out: Emitted) -> set[bytes]:
-        """Event time of a provider in a partition moved to now_ts: judge stale quotes there and
-        close the bars its quiet instruments would otherwise keep open."""
-        keys = list(self._clocks.get(clock, ()))
-        states = [self._states[k] for k in keys]
-        reported = [s.stale_reported for s in states]
-        out.anomalies.extend(self.engine.stale_quotes(states, now_ts))
-        watermark = now_ts - self.engine.config.allowed_lateness_us
-        touched: set[bytes] = set()
-        for key, state, was_reported in zip(keys, states, reported, strict=True):
-            if state.stale_reported != was_reported:
-                touched.add(key)
-            if state.watermark_ts is None or state.watermark_ts < watermark:
-                closed_before = len(out.bars)
-                self.engine.advance(state, watermark, out)
-                if len(out.bars) != closed_before:
-                    touched.add(key)
-        return touched
 
     def forget(self, partitions: set[int]) -> None:
         """Partitions moved to another worker: drop their live states (the table keeps them)."""
         for key in [k for k, p in self._partition.items() if p in partitions]:
             state = self._states.pop(key)
             partition = self._partition.pop(key)
-            self._clocks.get((state.provider, partition), set()).discard(key)
+            clock = self._clocks.get((state.provider, partition))
+            if clock is not None:
+                clock.discard(key)
+                if not clock.states:
+                    del self._clocks[(state.provider, partition)]
 
     @staticmethod
     def _count(out: Emitted) -> None:

@@ -123,11 +123,22 @@ class SignalEngine:
                     bar_features(state.provider, state.instrument, series, record, self.config)
                 )
 
+    def stale_due(self, state: InstrumentState) -> int | None:
+        """The event time after which state's quotes are stale; None while none can be: no quote
+        yet, or this silence already reported. A silence counts from the instrument's newest quote,
+        or from the end of its provider's own longer silence (resumed_ts) if that came later."""
+        if state.stale_reported or state.last_quote_ts is None:
+            return None
+        since = state.last_quote_ts
+        if state.resumed_ts is not None and state.resumed_ts > since:
+            since = state.resumed_ts
+        return since + self.config.stale_quote_timeout_us
+
     def stale_quotes(self, states: Iterable[InstrumentState], now_event_ts: int) -> list[Record]:
         """Stale-quote anomalies among the states of one provider at event time now_event_ts: an
-        instrument whose newest quote is older than the timeout while another instrument of the
-        provider had a tick within it (so the venue is alive). Once per stale stretch: the states
-        remember it until their next quote, so the caller must keep the states it passes."""
+        instrument past its stale_due while another instrument of the provider had a tick within
+        the timeout (so the venue is alive). Once per stale stretch: the states remember it until
+        their next quote, so the caller must keep the states it passes."""
         group = list(states)
         if len({s.provider for s in group}) > 1:
             raise ValueError("stale_quotes judges the instruments of one provider at a time")
@@ -135,9 +146,8 @@ class SignalEngine:
         live = [s for s in group if s.max_ts is not None and now_event_ts - s.max_ts <= timeout]
         found: list[Record] = []
         for state in group:
-            if state.stale_reported or state.last_quote_ts is None:
-                continue
-            if now_event_ts - state.last_quote_ts <= timeout:
+            due = self.stale_due(state)
+            if due is None or now_event_ts <= due:
                 continue
             witness = next((s for s in live if s is not state), None)
             if witness is not None:

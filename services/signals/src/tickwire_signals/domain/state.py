@@ -33,6 +33,7 @@ class InstrumentState:
     first_trade_ts: int | None = None  # earliest exchange_ts of a used trade
     last_quote_ts: int | None = None  # newest exchange_ts of a quote or ticker
     stale_reported: bool = False
+    resumed_ts: int | None = None  # end of the provider's last silence longer than the timeout
     gap: tuple[int, str] | None = None  # (start_ts, reason) of a gap no price has followed yet
 
     @classmethod
@@ -69,6 +70,7 @@ class InstrumentState:
             "first_trade_ts": self.first_trade_ts,
             "last_quote_ts": self.last_quote_ts,
             "stale_reported": self.stale_reported,
+            "resumed_ts": self.resumed_ts,
             "gap": None if self.gap is None else list(self.gap),
         }
 
@@ -96,6 +98,7 @@ class InstrumentState:
             first_trade_ts=_opt_int(data["first_trade_ts"]),
             last_quote_ts=_opt_int(data["last_quote_ts"]),
             stale_reported=bool(data["stale_reported"]),
+            resumed_ts=_opt_int(data.get("resumed_ts")),  # absent from states saved before it
             gap=None if gap is None else (int(gap[0]), str(gap[1])),
         )
 
