@@ -1,6 +1,7 @@
 """A replayed feed run by a primary and a replica ingest instance, each missing a different
 stretch, the replica killed (-9) mid-run: the database ends with the union, every update once."""
 
+import dataclasses
 import time
 from pathlib import Path
 
@@ -16,20 +17,34 @@ from tickwire_testing.processes import Service, base_env, wait_for
 pytestmark = pytest.mark.e2e
 
 N = 3_000
-SPACING_US = 1_000  # the replica replays at recorded speed: 3 s for the whole file
+SPACING_US = 1_000  # recorded 1 ms apart
 PRIMARY_HOLE = range(1_200, 1_500)  # indexes the primary never received
 REPLICA_HOLE = range(200, 400)
+# The replica replays at recorded speed, and its recording slows down after the primary's hole:
+# 1.5 s to fill the hole, then 100 ms a record (150 s for the rest), so it is still replaying
+# when it is killed however long the pipeline takes to store the hole on a loaded machine.
+SLOW_TAIL_US = 100_000
 
 
 def recorded_feed() -> list[VenueMessage]:
     sim = Simulator(SimConfig(parse_instruments("E2E-R:100"), seed=5))
-    start = now_us() - 60_000_000
+    start = now_us() - 600_000_000
     out = []
     for i in range(N):
         msg = sim.next_message(start + i * SPACING_US)
         received = start + i * SPACING_US + 250
         out.append(VenueMessage(msg.feed, msg.instrument, msg.payload, received, "simulator"))
     return out
+
+
+def slowed_after_hole(feed: list[VenueMessage]) -> list[VenueMessage]:
+    end = PRIMARY_HOLE.stop
+    return [
+        m
+        if i < end
+        else dataclasses.replace(m, received_ts=m.received_ts + (i - end + 1) * SLOW_TAIL_US)
+        for i, m in enumerate(feed)
+    ]
 
 
 def write(path: Path, messages: list[VenueMessage]) -> None:
@@ -49,7 +64,8 @@ def test_primary_and_replica_end_as_their_union_exactly_once(
     feed = recorded_feed()
     primary_file, replica_file = tmp_path / "primary.jsonl", tmp_path / "replica.jsonl.gz"
     write(primary_file, [m for i, m in enumerate(feed) if i not in PRIMARY_HOLE])
-    write(replica_file, [m for i, m in enumerate(feed) if i not in REPLICA_HOLE])
+    replica_feed = slowed_after_hole(feed)
+    write(replica_file, [m for i, m in enumerate(replica_feed) if i not in REPLICA_HOLE])
     env = base_env(stack.kafka_bootstrap_servers, database_url, topic_prefix)
 
     def service(module: str, name: str, **extra: str) -> Service:
