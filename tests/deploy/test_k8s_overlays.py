@@ -95,6 +95,12 @@ def test_only_a_venue_feed_may_leave_the_cluster() -> None:
 
 
 def test_the_single_zone_component_keeps_the_instances_on_different_nodes(tmp_path: Path) -> None:
+    prod = {
+        p.labels[FEED_INSTANCE]: p for p in pods(kustomize_build("prod")) if p.component == "ingest"
+    }
+    # Without it: zones required, and different nodes preferred where nodes have no zone label.
+    assert kept_apart(prod["primary"], prod["replica"]) == {ZONE}
+    assert kept_apart(prod["primary"], prod["replica"], required=False) == {HOSTNAME}
     # kustomize takes relative paths only.
     deploy = os.path.relpath(DEPLOY, tmp_path)
     kustomization = {
