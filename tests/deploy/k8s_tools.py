@@ -32,6 +32,7 @@ Obj = dict[str, Any]
 DEPLOY = REPO_ROOT / "deploy" / "k8s"
 CHART = DEPLOY / "helm" / "tickwire"
 PRODUCTION_VALUES = DEPLOY / "helm" / "examples" / "production.yaml"
+FIVE_VENUES_VALUES = DEPLOY / "helm" / "examples" / "five-venues.yaml"
 OVERLAYS = ("dev", "prod")
 KUBERNETES_VERSION = versions()["KUBERNETES_VERSION"]
 
@@ -49,6 +50,10 @@ MODELS: dict[str, type[BaseSettings]] = {
     "migrate": SinkSettings,
 }
 COMPONENT = "app.kubernetes.io/component"
+FEED = "tickwire.io/feed"
+FEED_INSTANCE = "tickwire.io/feed-instance"
+ZONE = "topology.kubernetes.io/zone"
+HOSTNAME = "kubernetes.io/hostname"
 
 # What the Secrets the manifests reference would hold, (secret, key) -> value: stand-ins that pass
 # the services' validation.
@@ -59,6 +64,7 @@ STAND_INS = {
     ("tickwire-api-keys", "hashes"): "ab" * 32,
     ("tickwire-kafka", "client-config"): '{"security.protocol": "SASL_SSL"}',
     ("tickwire-kafka", "sasl-password"): "kafka-password",
+    ("tickwire-ig", "password"): "CST-abc|XST-def",
 }
 
 
@@ -307,6 +313,24 @@ def allowed(objects: tuple[Obj, ...], labels: Mapping[str, str], direction: str)
             for port in rule.get("ports") or [{"protocol": "*", "port": "*"}]:
                 rules.add(Rule(port.get("protocol", "TCP"), port["port"], who))
     return rules
+
+
+def kept_apart(a: Pod, b: Pod, *, required: bool = True) -> set[str]:
+    """The topology keys over which the scheduler keeps pods `a` and `b` apart: the pod
+    anti-affinity terms of either that select the other (a required term binds both ways), the
+    preferred ones with required=False. Both are assumed in one namespace."""
+    keys: set[str] = set()
+    for pod, other in ((a, b), (b, a)):
+        anti = pod.spec.get("affinity", {}).get("podAntiAffinity", {})
+        if required:
+            terms = anti.get("requiredDuringSchedulingIgnoredDuringExecution") or []
+        else:
+            preferred = anti.get("preferredDuringSchedulingIgnoredDuringExecution") or []
+            terms = [t["podAffinityTerm"] for t in preferred]
+        for term in terms:
+            if selects(term["labelSelector"], other.labels):
+                keys.add(term["topologyKey"])
+    return keys
 
 
 def isolated(objects: tuple[Obj, ...], labels: Mapping[str, str]) -> bool:

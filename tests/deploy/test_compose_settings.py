@@ -213,6 +213,22 @@ def test_the_ingest_instances_differ_in_their_ingest_instance(settings_of: Any) 
     assert primary.sim_seed == replica.sim_seed
 
 
+VENUE_FEEDS = sorted(
+    name
+    for name in SERVICE_NAMES
+    if SERVICES[name]["build"]["args"]["SERVICE"] == "ingest" and SERVICES[name].get("profiles")
+)
+
+
+@pytest.mark.parametrize("name", VENUE_FEEDS)
+def test_each_venue_feed_has_what_its_connector_needs(name: str, settings_of: Any) -> None:
+    from tickwire_ingest.connectors import make_venue
+
+    settings = settings_of(name)
+    assert name.startswith(f"ingest-{settings.connector}-")
+    make_venue(settings)  # as at start-up: raises when the connector lacks a setting
+
+
 def test_the_test_runner_uses_the_compose_broker_and_database() -> None:
     env = environment("tests")
     assert env["KAFKA_BOOTSTRAP_SERVERS"] == environment("sink")["KAFKA_BOOTSTRAP_SERVERS"]

@@ -10,6 +10,7 @@ import pytest
 
 from tests.deploy.k8s_tools import (
     CHART,
+    FIVE_VENUES_VALUES,
     PRODUCTION_VALUES,
     STAND_INS,
     Obj,
@@ -47,7 +48,9 @@ def test_the_pinned_helm_builds_and_reports_its_version() -> None:
 
 
 @pytest.mark.parametrize(
-    "values", [[], ["-f", str(PRODUCTION_VALUES)]], ids=["defaults", "production"]
+    "values",
+    [[], ["-f", str(PRODUCTION_VALUES)], ["-f", str(FIVE_VENUES_VALUES)]],
+    ids=["defaults", "production", "five-venues"],
 )
 def test_helm_lint_strict_passes(values: list[str]) -> None:
     done = run_tool(
@@ -151,7 +154,7 @@ def test_without_the_live_stream_the_api_neither_knows_nor_reaches_kafka() -> No
 
 def test_settings_from_secrets_reach_the_service() -> None:
     objects = helm_render(
-        "--set", "ingest.env.TICKWIRE_CONNECTOR=ig",
+        "--set-json", 'ingest.feeds=[{"name": "ig", "connector": "ig", "instruments": ["X"]}]',
         "--set", "ingest.secretEnv.TICKWIRE_IG_PASSWORD.name=tickwire-ig",
         "--set", "ingest.secretEnv.TICKWIRE_IG_PASSWORD.key=password",
     )  # fmt: skip

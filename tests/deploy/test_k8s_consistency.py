@@ -1,6 +1,7 @@
-"""Every rendering of the manifests (both kustomize overlays; the chart with its defaults and with
-the production example: TLS/SASL, autoscaling, everything on) is valid Kubernetes and agrees with
-the services: their settings, ports, stop grace, topics, and the flows between them."""
+"""Every rendering of the manifests (both kustomize overlays; the chart with its defaults, the
+production example: TLS/SASL, autoscaling, everything on, and the five-venue example) is valid
+Kubernetes and agrees with the services: their settings, ports, stop grace, topics, the flows
+between them, and a feed's instances kept in different zones."""
 
 from __future__ import annotations
 
@@ -13,17 +14,21 @@ import pytest
 
 from tests.deploy.k8s_tools import (
     COMPONENT,
+    FEED,
+    FIVE_VENUES_VALUES,
     MODELS,
     PRODUCTION_VALUES,
     SCALABLE,
     SERVICES,
     STAND_INS,
+    ZONE,
     Obj,
     Pod,
     allowed,
     container_env,
     helm_render,
     isolated,
+    kept_apart,
     kustomize_build,
     load,
     named,
@@ -41,6 +46,7 @@ RENDERINGS: dict[str, Callable[[], tuple[Obj, ...]]] = {
     "kustomize-prod": lambda: kustomize_build("prod"),
     "helm-defaults": lambda: helm_render(),
     "helm-production": lambda: helm_render("-f", str(PRODUCTION_VALUES)),
+    "helm-five-venues": lambda: helm_render("-f", str(FIVE_VENUES_VALUES)),
 }
 
 SECRETS = STAND_INS
@@ -56,6 +62,10 @@ def _containers(objects: tuple[Obj, ...]) -> list[tuple[Pod, Obj]]:
     return [(pod, c) for pod in pods(objects) for c in pod.containers()]
 
 
+def _ingest(objects: tuple[Obj, ...]) -> list[Pod]:
+    return [pod for pod in pods(objects) if pod.component == "ingest"]
+
+
 def _settings(pod: Pod, container: Obj, objects: tuple[Obj, ...]) -> Any:
     return load(MODELS[pod.component], container_env(container, objects, SECRETS))
 
@@ -66,20 +76,38 @@ def test_every_object_is_valid_for_the_pinned_kubernetes_version(
     assert schema_problems(objects) == []
 
 
-def test_every_service_runs_and_ingest_runs_a_primary_and_a_replica(
+def test_every_service_runs_and_each_feed_runs_a_primary_and_a_replica(
     objects: tuple[Obj, ...],
 ) -> None:
     running = {pod.component for pod in pods(objects) if pod.long_running}
     assert running == set(SERVICES)
-    instances = []
-    for pod in pods(objects):
-        if pod.component == "ingest":
-            env = container_env(pod.containers()[0], objects, SECRETS)
-            instances.append(env.values["TICKWIRE_INGEST_INSTANCE"])
-            # Two pods of one feed instance would number their records from the same sequence.
-            assert pod.owner["spec"]["replicas"] == 1
-            assert pod.owner["spec"]["strategy"]["type"] == "Recreate"
-    assert sorted(instances) == ["primary", "replica"]
+    instances: dict[str | None, list[str]] = {}
+    for pod in _ingest(objects):
+        env = container_env(pod.containers()[0], objects, SECRETS)
+        instances.setdefault(pod.labels.get(FEED), []).append(
+            env.values["TICKWIRE_INGEST_INSTANCE"]
+        )
+        # Two pods of one feed instance would number their records from the same sequence.
+        assert pod.owner["spec"]["replicas"] == 1
+        assert pod.owner["spec"]["strategy"]["type"] == "Recreate"
+    assert instances
+    for feed, names in instances.items():
+        assert sorted(names) == ["primary", "replica"], feed
+
+
+def test_a_feeds_instances_must_run_in_different_zones_and_other_feeds_are_free(
+    objects: tuple[Obj, ...],
+) -> None:
+    """What the redundancy is for: a zone's loss leaves each feed one instance. Pods of different
+    feeds may share a zone (five feeds must not need ten zones)."""
+    ingest = _ingest(objects)
+    for i, a in enumerate(ingest):
+        for b in ingest[i + 1 :]:
+            apart = kept_apart(a, b)
+            if a.labels.get(FEED) == b.labels.get(FEED):
+                assert apart == {ZONE}, (a.name, b.name)
+            else:
+                assert apart == set(), (a.name, b.name)
 
 
 def test_every_variable_set_on_a_container_is_a_setting_of_its_service(

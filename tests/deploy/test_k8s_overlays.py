@@ -1,21 +1,32 @@
 """The kustomize overlays: what dev and prod change over the base (namespace, image tags, replicas,
-the feed, anonymous API access in dev only). What every rendering must satisfy is in
-test_k8s_consistency.py."""
+the feed, anonymous API access in dev only), and the single-zone component. What every rendering
+must satisfy is in test_k8s_consistency.py."""
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 import pytest
+import yaml
 
 from tests.deploy.k8s_tools import (
+    DEPLOY,
+    FEED_INSTANCE,
+    HOSTNAME,
     SCALABLE,
     STAND_INS,
+    ZONE,
     allowed,
     container_env,
+    kept_apart,
     kustomize_build,
     load,
     of_kind,
+    parse,
     pods,
     run_tool,
+    schema_problems,
 )
 from tickwire_api.settings import ApiSettings
 from tickwire_core.localstack._process import versions
@@ -81,3 +92,26 @@ def test_only_a_venue_feed_may_leave_the_cluster() -> None:
         assert env["TICKWIRE_CONNECTOR"] == connector
         ports = {r.port for r in allowed(objects, ingest.labels, "Egress")}
         assert (443 in ports) is venue_egress, overlay
+
+
+def test_the_single_zone_component_keeps_the_instances_on_different_nodes(tmp_path: Path) -> None:
+    prod = {
+        p.labels[FEED_INSTANCE]: p for p in pods(kustomize_build("prod")) if p.component == "ingest"
+    }
+    # Without it: zones required, and different nodes preferred where nodes have no zone label.
+    assert kept_apart(prod["primary"], prod["replica"]) == {ZONE}
+    assert kept_apart(prod["primary"], prod["replica"], required=False) == {HOSTNAME}
+    # kustomize takes relative paths only.
+    deploy = os.path.relpath(DEPLOY, tmp_path)
+    kustomization = {
+        "resources": [f"{deploy}/overlays/prod"],
+        "components": [f"{deploy}/components/single-zone"],
+    }
+    (tmp_path / "kustomization.yaml").write_text(yaml.safe_dump(kustomization))
+    done = run_tool("kustomize", "build", str(tmp_path))
+    assert done.returncode == 0, done.stderr
+    objects = tuple(parse(done.stdout))
+    assert schema_problems(objects) == []
+    ingest = {p.labels[FEED_INSTANCE]: p for p in pods(objects) if p.component == "ingest"}
+    assert kept_apart(ingest["primary"], ingest["replica"]) == {HOSTNAME}
+    assert kept_apart(ingest["primary"], ingest["replica"], required=False) == {ZONE}

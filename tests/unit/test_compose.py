@@ -137,16 +137,44 @@ def test_kafka_advertises_the_address_services_use_and_the_one_published_to_the_
     )
 
 
-def test_the_two_ingest_instances_share_one_feed_under_distinct_instance_names() -> None:
-    primary = SERVICES["ingest-primary"]["environment"]
-    replica = SERVICES["ingest-replica"]["environment"]
-    assert primary["TICKWIRE_INGEST_INSTANCE"] == "primary"
-    assert replica["TICKWIRE_INGEST_INSTANCE"] == "replica"
-    assert primary["TICKWIRE_INSTANCE_ID"] != replica["TICKWIRE_INSTANCE_ID"]
+def ingest_feeds() -> dict[str, dict[str, dict[str, Any]]]:
+    """feed -> instance -> service, from the names ingest-[<feed>-]<instance> (the simulator's
+    pair, the default feed, has no feed in its names)."""
+    feeds: dict[str, dict[str, dict[str, Any]]] = {}
+    for name, service in SERVICES.items():
+        if (service.get("build") or {}).get("args", {}).get("SERVICE") != "ingest":
+            continue
+        match = re.fullmatch(r"ingest-(?:(?P<feed>[a-z0-9]+)-)?(?P<instance>primary|replica)", name)
+        assert match, f"{name}: an ingest service is named ingest-[<feed>-]<instance>"
+        feeds.setdefault(match["feed"] or "simulator", {})[match["instance"]] = service
+    return feeds
+
+
+def test_each_feed_runs_a_primary_and_a_replica_alike_but_for_their_instance() -> None:
     per_instance = {"TICKWIRE_INGEST_INSTANCE", "TICKWIRE_INSTANCE_ID"}
-    feed = {k: v for k, v in primary.items() if k not in per_instance}
-    assert feed == {k: v for k, v in replica.items() if k not in per_instance}
-    assert feed["TICKWIRE_CONNECTOR"] == "simulator"
+    feeds = ingest_feeds()
+    assert "simulator" in feeds and len(feeds) > 1
+    for feed, instances in feeds.items():
+        assert sorted(instances) == ["primary", "replica"], feed
+        envs = {i: s["environment"] for i, s in instances.items()}
+        for instance, env in envs.items():
+            assert env["TICKWIRE_INGEST_INSTANCE"] == instance, feed
+        assert envs["primary"]["TICKWIRE_INSTANCE_ID"] != envs["replica"]["TICKWIRE_INSTANCE_ID"]
+        shared = [{k: v for k, v in env.items() if k not in per_instance} for env in envs.values()]
+        assert shared[0] == shared[1], feed
+        assert shared[0]["TICKWIRE_CONNECTOR"] == feed
+        without = {k: v for k, v in instances["primary"].items() if k != "environment"}
+        assert without == {k: v for k, v in instances["replica"].items() if k != "environment"}
+
+
+def test_the_simulator_feed_runs_by_default_and_each_venue_with_its_profile() -> None:
+    for feed, instances in ingest_feeds().items():
+        for service in instances.values():
+            if feed == "simulator":
+                assert "profiles" not in service
+            else:
+                # A venue is reached over the internet: only when asked for.
+                assert sorted(service["profiles"]) == sorted(["venues", feed]), feed
 
 
 def test_env_example_names_exactly_the_variables_compose_reads() -> None:

@@ -7,7 +7,8 @@ Names, labels and the pod template every tickwire workload shares. Workload temp
 {{- default .Chart.Name .Values.nameOverride | trunc 63 | trimSuffix "-" }}
 {{- end }}
 
-{{/* The release's prefix of every object name; short enough for "-ingest-replica" after it. */}}
+{{/* The release's prefix of every object name; short enough for "-ingest-<feed>-replica" after
+     it with a feed name of up to 18 characters (longer ones are refused, naming the remedy). */}}
 {{- define "tickwire.fullname" -}}
 {{- if .Values.fullnameOverride }}
 {{- .Values.fullnameOverride | trunc 36 | trimSuffix "-" }}
@@ -151,7 +152,7 @@ The pod template of a workload. Keys of the dict:
   root, component, block (the service's values), command (list), configMaps (names for envFrom),
   env (rendered env list, may be empty), port (name, number; absent for Jobs), startupSeconds,
   grace, preStopSeconds, restartPolicy, extraLabels, checksum, volumeMounts, volumes (rendered),
-  serviceAccount, spread (bool).
+  serviceAccount, spread (bool), affinity (rendered, may be empty).
 */}}
 {{- define "tickwire.pod" -}}
 {{- $root := .root }}
@@ -193,6 +194,10 @@ spec:
       labelSelector:
         matchLabels:
           {{- include "tickwire.selectorLabels" (dict "root" $root "component" .component) | nindent 10 }}
+  {{- end }}
+  {{- with .affinity }}
+  affinity:
+    {{- . | nindent 4 }}
   {{- end }}
   {{- with $block.nodeSelector }}
   nodeSelector:
