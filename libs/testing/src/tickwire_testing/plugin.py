@@ -3,8 +3,9 @@ PostgreSQL with TimescaleDB, started by the suite itself on free ports in its ow
 
 KAFKA_BOOTSTRAP_SERVERS / DATABASE_URL in the environment replace the local ones (a compose stack,
 a CI service); TICKWIRE_TIMESCALEDB_LICENSE picks the local database's build as for `make run` (the
-full one by default). `apache_server_url` is a second database on the Apache-only build, for the
-tests of that path. Nothing here skips: a stack that cannot start fails the tests that need it."""
+full one by default). `timescale_server_url` and `apache_server_url` are servers of either build
+(the stack's own where it fits), for the tests of each path. Nothing here skips: a stack that
+cannot start fails the tests that need it."""
 
 from __future__ import annotations
 
@@ -67,21 +68,41 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         shutil.rmtree(pg_root, ignore_errors=True)
 
 
-@pytest.fixture(scope="session")
-def apache_server_url() -> Iterator[str]:
-    """A second local PostgreSQL, on the Apache-only TimescaleDB build (no compression, continuous
-    aggregates or policies) whatever the suite's own database runs; started on first use."""
+@contextmanager
+def server_with_license(stack: Stack, timescaledb_license: str) -> Iterator[str]:
+    """The URL of a server whose TimescaleDB runs `timescaledb_license`: the stack's own if it
+    does, else a second local PostgreSQL on the build for it, stopped on the way out."""
     from tickwire_core.localstack.postgres import LocalPostgres
-    from tickwire_core.localstack.timescaledb import APACHE
 
+    with psycopg.connect(stack.database_url, autocommit=True) as conn:
+        row = conn.execute("SELECT current_setting('timescaledb.license', true)").fetchone()
+    if row is not None and row[0] == timescaledb_license:
+        yield stack.database_url
+        return
     pg_root = Path(tempfile.mkdtemp(prefix="tickwire-test-postgres-"))  # as in stack()
-    postgres = LocalPostgres(pg_root / "postgres", fast_unsafe=True, timescaledb_license=APACHE)
+    postgres = LocalPostgres(
+        pg_root / "postgres", fast_unsafe=True, timescaledb_license=timescaledb_license
+    )
     try:
         postgres.start()
         yield postgres.dsn
     finally:
         postgres.stop()
         shutil.rmtree(pg_root, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def timescale_server_url(stack: Stack) -> Iterator[str]:
+    """A server with the full TimescaleDB (compression, continuous aggregates, policies)."""
+    with server_with_license(stack, "timescale") as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def apache_server_url(stack: Stack) -> Iterator[str]:
+    """A server with the Apache-only TimescaleDB build (none of those)."""
+    with server_with_license(stack, "apache") as url:
+        yield url
 
 
 def new_topics(stack: Stack) -> str:
