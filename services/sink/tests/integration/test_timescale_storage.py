@@ -286,3 +286,46 @@ def test_every_migration_applied_again_changes_nothing(conn: psycopg.Connection)
     for _, _, migration in available():
         conn.execute(migration)
     assert schema_state(conn) == before
+
+
+def test_the_history_migrations_apply_over_compressed_chunks(timescale_server_url: str) -> None:
+    # A database that ran the sink before 0011 with compression on: its old ticks and bars chunks
+    # are compressed when the history migrations (new columns, the bars key by source, its
+    # segments) arrive.
+    with new_database(timescale_server_url) as url, psycopg.connect(url, autocommit=True) as conn:
+        warnings: list[str] = []
+        conn.add_notice_handler(
+            lambda d: (
+                warnings.append(d.message_primary or "")
+                if d.severity_nonlocalized == "WARNING"
+                else None
+            )
+        )
+        later = []
+        for version, _, migration in available():
+            if version < 11:
+                conn.execute(migration)
+            else:
+                later.append(migration)
+        conn.execute(
+            "INSERT INTO ticks (exchange_ts, received_ts, provider, instrument, kind, dedup_key,"
+            " last_traded_price) SELECT now() - '40 days'::interval + i * '1 minute'::interval,"
+            " now(), 'binance', 'BTC-USD', 'trade', 't' || i, 100 + i"
+            " FROM generate_series(1, 500) i"
+        )
+        start = now_us() - 40 * DAY
+        TableWriter(conn, "bars", BARS.columns[:-1], {"start_ts"}).write(
+            [BARS.to_row(bar(i, "trade", start))[:-1] for i in range(100)]
+        )
+        for name in ("ticks", "bars"):
+            compress_all(conn, name)
+        for migration in later:
+            conn.execute(migration)
+
+        assert any("bars_tick_count_valid is not added" in w for w in warnings), warnings
+        assert conn.execute("SELECT count(*) FROM ticks WHERE NOT history").fetchone() == (500,)
+        bars = TableWriter.for_table(conn, BARS)
+        replayed = [BARS.to_row(bar(i, "trade", start)) for i in range(100)]
+        vendor = [BARS.to_row(bar(i, "yahoo", start)) for i in range(100)]
+        assert bars.write(replayed + vendor) == len(vendor)
+        assert conn.execute("SELECT count(*) FROM bars").fetchone() == (200,)
