@@ -118,9 +118,10 @@ cd "$work/src"
 # Built against the system's headers and pg_config (the copy has no include/), installed into the
 # copy with DESTDIR: pg_config's /usr/... paths then land under the stage.
 log "configuring against $("$system_bin/pg_config" --version), Timescale License part included"
+# The tarball is no git checkout: without git, the build stamps no commit instead of asking git.
 BUILD_FORCE_REMOVE=true ./bootstrap -DREGRESS_CHECKS=OFF -DTAP_CHECKS=OFF \
   -DWARNINGS_AS_ERRORS=OFF -DUSE_TELEMETRY=OFF -DGENERATE_DOWNGRADE_SCRIPT=OFF \
-  -DPG_CONFIG="$system_bin/pg_config"
+  -DCMAKE_DISABLE_FIND_PACKAGE_Git=ON -DPG_CONFIG="$system_bin/pg_config"
 log "building with $(nproc) jobs"
 make -C build -j"$(nproc)"
 make -C build install DESTDIR="$stage"
