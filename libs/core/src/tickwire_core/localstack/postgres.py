@@ -116,6 +116,13 @@ class LocalPostgres:
             raise StackError(f"{WHAT} in {self.state_dir} has not been started")
         return self._license
 
+    @property
+    def build(self) -> Build:
+        """The PostgreSQL tree start() chose."""
+        if self._build is None:
+            raise StackError(f"{WHAT} in {self.state_dir} has not been started")
+        return self._build
+
     def start(self, timeout: float = 60.0) -> None:
         began = time.monotonic()
         self.state_dir.mkdir(parents=True, exist_ok=True)
@@ -349,7 +356,8 @@ class LocalPostgres:
                     conn.execute(create)
             with self._admin_connection(self.database) as conn:
                 # The Apache build then logs "job 3 threw an error ... apache license" now and
-                # every 6 hours: a built-in job it cannot run (timescale/timescaledb#10191).
+                # every 6 hours: a built-in job it cannot run (timescale/timescaledb#10191). The
+                # full build logs one at the end of every job (docs/storage.md says why).
                 conn.execute("CREATE EXTENSION IF NOT EXISTS timescaledb")
             # Services and tests connect over TCP with the password, so check exactly that.
             with psycopg.connect(self.dsn, connect_timeout=5, autocommit=True) as conn:
@@ -367,13 +375,6 @@ class LocalPostgres:
         self._license = str(row[0])
 
     # --- helpers ---------------------------------------------------------------------------------
-
-    @property
-    def build(self) -> Build:
-        """The PostgreSQL tree start() chose."""
-        if self._build is None:
-            raise StackError(f"{WHAT} in {self.state_dir} has not been started")
-        return self._build
 
     def _admin_connection(self, database: str) -> psycopg.Connection:
         # The unix socket with trust auth works even when the password file went missing.
