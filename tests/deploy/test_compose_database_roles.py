@@ -4,70 +4,26 @@ everything and writes nothing; run again, it follows new passwords."""
 
 from __future__ import annotations
 
-import os
-import subprocess
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
 
 import psycopg
 import pytest
 import yaml
-from psycopg import sql
 
 from tickwire_core.localstack._process import REPO_ROOT
 from tickwire_sink.adapters.migrations import available, migrate
+from tickwire_testing.db_roles import Login, new_logins
+from tickwire_testing.db_roles import run_db_roles as run_script
 
 pytestmark = pytest.mark.integration
-
-SCRIPT = REPO_ROOT / "deploy" / "compose" / "db-roles.sh"
-
-
-@dataclass(frozen=True)
-class Login:
-    user: str
-    password: str
-
-    def url(self, database_url: str) -> str:
-        return psycopg.conninfo.make_conninfo(database_url, user=self.user, password=self.password)
-
-
-def run_script(database_url: str, sink: Login, api: Login) -> subprocess.CompletedProcess[str]:
-    """The script as the db-roles job runs it: libpq's variables say where, as the administrator."""
-    admin = psycopg.conninfo.conninfo_to_dict(database_url)
-    env = {
-        "PATH": os.environ["PATH"],
-        "PGHOST": str(admin.get("host", "")),
-        "PGPORT": str(admin.get("port", "5432")),
-        "PGUSER": str(admin["user"]),
-        "PGPASSWORD": str(admin.get("password", "")),
-        "PGDATABASE": str(admin["dbname"]),
-        "SINK_DB_USER": sink.user,
-        "SINK_DB_PASSWORD": sink.password,
-        "API_DB_USER": api.user,
-        "API_DB_PASSWORD": api.password,
-    }
-    return subprocess.run(
-        ["bash", str(SCRIPT)], env=env, capture_output=True, text=True, timeout=60
-    )
 
 
 @pytest.fixture
 def logins(database_url: str) -> Iterator[tuple[Login, Login]]:
     """Role names of this test's own (roles are cluster-wide), dropped with what they own."""
-    tag = uuid.uuid4().hex[:8]
-    sink, api = Login(f"sink_{tag}", uuid.uuid4().hex), Login(f"api_{tag}", uuid.uuid4().hex)
-    yield sink, api
-    with psycopg.connect(database_url, autocommit=True) as admin:
-        for login in (sink, api):
-            role = sql.Identifier(login.user)
-            exists = admin.execute(
-                "SELECT 1 FROM pg_roles WHERE rolname = %s", (login.user,)
-            ).fetchone()
-            if exists:
-                admin.execute(sql.SQL("REASSIGN OWNED BY {} TO CURRENT_USER").format(role))
-                admin.execute(sql.SQL("DROP OWNED BY {}").format(role))
-                admin.execute(sql.SQL("DROP ROLE {}").format(role))
+    with new_logins(database_url) as pair:
+        yield pair
 
 
 def test_compose_gives_the_script_the_role_names_the_services_log_in_with() -> None:

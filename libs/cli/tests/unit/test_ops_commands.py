@@ -135,6 +135,13 @@ def test_the_defaults_are_the_local_run(monkeypatch, tmp_path) -> None:
     monkeypatch.setenv("TICKWIRE_PG_PORT", "postgres")
     with pytest.raises(UsageError, match="TICKWIRE_PG_PORT='postgres' is not a port number"):
         Env.build()
+    monkeypatch.setenv("TICKWIRE_PG_PORT", "25432")
+    assert env.local.timescaledb_license is None  # the full build where installed
+    monkeypatch.setenv("TICKWIRE_TIMESCALEDB_LICENSE", "apache")
+    assert Env.build().local.timescaledb_license == "apache"
+    monkeypatch.setenv("TICKWIRE_TIMESCALEDB_LICENSE", "enterprise")
+    with pytest.raises(UsageError, match="TICKWIRE_TIMESCALEDB_LICENSE='enterprise' is neither"):
+        Env.build()
 
 
 def test_the_runner_pid_file_knows_its_own_process_only(tmp_path: Path) -> None:

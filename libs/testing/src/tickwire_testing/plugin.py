@@ -2,7 +2,10 @@
 PostgreSQL with TimescaleDB, started by the suite itself on free ports in its own directories.
 
 KAFKA_BOOTSTRAP_SERVERS / DATABASE_URL in the environment replace the local ones (a compose stack,
-a CI service). Nothing here skips: a stack that cannot start fails the tests that need it."""
+a CI service); TICKWIRE_TIMESCALEDB_LICENSE picks the local database's build as for `make run` (the
+full one by default). `timescale_server_url` and `apache_server_url` are servers of either build
+(the stack's own where it fits), for the tests of each path. Nothing here skips: a stack that
+cannot start fails the tests that need it."""
 
 from __future__ import annotations
 
@@ -32,6 +35,7 @@ class Stack:
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     from tickwire_core.localstack.kafka import LocalKafka
     from tickwire_core.localstack.postgres import LocalPostgres
+    from tickwire_core.localstack.timescaledb import requested_license
 
     bootstrap = os.environ.get("KAFKA_BOOTSTRAP_SERVERS")
     database_url = os.environ.get("DATABASE_URL")
@@ -48,7 +52,11 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
             bootstrap = kafka.bootstrap_servers
         if not database_url:
             # Throwaway cluster: durability settings off for speed, never for a real database.
-            postgres = LocalPostgres(pg_root / "postgres", fast_unsafe=True)
+            postgres = LocalPostgres(
+                pg_root / "postgres",
+                fast_unsafe=True,
+                timescaledb_license=requested_license(os.environ),
+            )
             postgres.start()
             database_url = postgres.dsn
         yield Stack(bootstrap, database_url)
@@ -60,6 +68,43 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         shutil.rmtree(pg_root, ignore_errors=True)
 
 
+@contextmanager
+def server_with_license(stack: Stack, timescaledb_license: str) -> Iterator[str]:
+    """The URL of a server whose TimescaleDB runs `timescaledb_license`: the stack's own if it
+    does, else a second local PostgreSQL on the build for it, stopped on the way out."""
+    from tickwire_core.localstack.postgres import LocalPostgres
+
+    with psycopg.connect(stack.database_url, autocommit=True) as conn:
+        row = conn.execute("SELECT current_setting('timescaledb.license', true)").fetchone()
+    if row is not None and row[0] == timescaledb_license:
+        yield stack.database_url
+        return
+    pg_root = Path(tempfile.mkdtemp(prefix="tickwire-test-postgres-"))  # as in stack()
+    postgres = LocalPostgres(
+        pg_root / "postgres", fast_unsafe=True, timescaledb_license=timescaledb_license
+    )
+    try:
+        postgres.start()
+        yield postgres.dsn
+    finally:
+        postgres.stop()
+        shutil.rmtree(pg_root, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def timescale_server_url(stack: Stack) -> Iterator[str]:
+    """A server with the full TimescaleDB (compression, continuous aggregates, policies)."""
+    with server_with_license(stack, "timescale") as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def apache_server_url(stack: Stack) -> Iterator[str]:
+    """A server with the Apache-only TimescaleDB build (none of those)."""
+    with server_with_license(stack, "apache") as url:
+        yield url
+
+
 def new_topics(stack: Stack) -> str:
     """A fresh set of the topic table's topics under a prefix of their own; the prefix."""
     prefix = f"t{uuid.uuid4().hex[:10]}."
@@ -68,18 +113,20 @@ def new_topics(stack: Stack) -> str:
 
 
 @contextmanager
-def new_database(stack: Stack) -> Iterator[str]:
-    """A new, empty database with TimescaleDB, dropped on the way out."""
+def new_database(stack: Stack | str) -> Iterator[str]:
+    """A new, empty database with TimescaleDB on the stack's server (or the one a URL names),
+    dropped on the way out."""
+    server_url = stack if isinstance(stack, str) else stack.database_url
     name = f"test_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(stack.database_url, autocommit=True) as admin:
+    with psycopg.connect(server_url, autocommit=True) as admin:
         admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    url = psycopg.conninfo.make_conninfo(stack.database_url, dbname=name)
+    url = psycopg.conninfo.make_conninfo(server_url, dbname=name)
     with psycopg.connect(url, autocommit=True) as conn:
         conn.execute("CREATE EXTENSION IF NOT EXISTS timescaledb")
     try:
         yield url
     finally:
-        with psycopg.connect(stack.database_url, autocommit=True) as admin:
+        with psycopg.connect(server_url, autocommit=True) as admin:
             admin.execute(
                 sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
             )

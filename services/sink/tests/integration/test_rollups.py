@@ -1,7 +1,9 @@
 """The rollups bars_1m / bars_1h against pandas, and the storage migration choosing its path by
-the TimescaleDB license: plain views on the Apache build, continuous aggregates on 'timescale'."""
+the TimescaleDB license: plain views on the Apache build, continuous aggregates on 'timescale'.
+Every test runs on both builds, each in a database of its own."""
 
 import logging
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from importlib import resources
 from typing import Any
@@ -15,6 +17,7 @@ from hypothesis import strategies as st
 from tickwire_core.serde import AvroSerde
 from tickwire_sink.adapters.migrations import migrate
 from tickwire_sink.adapters.ticks import TickWriter
+from tickwire_testing.plugin import new_database
 from tickwire_testing.ticks import quote, trade
 
 pytestmark = pytest.mark.integration
@@ -30,6 +33,13 @@ COLUMNS = "provider, instrument, start_ts, open, high, low, close, volume, tick_
 MINUTE = 60_000_000
 T0 = 1_767_225_600_000_000  # 2026-01-01T00:00:00Z, on an hour boundary
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+@pytest.fixture(params=["timescale", "apache"])
+def database_url(request: pytest.FixtureRequest) -> Iterator[str]:
+    """A new database on the server of each build (the full one, then the Apache-only one)."""
+    with new_database(request.getfixturevalue(f"{request.param}_server_url")) as url:
+        yield url
 
 
 @pytest.fixture
@@ -239,7 +249,6 @@ def test_the_license_picks_the_path(database_url: str, caplog: pytest.LogCapture
     ]
     assert views == {"bars_1m", "bars_1h"}  # a continuous aggregate is a view too
     if found == "timescale":
-        # Not reachable on the Apache build; this branch runs against the timescale image.
         assert aggregates == {"bars_1m": False, "bars_1h": False}
         assert compressed == {"ticks", "signals", "bars"}
         assert {
@@ -254,7 +263,7 @@ def test_the_license_picks_the_path(database_url: str, caplog: pytest.LogCapture
         assert sum(name == "policy_refresh_continuous_aggregate" for name, _ in jobs) == 2
         assert fallback_notice == []
     else:
-        assert found == "apache"  # this machine's build; a third value would need a look
+        assert found == "apache"  # a third value would need a look
         assert (aggregates, compressed, jobs) == ({}, set(), set())
         assert len(fallback_notice) == 1
         assert "timescaledb.license is apache" in fallback_notice[0].getMessage()
@@ -295,7 +304,7 @@ def test_the_file_applies_again_and_changes_nothing(
 
 def test_the_timescale_branch_is_syntax_checked_on_every_apply(conn: psycopg.Connection) -> None:
     # PL/pgSQL parses every statement of the DO block, taken or not, before running any: a typo
-    # in the timescale branch fails here too, although only the timescale image runs that branch.
+    # in the timescale branch fails on the Apache build too, which never takes that branch.
     broken = MIGRATION.replace(
         "drop_after => policy.drop_after", "drop_after => => policy.drop_after"
     )

@@ -31,7 +31,8 @@ def run(
     Its own Kafka and TimescaleDB (unless KAFKA_BOOTSTRAP_SERVERS / DATABASE_URL name others),
     every service and the API. State and logs go to TICKWIRE_STATE_DIR (default .tickwire/);
     ports move with TICKWIRE_KAFKA_PORT, TICKWIRE_PG_PORT, TICKWIRE_API_PORT and
-    TICKWIRE_<SERVICE>_HEALTH_PORT.
+    TICKWIRE_<SERVICE>_HEALTH_PORT. The database runs the full TimescaleDB build where installed;
+    TICKWIRE_TIMESCALEDB_LICENSE=apache picks the Apache-only one.
 
     Example: tickwire run   (then, in another terminal: tickwire status)
     """

@@ -1,5 +1,6 @@
-"""Where the local run lives: its state directory and the ports of its broker, database and
-services, read once from the environment (TICKWIRE_STATE_DIR, TICKWIRE_*_PORT) by the command."""
+"""Where the local run lives: its state directory, the ports of its broker, database and services
+and its TimescaleDB build, read once from the environment (TICKWIRE_STATE_DIR, TICKWIRE_*_PORT,
+TICKWIRE_TIMESCALEDB_LICENSE) by the command."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from pathlib import Path
 from tickwire_core.errors import ConfigError
 from tickwire_core.localstack._process import REPO_ROOT
 from tickwire_core.localstack.postgres import stored_dsn
+from tickwire_core.localstack.timescaledb import requested_license
 
 # Each service's /readyz port (the API's own port): the variable that moves it and its default.
 SERVICE_PORTS = {
@@ -41,6 +43,8 @@ class LocalRun:
     service_ports: Mapping[str, int] = field(
         default_factory=lambda: {name: default for name, (_, default) in SERVICE_PORTS.items()}
     )
+    # "timescale", "apache", or None for the full build where installed (timescaledb.choose).
+    timescaledb_license: str | None = None
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str]) -> LocalRun:
@@ -51,6 +55,7 @@ class LocalRun:
             kafka_controller_port=_port(environ, *KAFKA_CONTROLLER_PORT),
             pg_port=_port(environ, *PG_PORT),
             service_ports={name: _port(environ, *var) for name, var in SERVICE_PORTS.items()},
+            timescaledb_license=requested_license(environ),
         )
 
     @property

@@ -1,7 +1,8 @@
 """A local PostgreSQL server with TimescaleDB for development and tests: installed by
-scripts/install-timescaledb.sh, run as a child process that dies with its parent.
+scripts/install-timescaledb.sh, run as a child process that dies with its parent, from the build
+timescaledb.choose() picks (the full one by default, the Apache-only one on request).
 
-About 400 lines, kept in one file on purpose: the cluster's life (initdb, its password, start,
+About 430 lines, kept in one file on purpose: the cluster's life (initdb, its password, start,
 readiness, stop, a crashed server's leftovers) is one sequence that reads best in one place."""
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from tickwire_core.localstack._process import (
     versions,
     wait_until,
 )
+from tickwire_core.localstack.timescaledb import Build, choose
 
 logger = logging.getLogger(__name__)
 
@@ -73,9 +75,11 @@ class LocalPostgres:
         database: str = "tickwire",
         *,
         fast_unsafe: bool = False,
+        timescaledb_license: str | None = None,
     ) -> None:
         """`fast_unsafe` trades crash safety for speed (fsync, synchronous_commit and
-        full_page_writes off): for throwaway test clusters only."""
+        full_page_writes off): for throwaway test clusters only. `timescaledb_license` picks the
+        build: "timescale" (the full one), "apache", or None for the full one where installed."""
         self.state_dir = Path(state_dir).resolve()
         self.port = port if port is not None else free_port()
         self.database = database
@@ -84,7 +88,8 @@ class LocalPostgres:
         self._data_dir = self.state_dir / "data"
         self._password_path = self.state_dir / PASSWORD_FILE
         self._pg_major = versions()["POSTGRES_MAJOR"]
-        self._bin_dir = Path(f"/usr/lib/postgresql/{self._pg_major}/bin")
+        self._requested_license = timescaledb_license
+        self._build: Build | None = None  # chosen by start(), once the install script ran
         self._os_user = OS_USER_WHEN_ROOT if os.geteuid() == 0 else None
         # The trailing space keeps ".../data" from matching a server of ".../data2".
         self._pid_file = PidFile(self.state_dir / "postgres.pid", f"-D {self._data_dir} ")
@@ -105,11 +110,18 @@ class LocalPostgres:
 
     @property
     def license(self) -> str:
-        """`SHOW timescaledb.license` as seen by start(): "apache" for the build on these machines,
-        "timescale" for the community build (compression, continuous aggregates, policies)."""
+        """`SHOW timescaledb.license` as seen by start(): "timescale" for the full build
+        (compression, continuous aggregates, policies), "apache" for the Apache-only one."""
         if self._license is None:
             raise StackError(f"{WHAT} in {self.state_dir} has not been started")
         return self._license
+
+    @property
+    def build(self) -> Build:
+        """The PostgreSQL tree start() chose."""
+        if self._build is None:
+            raise StackError(f"{WHAT} in {self.state_dir} has not been started")
+        return self._build
 
     def start(self, timeout: float = 60.0) -> None:
         began = time.monotonic()
@@ -121,6 +133,13 @@ class LocalPostgres:
                 f"{WHAT} cannot listen on port {self.port}: another process is using it"
             )
         self._install()
+        self._build = choose(self._requested_license)
+        logger.info(
+            "%s runs %s with timescaledb.license=%s",
+            WHAT,
+            self._build.describe,
+            self._build.license,
+        )
         self._prepare_dirs()
         self._initdb_if_needed()
         self._remove_stale_lock()
@@ -147,7 +166,7 @@ class LocalPostgres:
             self.stop()
             raise
         logger.info(
-            "%s is up on port %d (database %s, license %s) after %.1fs",
+            "%s is up on port %d (database %s; SHOW timescaledb.license: %s) after %.1fs",
             WHAT,
             self.port,
             self.database,
@@ -207,7 +226,10 @@ class LocalPostgres:
             os.getgrouplist(account.pw_name, account.pw_gid),
             [os.getgid(), *os.getgroups()],
         )
-        for directory in (self.state_dir, *self.state_dir.parents, self._socket_dir.parent):
+        ancestors = [*self.state_dir.parents, self._socket_dir.parent]
+        if self.build.root != Path("/"):  # the full build, in the cache: often under /root
+            ancestors += self.build.bin_dir.parents
+        for directory in dict.fromkeys((self.state_dir, *ancestors)):
             _grant_search(directory, account, group_sets)
 
     def _initdb_if_needed(self) -> None:
@@ -236,7 +258,7 @@ class LocalPostgres:
             with open(self.log_path, "ab") as log:
                 result = subprocess.run(
                     [
-                        str(self._bin_dir / "initdb"),
+                        str(self.build.bin_dir / "initdb"),
                         "-D",
                         str(self._data_dir),
                         "-U",
@@ -287,6 +309,8 @@ class LocalPostgres:
         settings = {
             "listen_addresses": "127.0.0.1",
             "shared_preload_libraries": "timescaledb",
+            # Explicit, so the server runs the license its build was chosen for.
+            "timescaledb.license": self.build.license,
             # Our build has telemetry compiled out; this also silences a packaged build.
             "timescaledb.telemetry_level": "off",
             "max_connections": "200",
@@ -297,7 +321,7 @@ class LocalPostgres:
         if self.fast_unsafe:
             settings |= {"fsync": "off", "synchronous_commit": "off", "full_page_writes": "off"}
         argv = [
-            str(self._bin_dir / "postgres"),
+            str(self.build.bin_dir / "postgres"),
             "-D",
             str(self._data_dir),
             "-p",
@@ -332,7 +356,8 @@ class LocalPostgres:
                     conn.execute(create)
             with self._admin_connection(self.database) as conn:
                 # The Apache build then logs "job 3 threw an error ... apache license" now and
-                # every 6 hours: a built-in job it cannot run (timescale/timescaledb#10191).
+                # every 6 hours: a built-in job it cannot run (timescale/timescaledb#10191). The
+                # full build logs one at the end of every job (docs/storage.md says why).
                 conn.execute("CREATE EXTENSION IF NOT EXISTS timescaledb")
             # Services and tests connect over TCP with the password, so check exactly that.
             with psycopg.connect(self.dsn, connect_timeout=5, autocommit=True) as conn:
@@ -342,8 +367,11 @@ class LocalPostgres:
                 f"{WHAT} on port {self.port} could not set up database {self.database}: {exc}; "
                 f"its log is {self.log_path}"
             ) from exc
-        if row is None or not row[0]:
-            raise StackError(f"{WHAT} reports no timescaledb.license; its log is {self.log_path}")
+        if row is None or row[0] != self.build.license:
+            raise StackError(
+                f"{WHAT} reports timescaledb.license {row and row[0]!r}, not the "
+                f"{self.build.license!r} it was started with; its log is {self.log_path}"
+            )
         self._license = str(row[0])
 
     # --- helpers ---------------------------------------------------------------------------------

@@ -98,12 +98,15 @@ def run(
             bootstrap_servers = kafka.bootstrap_servers
         if not database_url:
             _check_free(local.pg_port, PG_PORT[0], "PostgreSQL")
-            postgres = LocalPostgres(state / "postgres", local.pg_port)
+            postgres = LocalPostgres(
+                state / "postgres", local.pg_port, timescaledb_license=local.timescaledb_license
+            )
             say(
                 f"starting PostgreSQL/TimescaleDB on 127.0.0.1:{local.pg_port} "
                 f"(log: {postgres.log_path})"
             )
             postgres.start()
+            say(f"PostgreSQL runs {postgres.build.describe} (license {postgres.license})")
             database_url = postgres.dsn
         pipeline = Pipeline(
             state / "services",
