@@ -8,11 +8,12 @@ import asyncio
 import logging
 import threading
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
 import faust
 from confluent_kafka import Producer
 from faust.types import TP, EventT, Message
+from prometheus_client import Counter
 
 from tickwire_core.health import Health
 from tickwire_core.heartbeat import Heartbeats, LoopStats
@@ -24,6 +25,7 @@ from tickwire_signals.adapters.faust_runtime import QuietMonitor
 from tickwire_signals.adapters.kafka_options import faust_broker_options
 from tickwire_signals.adapters.output import SignalsOutput
 from tickwire_signals.adapters.refetch import refetch_dropped
+from tickwire_signals.domain.continuity import Continuity
 from tickwire_signals.domain.engine import SignalEngine
 from tickwire_signals.domain.rewinds import Rewinds
 from tickwire_signals.handler import SignalsHandler, TickEvent
@@ -32,6 +34,10 @@ from tickwire_signals.settings import SignalsSettings
 logger = logging.getLogger(__name__)
 
 STATE_TABLE = "instrument-state"
+HOLES = Counter(
+    "tickwire_signals_holes_total",
+    "Ticks that came after a fetched record that never reached the handler (read again)",
+)
 
 
 def build_app(settings: SignalsSettings, health: Health) -> faust.App:
@@ -98,6 +104,7 @@ def build_app(settings: SignalsSettings, health: Health) -> faust.App:
     idle = asyncio.Event()
     idle.set()
     rewinds = Rewinds()
+    continuity = Continuity()
     applied: set[tuple[int, int]] = set()  # (partition, offset) of the batch just applied
     consumer = app.consumer
     plain_ack = consumer.ack
@@ -115,7 +122,19 @@ def build_app(settings: SignalsSettings, health: Health) -> faust.App:
         return False
 
     consumer.ack = ack_applied  # type: ignore[method-assign]
-    refetch_dropped(consumer, lambda: app.consumer_generation_id, ticks_topic)
+    refetch_dropped(consumer, lambda: app.consumer_generation_id, ticks_topic, continuity)
+    plain_perform_seek = consumer.perform_seek
+
+    async def perform_seek() -> None:
+        """faust seeks its partitions to their committed offsets after an assignment: the first
+        tick of each must be the committed one (or the first record after it)."""
+        await plain_perform_seek()
+        committed = cast(Any, consumer)._read_offset  # what it just sought to, None for none
+        for tp in consumer.assignment():
+            if tp.topic == ticks_topic:
+                continuity.resume_at(tp.partition, committed.get(tp))
+
+    consumer.perform_seek = perform_seek  # type: ignore[method-assign]
 
     async def read_again() -> None:
         assignment = consumer.assignment()
@@ -128,6 +147,7 @@ def build_app(settings: SignalsSettings, health: Health) -> faust.App:
                     offset,
                 )
                 await consumer.seek(tp, offset)
+                continuity.resume_at(partition, offset)
 
     @app.on_partitions_revoked.connect  # type: ignore[arg-type]
     async def _revoked(_app: Any, revoked: set[Any], **_kw: Any) -> None:
@@ -138,6 +158,7 @@ def build_app(settings: SignalsSettings, health: Health) -> faust.App:
         lost = {tp.partition for tp in revoked if tp.topic == ticks_topic}
         handler.forget(lost)
         rewinds.forget(lost)
+        continuity.forget(lost)
         applied.clear()  # faust waited for every acknowledgement before it revoked
 
     @app.timer(1.0)  # type: ignore[untyped-decorator]
@@ -168,7 +189,7 @@ def build_app(settings: SignalsSettings, health: Health) -> faust.App:
             idle.clear()
             try:
                 await read_again()
-                await _process(rewinds.admit(e.message for e in current(events)))
+                await _process(continuous(rewinds.admit(e.message for e in current(events))))
             except Exception as exc:
                 stats.failed(f"{type(exc).__name__}: {exc}")
                 raise
@@ -189,6 +210,33 @@ def build_app(settings: SignalsSettings, health: Health) -> faust.App:
                 event.message.acked = True
         if len(kept) != len(events):
             logger.info("left %d events of an earlier generation", len(events) - len(kept))
+        return kept
+
+    def continuous(messages: Sequence[Message]) -> list[Message]:
+        """The messages with nothing fetched missing before them; a partition with a hole is
+        read again from it (the messages past the hole are acknowledged unapplied, so Rewinds
+        seeks back and waits for the hole's record)."""
+        kept = []
+        broken: set[int] = set()
+        for message in messages:
+            partition = message.partition
+            if partition in broken:
+                continue
+            hole = continuity.check(partition, message.offset)
+            if hole is None:
+                kept.append(message)
+                continue
+            broken.add(partition)
+            HOLES.inc()
+            logger.warning(
+                "partition %d: tick %d came while the fetched record %d never did; reading "
+                "from %d again",
+                partition,
+                message.offset,
+                hole,
+                hole,
+            )
+            rewinds.skipped(partition, hole)
         return kept
 
     async def _process(messages: Sequence[Message]) -> None:

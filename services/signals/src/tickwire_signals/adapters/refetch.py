@@ -13,6 +13,8 @@ from typing import Any
 
 from prometheus_client import Counter
 
+from tickwire_signals.domain.continuity import Continuity
+
 logger = logging.getLogger(__name__)
 
 REFETCHED = Counter(
@@ -21,8 +23,11 @@ REFETCHED = Counter(
 )
 
 
-def refetch_dropped(consumer: Any, generation: Any, topic: str) -> None:
-    """Wraps `consumer` (faust's) in place; `generation()` is the group's current generation."""
+def refetch_dropped(
+    consumer: Any, generation: Any, topic: str, continuity: Continuity | None = None
+) -> None:
+    """Wraps `consumer` (faust's) in place; `generation()` is the group's current generation.
+    `continuity`, where given, learns every record fetched of `topic` and every seek."""
     plain_wait = consumer._wait_next_records
     plain_getmany = consumer.getmany
     fetched: dict[Any, tuple[int, int]] = {}  # tp -> (first, last) offset of the latest fetch
@@ -33,6 +38,8 @@ def refetch_dropped(consumer: Any, generation: Any, topic: str) -> None:
         for tp, batch in (records or {}).items():
             if tp.topic == topic and batch:
                 fetched[tp] = (batch[0].offset, batch[-1].offset)
+                if continuity is not None:
+                    continuity.fetched(tp.partition, [record.offset for record in batch])
         return records, active
 
     async def getmany(timeout: float) -> AsyncIterator[tuple[Any, Any]]:
@@ -54,6 +61,8 @@ def refetch_dropped(consumer: Any, generation: Any, topic: str) -> None:
                     resume,
                 )
                 await consumer.seek(tp, resume)
+                if continuity is not None:
+                    continuity.resume_at(tp.partition, resume)
 
     consumer._wait_next_records = wait_next_records
     consumer.getmany = getmany
