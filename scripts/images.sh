@@ -95,7 +95,11 @@ build() {
 # The Debian base: a minimal root filesystem from the archive, imported as an image.
 debian_base() {
   local recipe="mmdebstrap --variant=minbase --include=$base_packages $suite"
-  recipe+=" --dpkgopt=path-exclude=/usr/share/{doc,man,info,locale}/*"
+  # No documentation, manuals or translations (dpkg's patterns have no braces); the licences stay.
+  local docs
+  for docs in doc man info locale; do
+    recipe+=" --dpkgopt=path-exclude=/usr/share/$docs/*"
+  done
   recipe+=" --dpkgopt=path-include=/usr/share/doc/*/copyright"
   if fresh "$local_base" "$recipe"; then
     return 0
