@@ -48,7 +48,8 @@ content_key() {
     printf '%s\n' "$words"
     git ls-files -z --cached --others --exclude-standard -- "$@" |
       while IFS= read -r -d '' file; do
-        [[ -f $file ]] && sha256sum "$file"
+        # A tracked file deleted in the work tree is listed too, and is not in the context.
+        if [[ -f $file ]]; then sha256sum "$file"; fi
       done
   } | sha256sum | cut -c1-16
 }
