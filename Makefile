@@ -1,5 +1,5 @@
 # The README's two commands are `make run` and `make test`; the rest are for developers.
-.PHONY: run test stop status install check audit unit bench
+.PHONY: run test stop status install check audit unit bench images
 
 run:        ## the whole pipeline on the simulator feed, with its own Kafka and TimescaleDB
 	bash scripts/run.sh
@@ -16,8 +16,11 @@ status:     ## what runs: processes, service heartbeats, feed freshness (exit 3:
 install:    ## uv, the Python environment, the Kafka jars, PostgreSQL + TimescaleDB
 	bash scripts/bootstrap.sh
 
+images:     ## every container image (services, test runner, Kafka, TimescaleDB) with podman or docker
+	bash scripts/images.sh
+
 unit:       ## unit tests only: no services needed
-	python3 -m uv run --frozen pytest -m "not integration and not e2e"
+	python3 -m uv run --frozen pytest -m "not integration and not e2e and not images"
 
 check:      ## lint, strict typing, schema compatibility with the previous commit, vulnerability audit
 	python3 -m uv run --frozen ruff check .

@@ -1,25 +1,38 @@
 # The test runner of docker-compose.test.yml: the whole workspace, its tests and its dev tools,
 # unlike the service images (Dockerfile at the root), which hold one service and no tools.
-FROM python:3.11.14-slim-bookworm@sha256:65a93d69fa75478d554f4ad27c85c1e69fa184956261b4301ebaf6dbb0a3543d
+# BASE_IMAGE and the build secret `build-ca` work as in the service images' Dockerfile.
+ARG BASE_IMAGE=docker.io/library/python:3.11.14-slim-bookworm@sha256:65a93d69fa75478d554f4ad27c85c1e69fa184956261b4301ebaf6dbb0a3543d
 
-RUN pip install --no-cache-dir uv==0.13.9 \
+FROM ${BASE_IMAGE}
+
+# --break-system-packages: Debian's own Python marks its site-packages as managed by apt.
+RUN --mount=type=secret,id=build-ca \
+    if [ -f /run/secrets/build-ca ]; then export PIP_CERT=/run/secrets/build-ca; fi \
+    && pip install --no-cache-dir --break-system-packages uv==0.13.9 \
     && groupadd --system --gid 10001 tickwire \
     && useradd --system --no-log-init --uid 10001 --gid tickwire --create-home \
         --home-dir /home/tickwire --shell /usr/sbin/nologin tickwire \
     && install --directory --owner=10001 --group=10001 /app
 ENV UV_LINK_MODE=copy UV_PYTHON_DOWNLOADS=never
 WORKDIR /app
+# Every workspace member's manifest: uv resolves the whole workspace before installing any of it.
 COPY pyproject.toml uv.lock ./
 COPY libs/core/pyproject.toml libs/core/
+COPY libs/cli/pyproject.toml libs/cli/
+COPY libs/testing/pyproject.toml libs/testing/
 COPY services/ingest/pyproject.toml services/ingest/
 COPY services/normalize/pyproject.toml services/normalize/
 COPY services/signals/pyproject.toml services/signals/
 COPY services/sink/pyproject.toml services/sink/
 COPY services/api/pyproject.toml services/api/
-RUN --mount=type=cache,target=/root/.cache/uv uv sync --frozen --no-install-workspace
+RUN --mount=type=cache,target=/root/.cache/uv --mount=type=secret,id=build-ca \
+    if [ -f /run/secrets/build-ca ]; then export SSL_CERT_FILE=/run/secrets/build-ca; fi \
+    && uv sync --frozen --no-install-workspace
 # Owned by the test user: pytest and hypothesis write next to the sources.
 COPY --chown=10001:10001 . .
-RUN --mount=type=cache,target=/root/.cache/uv uv sync --frozen
+RUN --mount=type=cache,target=/root/.cache/uv --mount=type=secret,id=build-ca \
+    if [ -f /run/secrets/build-ca ]; then export SSL_CERT_FILE=/run/secrets/build-ca; fi \
+    && uv sync --frozen
 ENV PATH="/app/.venv/bin:${PATH}"
 USER 10001:10001
 CMD ["pytest", "-p", "no:cacheprovider", "-m", "integration"]

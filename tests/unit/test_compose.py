@@ -42,12 +42,26 @@ def one_shot(service: dict[str, Any]) -> bool:
 def test_images_use_the_versions_the_local_stack_pins() -> None:
     pinned = versions()
     services = COMPOSE["services"]
-    assert services["kafka"]["image"] == f"apache/kafka:{pinned['KAFKA_VERSION']}"
+    kafka = f"apache/kafka:{pinned['KAFKA_VERSION']}"
+    assert services["kafka"]["image"] == f"${{TICKWIRE_KAFKA_IMAGE:-{kafka}}}"
     timescaledb = (
         f"timescale/timescaledb:{pinned['TIMESCALEDB_VERSION']}-pg{pinned['POSTGRES_MAJOR']}"
     )
-    assert services["timescaledb"]["image"] == timescaledb
-    assert services["db-roles"]["image"] == timescaledb  # its psql, no second image to pull
+    variable = f"${{TICKWIRE_TIMESCALEDB_IMAGE:-{timescaledb}}}"
+    assert services["timescaledb"]["image"] == variable
+    assert services["db-roles"]["image"] == variable  # its psql, no second image to pull
+
+
+def test_the_local_stack_images_are_tagged_with_the_pinned_versions() -> None:
+    # The tags scripts/images.sh gives the images it builds for machines without a registry.
+    pinned = versions()
+    script = (REPO_ROOT / "scripts" / "images.sh").read_text()
+    assert 'build "tickwire-kafka:$kafka_version"' in script
+    assert 'build "tickwire-timescaledb:$ts_version-pg$pg_major"' in script
+    compose = (REPO_ROOT / "docker-compose.yml").read_text()
+    assert f"tickwire-kafka:{pinned['KAFKA_VERSION']}" in compose
+    local = f"tickwire-timescaledb:{pinned['TIMESCALEDB_VERSION']}-pg{pinned['POSTGRES_MAJOR']}"
+    assert local in compose
 
 
 def test_the_test_file_only_adds_services() -> None:
