@@ -51,11 +51,14 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
             kafka.start()
             bootstrap = kafka.bootstrap_servers
         if not database_url:
-            # Throwaway cluster: durability settings off for speed, never for a real database.
+            # Throwaway cluster: durability settings off for speed, never for a real database;
+            # no job scheduler: a policy compressing or pruning rows under a running test makes
+            # it fail at random (the tests that need a policy run it with run_job).
             postgres = LocalPostgres(
                 pg_root / "postgres",
                 fast_unsafe=True,
                 timescaledb_license=requested_license(os.environ),
+                background_jobs=False,
             )
             postgres.start()
             database_url = postgres.dsn
@@ -81,7 +84,10 @@ def server_with_license(stack: Stack, timescaledb_license: str) -> Iterator[str]
         return
     pg_root = Path(tempfile.mkdtemp(prefix="tickwire-test-postgres-"))  # as in stack()
     postgres = LocalPostgres(
-        pg_root / "postgres", fast_unsafe=True, timescaledb_license=timescaledb_license
+        pg_root / "postgres",
+        fast_unsafe=True,
+        timescaledb_license=timescaledb_license,
+        background_jobs=False,  # as in stack()
     )
     try:
         postgres.start()

@@ -76,14 +76,19 @@ class LocalPostgres:
         *,
         fast_unsafe: bool = False,
         timescaledb_license: str | None = None,
+        background_jobs: bool = True,
     ) -> None:
         """`fast_unsafe` trades crash safety for speed (fsync, synchronous_commit and
         full_page_writes off): for throwaway test clusters only. `timescaledb_license` picks the
-        build: "timescale" (the full one), "apache", or None for the full one where installed."""
+        build: "timescale" (the full one), "apache", or None for the full one where installed.
+        `background_jobs=False` starts no TimescaleDB job scheduler (policies then run only when
+        called, `CALL run_job(id)`): tests must not have their rows compressed, pruned or
+        refreshed underneath them at moments of the scheduler's choosing."""
         self.state_dir = Path(state_dir).resolve()
         self.port = port if port is not None else free_port()
         self.database = database
         self.fast_unsafe = fast_unsafe
+        self.background_jobs = background_jobs
         self.log_path = self.state_dir / "postgres.log"
         self._data_dir = self.state_dir / "data"
         self._password_path = self.state_dir / PASSWORD_FILE
@@ -320,6 +325,8 @@ class LocalPostgres:
         }
         if self.fast_unsafe:
             settings |= {"fsync": "off", "synchronous_commit": "off", "full_page_writes": "off"}
+        if not self.background_jobs:
+            settings["timescaledb.max_background_workers"] = "0"  # the launcher exits at once
         argv = [
             str(self.build.bin_dir / "postgres"),
             "-D",
