@@ -29,3 +29,20 @@ need_root() {
     die "$1 needs root or sudo"
   fi
 }
+
+# Installs Debian packages without their recommends, as root (need_root first): refreshes apt's
+# lists where there are none yet, and once more when the install fails, since stale lists name
+# package versions the mirror no longer has.
+apt_install() {
+  export DEBIAN_FRONTEND=noninteractive
+  if ! compgen -G '/var/lib/apt/lists/*_Packages*' >/dev/null; then
+    log "apt has no package lists yet: apt-get update"
+    "${as_root[@]}" apt-get update -qq
+  fi
+  log "apt-get install $*"
+  if ! "${as_root[@]}" apt-get install -y -qq --no-install-recommends "$@" >/dev/null; then
+    log "apt-get install failed; retrying after apt-get update (the lists may be stale)"
+    "${as_root[@]}" apt-get update -qq
+    "${as_root[@]}" apt-get install -y -qq --no-install-recommends "$@" >/dev/null
+  fi
+}

@@ -25,19 +25,7 @@ if is_installed; then
   exit 0
 fi
 
-export DEBIAN_FRONTEND=noninteractive
 # Without recommends (upower, udev, a notification daemon...); a font so pages render text.
-packages=(chromium chromium-driver fonts-liberation)
-if ! compgen -G '/var/lib/apt/lists/*_Packages*' >/dev/null; then
-  log "apt has no package lists yet: apt-get update"
-  "${as_root[@]}" apt-get update -qq
-fi
-log "apt-get install ${packages[*]}"
-if ! "${as_root[@]}" apt-get install -y -qq --no-install-recommends "${packages[@]}" >/dev/null; then
-  # Stale lists name package versions the mirror no longer has.
-  log "apt-get install failed; retrying after apt-get update"
-  "${as_root[@]}" apt-get update -qq
-  "${as_root[@]}" apt-get install -y -qq --no-install-recommends "${packages[@]}" >/dev/null
-fi
+apt_install chromium chromium-driver fonts-liberation
 is_installed || die "apt-get finished but /usr/bin/chromium or /usr/bin/chromedriver is missing"
 log "installed $(/usr/bin/chromium --version 2>/dev/null || echo chromium)"

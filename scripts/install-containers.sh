@@ -65,17 +65,7 @@ if ((${#wanted[@]})); then
   flock 9
   mapfile -t wanted < <(missing_packages "${wanted[@]}")
   if ((${#wanted[@]})); then
-    export DEBIAN_FRONTEND=noninteractive
-    if ! compgen -G '/var/lib/apt/lists/*_Packages*' >/dev/null; then
-      log "apt has no package lists yet: apt-get update"
-      "${as_root[@]}" apt-get update -qq
-    fi
-    log "apt-get install ${wanted[*]}"
-    if ! "${as_root[@]}" apt-get install -y -qq --no-install-recommends "${wanted[@]}" >/dev/null; then
-      log "apt-get install failed; retrying after apt-get update (the lists may be stale)"
-      "${as_root[@]}" apt-get update -qq
-      "${as_root[@]}" apt-get install -y -qq --no-install-recommends "${wanted[@]}" >/dev/null
-    fi
+    apt_install "${wanted[@]}"
   fi
   [[ -n $runtime ]] || runtime=$(pick)
 fi

@@ -59,17 +59,7 @@ for package in "${packages[@]}"; do
   [[ $status == installed ]] || missing+=("$package")
 done
 if ((${#missing[@]})); then
-  export DEBIAN_FRONTEND=noninteractive
-  if ! compgen -G '/var/lib/apt/lists/*_Packages*' >/dev/null; then
-    log "apt has no package lists yet: apt-get update"
-    "${as_root[@]}" apt-get update
-  fi
-  log "apt-get install ${missing[*]}"
-  if ! "${as_root[@]}" apt-get install -y --no-install-recommends "${missing[@]}"; then
-    log "apt-get install failed; retrying after apt-get update (the lists may be stale)"
-    "${as_root[@]}" apt-get update
-    "${as_root[@]}" apt-get install -y --no-install-recommends "${missing[@]}"
-  fi
+  apt_install "${missing[@]}"
 else
   log "Debian packages present: ${packages[*]}"
 fi
