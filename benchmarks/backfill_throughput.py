@@ -36,11 +36,10 @@ import backfill_profile
 import psycopg
 import synthetic_history
 from bench_db import fresh_schema
+from bench_stack import bench_stack
 from confluent_kafka import Consumer, TopicPartition
 
 from tickwire_core.localstack._process import free_port, spawn, tail, wait_until
-from tickwire_core.localstack.kafka import LocalKafka
-from tickwire_core.localstack.postgres import LocalPostgres
 from tickwire_core.topics import RAW_TICKS, create_topics
 from tickwire_ingest.domain.history.plan import parse_time
 
@@ -302,31 +301,19 @@ def main() -> int:
     )
     print(f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC")
     work = Path(tempfile.mkdtemp(prefix="tickwire-bench-backfill-"))
-    bootstrap, url = os.environ.get("KAFKA_BOOTSTRAP_SERVERS"), os.environ.get("DATABASE_URL")
-    kafka, postgres, code = None, None, 1
+    code = 1
     try:
-        if not url:
-            postgres = LocalPostgres(work / "postgres")  # durable: fsync and synchronous commit
-            postgres.start()
-            url = postgres.dsn
-        if not bootstrap:
-            kafka = LocalKafka(work / "kafka")
-            kafka.start()
-            bootstrap = kafka.bootstrap_servers
-        pids = {"PostgreSQL": postgres.running_pid if postgres else None}
-        pids["the Kafka broker"] = kafka.running_pid if kafka else None
-        servers = {name: pid for name, pid in pids.items() if pid is not None}
-        with fresh_schema(url, "bench_backfill") as target:
+        with (
+            bench_stack(work) as stack,
+            fresh_schema(stack.database_url, "bench_backfill") as target,
+        ):
+            assert stack.bootstrap is not None
             if args.profile:
-                code = profile(args, bootstrap, target)
+                code = profile(args, stack.bootstrap, target)
             else:
-                code = measure(args, bootstrap, target, servers, work)
-        print(f"load average {os.getloadavg()[0]:.2f} at the end")
+                code = measure(args, stack.bootstrap, target, stack.servers, work)
+            print(f"load average {os.getloadavg()[0]:.2f} at the end")
     finally:
-        if kafka is not None:
-            kafka.stop()
-        if postgres is not None:
-            postgres.stop()
         if code == 0:
             shutil.rmtree(work, ignore_errors=True)  # the stack's data; a failure keeps its logs
     return code

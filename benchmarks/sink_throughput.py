@@ -33,6 +33,7 @@ from typing import Any
 
 import psycopg
 from bench_db import fresh_schema
+from bench_stack import bench_stack
 from confluent_kafka import Producer
 from psycopg import sql
 
@@ -40,8 +41,6 @@ from tickwire_core.batch import Consumed
 from tickwire_core.clock import now_us
 from tickwire_core.identity import dedup_key
 from tickwire_core.localstack._process import free_port, spawn, tail
-from tickwire_core.localstack.kafka import LocalKafka
-from tickwire_core.localstack.postgres import LocalPostgres
 from tickwire_core.publisher import Publisher
 from tickwire_core.serde import AvroSerde
 from tickwire_core.topics import TICKS, create_topics, tick_key
@@ -274,40 +273,30 @@ def main() -> int:
         for t in ticks(args.n, args.seed, instruments)
     ]
     work = Path(tempfile.mkdtemp(prefix="tickwire-bench-sink-"))
-    bootstrap, url = os.environ.get("KAFKA_BOOTSTRAP_SERVERS"), os.environ.get("DATABASE_URL")
-    kafka, postgres, code = None, None, 1
+    code = 1
     try:
-        if not url:
-            postgres = LocalPostgres(work / "postgres")  # durable: fsync and synchronous commit
-            postgres.start()
-            url = postgres.dsn
-        if args.profile:
-            profile(url, records, args.top)
-            code = 0
-        else:
-            if not bootstrap:
-                kafka = LocalKafka(work / "kafka")
-                kafka.start()
-                bootstrap = kafka.bootstrap_servers
-            pids = {"PostgreSQL": postgres.running_pid if postgres else None}
-            pids["the Kafka broker"] = kafka.running_pid if kafka else None
-            servers = {name: pid for name, pid in pids.items() if pid is not None}
-            with fresh_schema(url, "bench_sink") as target:
-                sink = run_sink(bootstrap, target, records, servers, work / "sink.log")
-            with fresh_schema(url, "bench_naive") as target:
-                baseline = naive(target, records[: args.naive_rows], args.naive_seconds)
-            if sink and baseline:
-                print(f"sink / naive: {sink / baseline:,.1f} times")
-                targets = {"rows/s": (sink, 50_000), "times naive": (sink / baseline, 20)}
-                for what, (value, goal) in targets.items():
-                    verdict = "met" if value >= goal else f"missed by {1 - value / goal:.0%}"
-                    print(f"  target {goal:,.0f} {what}: {verdict}")
+        # The profile runs the writer in-process: no broker.
+        with bench_stack(work, kafka=not args.profile) as stack:
+            url = stack.database_url
+            if args.profile:
+                profile(url, records, args.top)
                 code = 0
+            else:
+                assert stack.bootstrap is not None
+                with fresh_schema(url, "bench_sink") as target:
+                    sink = run_sink(
+                        stack.bootstrap, target, records, stack.servers, work / "sink.log"
+                    )
+                with fresh_schema(url, "bench_naive") as target:
+                    baseline = naive(target, records[: args.naive_rows], args.naive_seconds)
+                if sink and baseline:
+                    print(f"sink / naive: {sink / baseline:,.1f} times")
+                    targets = {"rows/s": (sink, 50_000), "times naive": (sink / baseline, 20)}
+                    for what, (value, goal) in targets.items():
+                        verdict = "met" if value >= goal else f"missed by {1 - value / goal:.0%}"
+                        print(f"  target {goal:,.0f} {what}: {verdict}")
+                    code = 0
     finally:
-        if kafka is not None:
-            kafka.stop()
-        if postgres is not None:
-            postgres.stop()
         if code == 0:
             shutil.rmtree(work, ignore_errors=True)  # the stack's data; a failure keeps its logs
     return code
