@@ -24,6 +24,7 @@ COPY services/ingest/pyproject.toml services/ingest/
 COPY services/normalize/pyproject.toml services/normalize/
 COPY services/signals/pyproject.toml services/signals/
 COPY services/sink/pyproject.toml services/sink/
+COPY services/jobs/pyproject.toml services/jobs/
 COPY services/api/pyproject.toml services/api/
 RUN --mount=type=cache,target=/root/.cache/uv --mount=type=secret,id=build-ca \
     if [ -f /run/secrets/build-ca ]; then export SSL_CERT_FILE=/run/secrets/build-ca; fi \

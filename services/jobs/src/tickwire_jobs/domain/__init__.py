@@ -1,0 +1,1 @@
+"""Pure rules of the batch jobs: no database, no files."""
