@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs everything tickwire needs on a fresh machine, idempotently: uv (pinned), the locked
-# Python environment (.venv), the Kafka broker's jars and PostgreSQL with TimescaleDB.
+# Python environment (.venv), the Kafka broker's jars and PostgreSQL with TimescaleDB, and the
+# tools the checks use (Chromium, helm and kustomize, Apache Airflow).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -23,3 +24,5 @@ echo "bootstrap: Chromium (the dashboard's browser test)"
 bash scripts/install-chromium.sh
 echo "bootstrap: helm and kustomize (the deploy checks)"
 bash scripts/install-deploy-tools.sh >/dev/null
+echo "bootstrap: Apache Airflow (the example DAG's check, in an environment of its own)"
+bash scripts/install-airflow.sh >/dev/null
