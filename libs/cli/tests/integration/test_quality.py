@@ -227,7 +227,9 @@ def test_a_day_gives_exactly_the_injected_numbers_and_a_rerun_replaces_it(
         ]
 
 
-def test_a_range_of_days_and_wrong_arguments(tickwire: Tickwire, database_url: str) -> None:
+def test_a_range_of_days_and_wrong_arguments(
+    tickwire: Tickwire, database_url: str, unreachable: str
+) -> None:
     with psycopg.connect(database_url, autocommit=True) as conn:
         migrate(conn)
         seed(conn)
@@ -249,3 +251,6 @@ def test_a_range_of_days_and_wrong_arguments(tickwire: Tickwire, database_url: s
     ]:
         line = command.error_line("quality", *args, code=2)
         assert words in line, line
+    nowhere = tickwire.with_env(DATABASE_URL=f"postgresql://tickwire:x@{unreachable}/x")
+    line = nowhere.error_line("quality", "--day", "2024-11-29", code=1)
+    assert line.startswith(f"tickwire: error: cannot reach the database at {unreachable}/x"), line

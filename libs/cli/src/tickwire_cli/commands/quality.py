@@ -112,9 +112,10 @@ def quality(
         "calendar": calendar or [],
     }
     terminal = stdout_is_terminal()
+    # Connected first: an unreachable database is one line naming it, before a run is logged.
     with (
-        job_run(env.database_url, "quality", arguments) as run,
         env.connect_db(autocommit=True) as conn,
+        job_run(env.database_url, "quality", arguments) as run,
     ):
         run.rows = 0
         for each in days(first, last):
