@@ -72,6 +72,7 @@ def _register() -> None:
         backfill,
         deadletters,
         migrate,
+        quality,
         replay,
         stack,
         status,
@@ -87,6 +88,7 @@ def _register() -> None:
     replay.register(app)
     deadletters.register(app)
     backfill.register(app)
+    quality.register(app)
 
 
 _register()

@@ -34,6 +34,19 @@ def api_schema(database_url: str) -> Iterator[object]:
             [quote("SIM-A", T0 + i, 99.9, 100.1) for i in range(20)]
             + [trade("SIM-A", T0 + 100 + i, 100.0, 1.0) for i in range(20)]
         )
+        # A day of the quality report with every map filled, and one without a session.
+        conn.execute(
+            "INSERT INTO quality_daily (provider, instrument, day, calendar, session_minutes,"
+            " covered_minutes, coverage, ticks, gaps, gap_seconds, gaps_by_reason,"
+            " rejects_by_reason, anomalies_by_rule, bar_agreement, tickwire_version) VALUES"
+            " ('simulator', 'SIM-A', '2027-01-15', '24/7', 1440, 2, 0.00138889, 40, 1, 2.5,"
+            """ '{"disconnect": {"gaps": 1, "seconds": 2.5, "lost": 0}}',"""
+            """ '{"crossed_market": 1}', '{"zscore": {"warning": 2}}',"""
+            """ '{"binance": {"1m": {"bars": 2, "mean_abs_rel_diff": 0.5,"""
+            """ "max_abs_rel_diff": 1.0}}}', '0.1.0'),"""
+            " ('*', '*', '2027-01-16', NULL, 0, 0, NULL, 0, 0, 0, '{}', '{}', '{}', '{}',"
+            " '0.1.0')"
+        )
     digest = hashlib.sha256(KEY.encode()).hexdigest()
     # Without Kafka: /v1/live (an endless stream) is left out of the run, see below.
     app = create_app(

@@ -28,6 +28,7 @@ ORDER BY exchange_ts, dedup_key, provider, kind
 """
 _HIDDEN = "dedup_key"  # an internal identity, not part of a tick
 
+_JSONB = 3802  # a jsonb column: its JSON text in a string column (a null stays null)
 # PostgreSQL type OIDs of the exported columns; anything else is exported as text.
 _ARROW_TYPES: dict[int, pa.DataType] = {
     1184: pa.timestamp("us", tz="UTC"),
@@ -85,8 +86,15 @@ def _json_chunks(columns: Columns, chunks: Iterator[Chunk]) -> Iterator[bytes]:
     yield b"]"
 
 
-def _csv_cell(value: Any) -> Any:
-    return "" if value is None else _plain(value)
+def csv_cell(value: Any) -> Any:
+    """A value as a CSV cell: empty for null, a JSON object (a jsonb column) as its JSON text."""
+    if value is None:
+        return ""
+    return _json_text(value) if isinstance(value, dict | list) else _plain(value)
+
+
+def _json_text(value: Any) -> str:
+    return json.dumps(value, allow_nan=False, separators=(",", ":"), sort_keys=True)
 
 
 def _csv_chunks(columns: Columns, chunks: Iterator[Chunk]) -> Iterator[bytes]:
@@ -97,7 +105,7 @@ def _csv_chunks(columns: Columns, chunks: Iterator[Chunk]) -> Iterator[bytes]:
 
     yield written([[name for name, _, _ in columns]])
     for chunk in chunks:
-        block = written([_csv_cell(row[i]) for _, _, i in columns] for row in chunk)
+        block = written([csv_cell(row[i]) for _, _, i in columns] for row in chunk)
         del chunk
         yield block
 
@@ -135,8 +143,13 @@ def _parquet_chunks(columns: Columns, chunks: Iterator[Chunk]) -> Iterator[bytes
         for chunk in chunks:
             if chunk:
                 arrays = [
-                    pa.array([row[i] for row in chunk], type=field.type)
-                    for (_, _, i), field in zip(columns, schema, strict=True)
+                    pa.array(
+                        [None if row[i] is None else _json_text(row[i]) for row in chunk]
+                        if oid == _JSONB
+                        else [row[i] for row in chunk],
+                        type=field.type,
+                    )
+                    for (_, oid, i), field in zip(columns, schema, strict=True)
                 ]
                 del chunk
                 writer.write_batch(pa.RecordBatch.from_arrays(arrays, schema=schema))

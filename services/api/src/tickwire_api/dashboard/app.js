@@ -1,7 +1,8 @@
 // The dashboard's wiring: the controls (kept in the URL's fragment), the refresh loop, the API-key
 // prompt, the hover read-out and the anomaly tooltip. Drawing is in chart.js and status.js.
 // Two views: live computed bars of a feed, or a backfilled instrument's daily vendor bars with
-// its short volume ratio.
+// its short volume ratio. Below them the pipeline's status and the data-quality calendar
+// (quality.js).
 
 import { Unauthorized, getAllPages, getJson, storeKey } from "./api.js";
 import { drawChart } from "./chart.js";
@@ -16,6 +17,7 @@ import {
   rangeEndingAt,
   shortVolumeRatios,
 } from "./series.js";
+import { QUALITY_DAYS, dayAfter, qualityDays, renderQuality, wireQuality } from "./quality.js";
 import { renderStatus } from "./status.js";
 
 const REFRESH_MS = 5_000;
@@ -31,6 +33,7 @@ const RANGE_MS = {
   "1y": 365 * DAY_MS,
   "5y": 1_826 * DAY_MS,
 };
+const QUALITY_EVERY_MS = 60_000; // the report is computed once a day: a minute is plenty
 const DAILY_FACILITY = "CNMS"; // FINRA's consolidated file: every facility's volume of the day
 
 const byId = (id) => document.getElementById(id);
@@ -50,6 +53,7 @@ const ui = {
   ratioKey: byId("ratio-key"),
   hover: byId("hover"),
   statusPanel: byId("status-panel"),
+  qualityPanel: byId("quality-panel"),
   tooltip: byId("tooltip"),
 };
 
@@ -62,6 +66,7 @@ let view = null;
 let preferred = null; // provider|instrument[|source] from the URL, until the list is loaded
 let liveInterval = null; // the live view's interval, kept while a daily chart shows 1d
 let dailyShown = null; // {key, at}: the daily chart drawn, and when its data was fetched
+let qualityAt = null; // when the quality calendar's rows were last fetched
 
 // An option's value: provider|instrument for a live feed (computed bars), and
 // provider|instrument|source for a vendor's daily bars of a backfilled instrument.
@@ -244,6 +249,16 @@ async function loadStatus(gen) {
   if (gen === generation) renderStatus(ui.statusPanel, status);
 }
 
+// Every provider's and instrument's report over the last QUALITY_DAYS days, every page of it.
+async function loadQuality() {
+  if (qualityAt !== null && Date.now() - qualityAt < QUALITY_EVERY_MS) return;
+  const days = qualityDays(Date.now(), QUALITY_DAYS);
+  const range = { start: days[0], end: dayAfter(days[days.length - 1]) };
+  const rows = await getAllPages("quality", range, "quality");
+  renderQuality(ui.qualityPanel, rows, days);
+  qualityAt = Date.now();
+}
+
 function askForKey(reason) {
   ui.keyMessage.textContent = reason || "The API needs a key (X-API-Key).";
   ui.keyForm.hidden = false;
@@ -262,7 +277,7 @@ async function cycle() {
       await loadInstruments();
       saveSelection();
     }
-    const results = await Promise.allSettled([loadChart(gen), loadStatus(gen)]);
+    const results = await Promise.allSettled([loadChart(gen), loadStatus(gen), loadQuality()]);
     const failed = results.find((r) => r.status === "rejected");
     if (failed) {
       if (results[0].status === "rejected") ui.chart.dataset.state = "error";
@@ -339,6 +354,7 @@ function hoverReadout(event) {
 }
 
 function wire() {
+  wireQuality(ui.qualityPanel);
   for (const control of [ui.instrument, ui.interval, ui.range]) {
     control.addEventListener("change", selectionChanged);
   }
@@ -349,6 +365,7 @@ function wire() {
     ui.keyInput.value = "";
     ui.keyForm.hidden = true;
     instrumentsAt = null;
+    qualityAt = null;
     selectionChanged();
   });
   ui.chart.addEventListener("mousemove", hoverReadout);

@@ -1,146 +1,44 @@
 """/v1/short-volume and /v1/short-interest: FINRA's short-sale data of an instrument (or of all)
-over a range of days, oldest first, a page at a time, as JSON, CSV or Parquet; every format
-pages the same way, the next page's cursor in the body (JSON) or the X-Next-Cursor header."""
+over a range of days, oldest first, a page at a time, as JSON, CSV or Parquet
+(routes/day_pages.py)."""
 
 from __future__ import annotations
 
-import csv
-import io
-from datetime import date
-from typing import Annotated, Any
+from typing import Annotated
 
 import psycopg
 from fastapi import APIRouter, Depends, Query, Response
-from pydantic import BaseModel
 
 from tickwire_api import deps
 from tickwire_api.adapters import short_data
-from tickwire_api.adapters.export import MEDIA_TYPES, ExportFormat, encode
-from tickwire_api.domain.cursor import CursorError, decode_key, encode_key, query_fingerprint
-from tickwire_api.models.examples import example
+from tickwire_api.adapters.export import ExportFormat
+from tickwire_api.domain.cursor import query_fingerprint
 from tickwire_api.models.short_data import (
     ShortInterest,
     ShortInterestPage,
     ShortVolume,
     ShortVolumePage,
 )
-from tickwire_api.routes.params import (
-    Limit,
-    OptionalInstrument,
-    Provider,
-    checked_limit,
-    invalid,
+from tickwire_api.routes.day_pages import (
+    Cursor,
+    EndDay,
+    Format,
+    StartDay,
+    csv_example,
+    responses,
+    served,
 )
-from tickwire_api.routes.responses import raw_json
+from tickwire_api.routes.params import Limit, OptionalInstrument, Provider, checked_limit
 from tickwire_api.settings import ApiSettings
 
 router = APIRouter(prefix="/v1", tags=["short sales"])
-
-NEXT_CURSOR_HEADER = "X-Next-Cursor"
-
-StartDay = Annotated[
-    date | None,
-    Query(
-        description="Inclusive first day, YYYY-MM-DD; open when left out.", examples=["2024-01-02"]
-    ),
-]
-EndDay = Annotated[
-    date | None,
-    Query(
-        description="Exclusive last day, YYYY-MM-DD; open when left out.", examples=["2024-07-01"]
-    ),
-]
-Cursor = Annotated[
-    str | None,
-    Query(
-        max_length=1024,
-        description="`next_cursor` (or the X-Next-Cursor header) of the previous page.",
-        examples=["WyJbMTk4NzQsXCJBQVBMXCIsXCJmaW5yYVwiXSIsIjNmMmEiXQ"],
-    ),
-]
-Format = Annotated[
-    ExportFormat,
-    Query(description="json (a page object), csv or parquet (the page's rows as a file)."),
-]
-
-
-def _responses(model: type[BaseModel], csv_example: str) -> dict[int | str, dict[str, Any]]:
-    return {
-        200: {
-            "description": "A page, oldest day first: JSON with `next_cursor`, or CSV with a "
-            "header row / Parquet (dates as date32, times as UTC microsecond timestamps) with "
-            f"the next cursor in {NEXT_CURSOR_HEADER}.",
-            "headers": {
-                NEXT_CURSOR_HEADER: {
-                    "description": "Cursor of the next page; absent on the last page.",
-                    "schema": {"type": "string"},
-                }
-            },
-            "content": {
-                MEDIA_TYPES[ExportFormat.csv]: {
-                    "schema": {"type": "string"},
-                    "example": csv_example,
-                },
-                MEDIA_TYPES[ExportFormat.parquet]: {
-                    "schema": {"type": "string", "format": "binary"}
-                },
-            },
-        }
-    }
-
-
-def _csv_example(model: type[BaseModel]) -> str:
-    row = example(model)
-    text = io.StringIO()
-    csv.writer(text, lineterminator="\r\n").writerows([list(row), list(row.values())])
-    return text.getvalue()
-
-
-def _served(
-    conn: psycopg.Connection,
-    dataset: short_data.Dataset,
-    rows_name: str,
-    filters: dict[str, Any],
-    fingerprint: str,
-    cursor: str | None,
-    limit: int,
-    format: ExportFormat,
-) -> Response:
-    start, end = filters["start"], filters["end"]
-    if start is not None and end is not None and end <= start:
-        raise invalid("end", f"end {end} is not after start {start}")
-    after = None
-    if cursor is not None:
-        try:
-            after = decode_key(cursor, fingerprint, dataset.key_shape)
-        except CursorError as exc:
-            raise invalid("cursor", str(exc)) from exc
-    found = short_data.page(conn, dataset, filters, after, limit)
-    next_cursor = None if found.last is None else encode_key(found.last, fingerprint)
-    if format is ExportFormat.json:
-        return raw_json(
-            {
-                "instrument": filters["instrument"],
-                "provider": filters["provider"],
-                "start": filters["start"],
-                "end": filters["end"],
-                "limit": limit,
-                "count": len(found.rows),
-                rows_name: found.dicts(),
-                "next_cursor": next_cursor,
-            }
-        )
-    # A page is at most max_limit rows: encoded whole, not streamed.
-    body = b"".join(encode(format, found.columns, iter([found.rows])))
-    headers = {} if next_cursor is None else {NEXT_CURSOR_HEADER: next_cursor}
-    return Response(body, media_type=MEDIA_TYPES[format], headers=headers)
 
 
 @router.get(
     "/short-volume",
     response_model=ShortVolumePage,
     summary="Daily short-sale volume (FINRA Reg SHO) with the short volume ratio",
-    responses=_responses(ShortVolume, _csv_example(ShortVolume)),
+    responses=responses(ShortVolume, csv_example(ShortVolume)),
 )
 def short_volume(
     conn: Annotated[psycopg.Connection, Depends(deps.connection)],
@@ -172,7 +70,7 @@ def short_volume(
         "facility": facility,
     }
     fingerprint = query_fingerprint("short_volume", *filters.values())
-    return _served(
+    return served(
         conn,
         short_data.SHORT_VOLUME,
         "short_volume",
@@ -188,7 +86,7 @@ def short_volume(
     "/short-interest",
     response_model=ShortInterestPage,
     summary="Short interest by settlement date (FINRA, twice a month)",
-    responses=_responses(ShortInterest, _csv_example(ShortInterest)),
+    responses=responses(ShortInterest, csv_example(ShortInterest)),
 )
 def short_interest(
     conn: Annotated[psycopg.Connection, Depends(deps.connection)],
@@ -205,7 +103,7 @@ def short_interest(
     follow the next cursor for more."""
     filters = {"instrument": instrument, "provider": provider, "start": start, "end": end}
     fingerprint = query_fingerprint("short_interest", *filters.values())
-    return _served(
+    return served(
         conn,
         short_data.SHORT_INTEREST,
         "short_interest",
