@@ -5,7 +5,10 @@ Restart guarantee: every commit stores, with the partition's offset, the offset 
 record the dedup window still remembers. A newly assigned partition is re-read from there up to
 the committed offset with output suppressed, which rebuilds its window exactly as it was (the
 window runs on receipt time, not wall time), so a restart or a rebalance lets no copy through that
-would have been dropped without it."""
+would have been dropped without it.
+
+A batch that is retried (its transaction aborted, its partitions rewound) first makes the window
+forget the keys its failed attempt added, so its records are not taken for copies of themselves."""
 
 from __future__ import annotations
 
@@ -91,9 +94,12 @@ class NormalizeHandler:
         self.unmapped = unmapped  # counts in its .counts, which the heartbeat carries
         # partition -> committed offset: records below it are re-read only to rebuild the window
         self._warm_until: dict[tuple[str, int], int] = {}
+        # partition -> offset after the last record handled: a batch starting below it is a retry
+        self._next_offset: dict[tuple[str, int], int] = {}
 
     def __call__(self, records: list[Consumed]) -> Outcome:
         outcome = Outcome()
+        self._forget_failed_attempt(records)
         for record in records:
             warming = record.offset < self._warm_until.get((record.topic, record.partition), -1)
             raw = record.value
@@ -124,6 +130,20 @@ class NormalizeHandler:
             return
         for path in found:
             UNMAPPED.labels(provider, path).inc()
+
+    def _forget_failed_attempt(self, records: list[Consumed]) -> None:
+        """A batch that starts on a partition below where the last one ended there is that batch
+        again (retried after a failure): the window forgets what the failed attempt added."""
+        first: dict[tuple[str, int], int] = {}
+        after: dict[tuple[str, int], int] = {}
+        for record in records:
+            where = (record.topic, record.partition)
+            first.setdefault(where, record.offset)
+            after[where] = record.offset + 1
+        for where, offset in first.items():
+            if offset < self._next_offset.get(where, -1):
+                self.window.forget_from(where[1], offset)
+        self._next_offset.update(after)
 
     def _handle(
         self, record: Consumed, raw: dict[str, Any], outcome: Outcome, warming: bool
@@ -192,9 +212,11 @@ class NormalizeHandler:
             logger.warning("dedup window not rebuilt, committed offsets unavailable: %s", exc)
             for tp in partitions:
                 self.window.drop(tp.partition)
+                self._next_offset.pop((tp.topic, tp.partition), None)
             return
         for tp in committed:
             self.window.drop(tp.partition)
+            self._next_offset.pop((tp.topic, tp.partition), None)
             start = _dedup_start(tp.metadata)
             if tp.offset < 0 or start is None or start >= tp.offset:
                 continue
@@ -214,6 +236,7 @@ class NormalizeHandler:
         for tp in partitions:
             self.window.drop(tp.partition)
             self._warm_until.pop((tp.topic, tp.partition), None)
+            self._next_offset.pop((tp.topic, tp.partition), None)
 
 
 def _dedup_start(metadata: str | None) -> int | None:
