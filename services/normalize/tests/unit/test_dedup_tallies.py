@@ -135,4 +135,3 @@ def test_a_retried_batch_keeps_its_ticks_and_counts_its_copies_once() -> None:
         assert tally.value["entries"][0]["duplicates"] == 2
     following = normalize(batch([quote_raw(3, "primary"), quote_raw(3, "replica")], 4))
     assert [o.value["venue_seq"] for o in following.outputs if o.schema == "tick"] == [3]
-
