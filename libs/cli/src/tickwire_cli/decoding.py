@@ -90,8 +90,9 @@ class Decoder:
         return topic_by_broker_name(self.env, letter["source_topic"], self.table)
 
     def dead_letter(self, letter: Mapping[str, Any]) -> dict[str, Any]:
-        """Reason, source and the original payload: decoded when it is a record of a tickwire
-        topic, else its text, else base64 (with why it did not decode)."""
+        """Reason, source, what it was about (provider, instrument, event_ts, where known) and the
+        original payload: decoded when it is a record of a tickwire topic, else its text, else
+        base64 (with why it did not decode)."""
         out: dict[str, Any] = {
             "reason": letter["reason"],
             "message": letter["message"],
@@ -104,6 +105,9 @@ class Decoder:
             },
             "rejected_ts": letter["rejected_ts"],
         }
+        for about in ("provider", "instrument", "event_ts"):  # where the rejecting service knew
+            if letter.get(about) is not None:
+                out[about] = letter[about]
         payload: bytes = letter["payload"]
         source = self.source_of(letter)
         if source is None:

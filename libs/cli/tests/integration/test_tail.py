@@ -94,8 +94,14 @@ def test_dead_letters_show_reason_source_and_the_original_payload(
 ) -> None:
     raw_topic = topic_prefix + RAW_TICKS
     raw = records.raw_tick(records.sim_quote("101", "100", records.T0_US))
+    about = {"provider": "simulator", "instrument": "SIM-A", "event_ts": records.T0_US}
     letters = [
-        records.dead_letter(SERDE.encode("raw_tick", raw), raw_topic, "crossed_market", 41, KEY),
+        {
+            **records.dead_letter(
+                SERDE.encode("raw_tick", raw), raw_topic, "crossed_market", 41, KEY
+            ),
+            **about,
+        },
         records.dead_letter(b"garbage text", raw_topic, "undecodable", 42, KEY),
         records.dead_letter(b"\xff\x00\x01", raw_topic, "undecodable", 43, None),
     ]
@@ -127,6 +133,7 @@ def test_dead_letters_show_reason_source_and_the_original_payload(
             0,
             {
                 **shown(letters[0]),
+                **about,
                 "payload": {
                     **records.with_defaults("raw_tick", raw),
                     "payload": raw["payload"].decode(),

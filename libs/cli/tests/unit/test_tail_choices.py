@@ -41,7 +41,7 @@ def test_an_unknown_topic_names_the_valid_ones() -> None:
         resolve_topic(ENV, "tickz")
     assert raised.value.message == (
         "unknown topic 'tickz'; valid: raw, ticks, bars, anomalies, signals, short_volume, "
-        "short_interest, deadletter, status (or their full names)"
+        "short_interest, deadletter, status, dedup_tallies (or their full names)"
     )
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 def test_an_unknown_topic_is_a_usage_error_naming_the_valid_ones(tickwire) -> None:
     assert tickwire.error_line("tail", "tickz", code=2) == (
         "tickwire: error: unknown topic 'tickz'; valid: raw, ticks, bars, anomalies, signals, "
-        "short_volume, short_interest, deadletter, status (or their full names) "
+        "short_volume, short_interest, deadletter, status, dedup_tallies (or their full names) "
         "(hint: topics are listed in schemas/topics.toml)"
     )
 

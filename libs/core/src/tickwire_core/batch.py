@@ -33,6 +33,9 @@ class Output:
 
 @dataclass(frozen=True, slots=True)
 class Reject:
+    """A record set aside, and what it was about where the handler could read it that far (the
+    quality report counts rejects per provider, instrument and day; None: unattributed)."""
+
     topic: str
     partition: int
     offset: int
@@ -40,6 +43,9 @@ class Reject:
     raw: bytes
     reason: str
     message: str
+    provider: str | None = None
+    instrument: str | None = None
+    event_ts: int | None = None  # UTC microseconds
 
 
 @dataclass
@@ -60,9 +66,46 @@ class BatchHandler(Protocol):
     def __call__(self, records: list[Consumed]) -> Outcome: ...
 
 
-def reject(record: Consumed, reason: str, message: str) -> Reject:
+# Where the records of the pipeline keep the time they describe: microseconds, or days (Avro date).
+_TIME_FIELDS = ("exchange_ts", "start_ts", "ts")
+_DAY_FIELDS = ("trade_date", "settlement_date")
+_US_PER_DAY = 86_400_000_000
+
+
+def event_time(record: Mapping[str, Any]) -> int | None:
+    """The time a record describes, UTC microseconds: a tick's exchange time, a bar's start, an
+    anomaly's or a signal's time, the day of short volume or interest; None if it has none."""
+    for name in _TIME_FIELDS:
+        value = record.get(name)
+        if isinstance(value, int):
+            return value
+    for name in _DAY_FIELDS:
+        value = record.get(name)
+        if isinstance(value, int):
+            return value * _US_PER_DAY
+    return None
+
+
+def reject(
+    record: Consumed,
+    reason: str,
+    message: str,
+    *,
+    provider: str | None = None,
+    instrument: str | None = None,
+    event_ts: int | None = None,
+) -> Reject:
     return Reject(
-        record.topic, record.partition, record.offset, record.key, record.raw, reason, message
+        record.topic,
+        record.partition,
+        record.offset,
+        record.key,
+        record.raw,
+        reason,
+        message,
+        provider,
+        instrument,
+        event_ts,
     )
 
 

@@ -38,9 +38,20 @@ class DeliveryError(TickwireError):
 
 
 class RejectedRecord(TickwireError):
-    """Raised by a pure handler for input it cannot accept; the run loop dead-letters it."""
+    """Raised by a pure handler for input it cannot accept; the run loop dead-letters it.
+    `instrument` and `event_ts` say what the refused record was about, where it was read that
+    far (filled in by whoever knows them; the dead letter carries them)."""
 
-    def __init__(self, reason: str, message: str) -> None:
+    def __init__(
+        self,
+        reason: str,
+        message: str,
+        *,
+        instrument: str | None = None,
+        event_ts: int | None = None,
+    ) -> None:
         super().__init__(f"{reason}: {message}")
         self.reason = reason
         self.message = message
+        self.instrument = instrument
+        self.event_ts = event_ts

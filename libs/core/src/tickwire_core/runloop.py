@@ -249,6 +249,9 @@ class RunLoop:
                 "source_key": rej.key,
                 "payload": rej.raw,
                 "rejected_ts": now_us(),
+                "provider": rej.provider,
+                "instrument": rej.instrument,
+                "event_ts": rej.event_ts,
             },
         )
 

@@ -24,6 +24,7 @@ SHORT_VOLUME = "tickwire.short_volume"
 SHORT_INTEREST = "tickwire.short_interest"
 DEAD_LETTER = "tickwire.deadletter"
 STATUS = "tickwire.status"
+DEDUP_TALLIES = "tickwire.dedup_tallies"
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,4 @@
-from tickwire_core.batch import Consumed, Output, per_record
+from tickwire_core.batch import Consumed, Output, event_time, per_record, reject
 from tickwire_core.errors import RejectedRecord
 
 
@@ -29,3 +29,19 @@ def test_per_record_collects_outputs_rejects_and_bugs_without_stopping() -> None
     ]
     assert outcome.rejects[0].raw == b"raw-1"
     assert outcome.rejects[1].message == "ZeroDivisionError: oops"
+
+
+def test_the_time_a_record_describes_is_found_in_each_kind_of_record() -> None:
+    assert event_time({"exchange_ts": 5, "received_ts": 9}) == 5  # a tick
+    assert event_time({"start_ts": 6}) == 6  # a bar
+    assert event_time({"ts": 7, "rule": "zscore"}) == 7  # an anomaly or a signal
+    assert event_time({"trade_date": 2, "received_ts": 9}) == 2 * 86_400_000_000  # short volume
+    assert event_time({"settlement_date": 1}) == 86_400_000_000  # short interest
+    assert event_time({"exchange_ts": None, "instance": "x"}) is None
+
+
+def test_a_reject_carries_what_it_is_about_only_when_told() -> None:
+    bare = reject(record(4, {}), "undecodable", "not Avro")
+    assert (bare.provider, bare.instrument, bare.event_ts) == (None, None, None)
+    told = reject(record(4, {}), "crossed_market", "m", provider="p", instrument="i", event_ts=3)
+    assert (told.provider, told.instrument, told.event_ts) == ("p", "i", 3)

@@ -57,6 +57,7 @@ def test_every_schema_file_parses() -> None:
         "anomaly",
         "bar",
         "dead_letter",
+        "dedup_tally",
         "heartbeat",
         "raw_tick",
         "short_interest",

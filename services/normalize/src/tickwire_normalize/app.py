@@ -1,5 +1,5 @@
-"""Wires normalize into the shared run loop: raw ticks in, ticks and dead letters out, in one
-Kafka transaction per batch."""
+"""Wires normalize into the shared run loop: raw ticks in, ticks, dead letters and the tally of
+dropped copies out, in one Kafka transaction per batch."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from tickwire_core.health import Health
 from tickwire_core.heartbeat import Heartbeats
 from tickwire_core.kafka import BrokerProbe, consumer_config
 from tickwire_core.runloop import LoopOptions, RunLoop
-from tickwire_core.topics import DEAD_LETTER, RAW_TICKS, TICKS
+from tickwire_core.topics import DEAD_LETTER, DEDUP_TALLIES, RAW_TICKS, TICKS
 from tickwire_normalize.adapters.kafka import publisher_and_committer
 from tickwire_normalize.domain.dedup import DedupWindow
 from tickwire_normalize.domain.reads import UnmappedFields
@@ -45,6 +45,8 @@ def bootstrap(settings: NormalizeSettings, health: Health, stop: threading.Event
             window,
             unmapped,
             {kind: settings.topic(topic) for kind, topic in RECORD_TOPICS.items()},
+            tally_topic=settings.topic(DEDUP_TALLIES),
+            instance=settings.instance_id,
         ),
         health=health,
         stop=stop,

@@ -1,6 +1,11 @@
 """The normalize batch handler: normalize each raw record, drop the copies a second ingest instance
 delivers, count everything per provider and instrument, and keep the dedup window restorable.
 
+The copies a batch dropped leave as one dedup_tally record among the batch's outputs, so with
+exactly-once on it commits in the batch's transaction: counted once, whatever is retried.
+A batch that is retried (its transaction aborted, its partitions rewound) first makes the window
+forget the keys its failed attempt added, so its records are not taken for copies of themselves.
+
 Restart guarantee: every commit stores, with the partition's offset, the offset of the oldest
 record the dedup window still remembers. A newly assigned partition is re-read from there up to
 the committed offset with output suppressed, which rebuilds its window exactly as it was (the
@@ -16,9 +21,11 @@ from typing import Any
 from confluent_kafka import Consumer, KafkaException, TopicPartition
 from prometheus_client import Counter, Gauge
 
-from tickwire_core.batch import Consumed, Outcome, Output, reject
+from tickwire_core.batch import Consumed, Outcome, Output, Reject, reject
+from tickwire_core.clock import now_us
 from tickwire_core.errors import RejectedRecord
-from tickwire_core.topics import BARS, SHORT_INTEREST, SHORT_VOLUME, tick_key
+from tickwire_core.topics import BARS, DEDUP_TALLIES, SHORT_INTEREST, SHORT_VOLUME, tick_key
+from tickwire_normalize.domain.attribution import subject
 from tickwire_normalize.domain.dedup import DedupWindow
 from tickwire_normalize.domain.gaps import GAP_CONTENT_TYPE
 from tickwire_normalize.domain.history import BAR
@@ -26,6 +33,7 @@ from tickwire_normalize.domain.history import SHORT_INTEREST as SHORT_INTEREST_K
 from tickwire_normalize.domain.history import SHORT_VOLUME as SHORT_VOLUME_KIND
 from tickwire_normalize.domain.normalize import normalize
 from tickwire_normalize.domain.reads import UnmappedFields
+from tickwire_normalize.domain.tallies import CopyTally
 from tickwire_normalize.domain.validate import Limits
 
 logger = logging.getLogger(__name__)
@@ -82,18 +90,29 @@ class NormalizeHandler:
         window: DedupWindow,
         unmapped: UnmappedFields | None = None,
         record_topics: Mapping[str, str] | None = None,
+        tally_topic: str = DEDUP_TALLIES,
+        instance: str = "",
     ) -> None:
-        """`record_topics`: kind of history record -> its topic (default: RECORD_TOPICS)."""
+        """`record_topics`: kind of history record -> its topic (default: RECORD_TOPICS);
+        `tally_topic`: where each batch's dedup tally goes; `instance`: this instance's id,
+        named in the tallies and their key."""
         self.output_topic = output_topic
         self.record_topics = dict(record_topics or RECORD_TOPICS)
+        self.tally_topic = tally_topic
+        self.instance = instance
+        self._tally_key = instance.encode()
         self.limits = limits
         self.window = window
         self.unmapped = unmapped  # counts in its .counts, which the heartbeat carries
         # partition -> committed offset: records below it are re-read only to rebuild the window
         self._warm_until: dict[tuple[str, int], int] = {}
+        # partition -> offset after the last record handled: a batch starting below it is a retry
+        self._next_offset: dict[tuple[str, int], int] = {}
 
     def __call__(self, records: list[Consumed]) -> Outcome:
         outcome = Outcome()
+        self._forget_failed_attempt(records)
+        tally = CopyTally()
         for record in records:
             warming = record.offset < self._warm_until.get((record.topic, record.partition), -1)
             raw = record.value
@@ -102,7 +121,16 @@ class NormalizeHandler:
             else:
                 RAW_IN.labels(raw.get("provider", ""), raw.get("ingest_instance", "")).inc()
                 self._check_fields(raw)
-            self._handle(record, raw, outcome, warming)
+            self._handle(record, raw, outcome, warming, tally)
+        if tally:
+            outcome.outputs.append(
+                Output(
+                    self.tally_topic,
+                    self._tally_key,
+                    "dedup_tally",
+                    tally.record(self.instance, now_us()),
+                )
+            )
         WINDOW_KEYS.set(self.window.size())
         WINDOW_EVICTED_EARLY.set(self.window.evicted_early)
         return outcome
@@ -125,8 +153,27 @@ class NormalizeHandler:
         for path in found:
             UNMAPPED.labels(provider, path).inc()
 
+    def _forget_failed_attempt(self, records: list[Consumed]) -> None:
+        """A batch that starts on a partition below where the last one ended there is that batch
+        again (retried after a failure): the window forgets what the failed attempt added."""
+        first: dict[tuple[str, int], int] = {}
+        after: dict[tuple[str, int], int] = {}
+        for record in records:
+            where = (record.topic, record.partition)
+            first.setdefault(where, record.offset)
+            after[where] = record.offset + 1
+        for where, offset in first.items():
+            if offset < self._next_offset.get(where, -1):
+                self.window.forget_from(where[1], offset)
+        self._next_offset.update(after)
+
     def _handle(
-        self, record: Consumed, raw: dict[str, Any], outcome: Outcome, warming: bool
+        self,
+        record: Consumed,
+        raw: dict[str, Any],
+        outcome: Outcome,
+        warming: bool,
+        tally: CopyTally,
     ) -> None:
         provider = raw.get("provider", "")
         try:
@@ -134,12 +181,12 @@ class NormalizeHandler:
         except RejectedRecord as exc:
             if not warming:
                 REJECTED.labels(provider, raw.get("instrument", ""), exc.reason).inc()
-                outcome.rejects.append(reject(record, exc.reason, exc.message))
+                outcome.rejects.append(_rejected(record, raw, exc))
             return
         if not warming:
             for rejected in result.rejects:
                 REJECTED.labels(provider, raw.get("instrument", ""), rejected.reason).inc()
-                outcome.rejects.append(reject(record, rejected.reason, rejected.message))
+                outcome.rejects.append(_rejected(record, raw, rejected))
         for tick in result.ticks:
             key = f"{tick['instrument']}|{tick['kind']}|{tick['dedup_key']}"
             first = self.window.first_sighting(
@@ -149,6 +196,7 @@ class NormalizeHandler:
                 continue
             if not first:
                 DEDUPLICATED.labels(provider, tick["instrument"], tick["ingest_instance"]).inc()
+                tally.add(tick)
                 continue
             TICKS_OUT.labels(provider, tick["instrument"], tick["kind"]).inc()
             if tick.get("history"):
@@ -192,9 +240,11 @@ class NormalizeHandler:
             logger.warning("dedup window not rebuilt, committed offsets unavailable: %s", exc)
             for tp in partitions:
                 self.window.drop(tp.partition)
+                self._next_offset.pop((tp.topic, tp.partition), None)
             return
         for tp in committed:
             self.window.drop(tp.partition)
+            self._next_offset.pop((tp.topic, tp.partition), None)
             start = _dedup_start(tp.metadata)
             if tp.offset < 0 or start is None or start >= tp.offset:
                 continue
@@ -214,6 +264,7 @@ class NormalizeHandler:
         for tp in partitions:
             self.window.drop(tp.partition)
             self._warm_until.pop((tp.topic, tp.partition), None)
+            self._next_offset.pop((tp.topic, tp.partition), None)
 
 
 def _dedup_start(metadata: str | None) -> int | None:
@@ -223,3 +274,15 @@ def _dedup_start(metadata: str | None) -> int | None:
         return int(metadata.removeprefix(_META_PREFIX))
     except ValueError:
         return None
+
+
+def _rejected(record: Consumed, raw: dict[str, Any], exc: RejectedRecord) -> Reject:
+    about = subject(exc, raw)
+    return reject(
+        record,
+        exc.reason,
+        exc.message,
+        provider=about.provider,
+        instrument=about.instrument,
+        event_ts=about.event_ts,
+    )

@@ -1,5 +1,6 @@
-"""Wires the sink into the shared run loop: ticks, bars, anomalies, signals and dead letters in,
-rows in TimescaleDB, offsets committed only after the database transaction has committed."""
+"""Wires the sink into the shared run loop: ticks, bars, anomalies, signals, dead letters and
+dedup tallies in, rows in TimescaleDB, offsets committed only after the database transaction has
+committed."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from tickwire_core.topics import (
     ANOMALIES,
     BARS,
     DEAD_LETTER,
+    DEDUP_TALLIES,
     SHORT_INTEREST,
     SHORT_VOLUME,
     SIGNALS,
@@ -40,6 +42,7 @@ STORED = {
     SHORT_VOLUME: "short_volume",  # FINRA's, from backfills through normalize
     SHORT_INTEREST: "short_interest",
     STATUS: "heartbeat",  # the other services' heartbeats, into service_status
+    DEDUP_TALLIES: "dedup_tally",  # the copies normalize dropped, into dedup_tallies
 }
 
 

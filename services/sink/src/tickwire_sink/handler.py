@@ -22,14 +22,14 @@ from typing import Any
 import psycopg
 from prometheus_client import Counter
 
-from tickwire_core.batch import Consumed, Outcome, reject
+from tickwire_core.batch import Consumed, Outcome, Reject, event_time, reject
 from tickwire_core.clock import now_us
 from tickwire_core.heartbeat import LoopStats
 from tickwire_core.serde import AvroSerde
 from tickwire_sink.adapters.status import write_feeds, write_heartbeat, write_reported
 from tickwire_sink.adapters.table_writer import Poisoned, TableWriter, WriteResult
 from tickwire_sink.adapters.ticks import TickWriter
-from tickwire_sink.domain.records import TABLES, Row
+from tickwire_sink.domain.records import DEDUP_TALLIES, TABLES, Row, tally_rows
 from tickwire_sink.domain.status import (
     FeedPart,
     SinkCounters,
@@ -47,6 +47,7 @@ ROWS_REFUSED = Counter(
 )
 
 HEARTBEAT = "heartbeat"
+TALLY = "dedup_tally"
 REFUSED = "db_refused"  # reason code of a dead letter the database would not store
 UNMAPPABLE = "unmappable"  # a record that lacks what its table needs
 
@@ -58,6 +59,7 @@ class _Tables:
         self.conn = conn
         self.ticks = TickWriter(conn, serde.schema("tick"))
         self.others = {name: TableWriter.for_table(conn, spec) for name, spec in TABLES.items()}
+        self.tallies = TableWriter.for_table(conn, DEDUP_TALLIES)
 
 
 class SinkHandler:
@@ -152,6 +154,10 @@ class SinkHandler:
             table = "ticks"
             rows, kept = self._one_by_one(group, lambda t: tables.ticks.rows([t])[0], outcome)
             result = self._write_ticks(tables, rows, kept)
+        elif schema == TALLY:
+            table = DEDUP_TALLIES.table
+            rows, kept = self._tally_rows(group, outcome)
+            result = tables.tallies.write_isolating(rows)
         else:
             spec = TABLES[schema]
             table = spec.table
@@ -179,6 +185,25 @@ class SinkHandler:
         write_feeds(tables.conn, feed_updates(written))
         return WriteResult(inserted, sorted(poisoned, key=lambda bad: bad.index), attempts)
 
+    def _tally_rows(
+        self, group: list[Consumed], outcome: Outcome
+    ) -> tuple[list[Row], list[Consumed]]:
+        """Each tally's rows, and beside each row the record it came from (kept[i] is rows[i]'s),
+        so a refused row is traced to its record."""
+        rows: list[Row] = []
+        kept: list[Consumed] = []
+        for record in group:
+            try:
+                entries = tally_rows(record.value, record.topic, record.partition, record.offset)
+            except (KeyError, TypeError, ValueError) as exc:
+                outcome.rejects.append(
+                    _rejected(record, UNMAPPABLE, f"{type(exc).__name__}: {exc}")
+                )
+                continue
+            rows += entries
+            kept += [record] * len(entries)
+        return rows, kept
+
     def _one_by_one(
         self, group: list[Consumed], to_row: Any, outcome: Outcome
     ) -> tuple[list[Any], list[Consumed]]:
@@ -188,7 +213,9 @@ class SinkHandler:
                 rows.append(to_row(record.value))
                 kept.append(record)
             except (KeyError, TypeError, ValueError) as exc:
-                outcome.rejects.append(reject(record, UNMAPPABLE, f"{type(exc).__name__}: {exc}"))
+                outcome.rejects.append(
+                    _rejected(record, UNMAPPABLE, f"{type(exc).__name__}: {exc}")
+                )
         return rows, kept
 
     def _account(
@@ -202,8 +229,13 @@ class SinkHandler:
         ROWS_WRITTEN.labels(table).inc(result.inserted)
         self.counters.rows_out += result.inserted
         ROWS_SKIPPED.labels(table).inc(len(kept) - result.inserted - len(result.poisoned))
+        refused: set[tuple[str, int, int]] = set()
         for bad in result.poisoned:
             record = kept[bad.index]
+            position = (record.topic, record.partition, record.offset)
+            if position in refused:
+                continue  # a tally's second refused entry: its record is dead-lettered once
+            refused.add(position)
             ROWS_REFUSED.labels(table, bad.sqlstate).inc()
             message = f"{table}: SQLSTATE {bad.sqlstate}: {bad.message}"
             if schema == "dead_letter":
@@ -217,7 +249,7 @@ class SinkHandler:
                     message,
                 )
                 continue
-            outcome.rejects.append(reject(record, REFUSED, message))
+            outcome.rejects.append(_rejected(record, REFUSED, message))
 
     # The run loop's heartbeat (HeartbeatSender): the loop knows the lag and its breaker's state,
     # and calls this between batches, idle or not, so an idle sink still says it is alive.
@@ -243,3 +275,16 @@ class SinkHandler:
         if self._tables is not None:
             self._beat(force=True)  # the totals at the stop, not those of up to 5 s before
             self._tables.conn.close()
+
+
+def _rejected(record: Consumed, reason: str, message: str) -> Reject:
+    """A reject of a stored kind's record, with the provider, instrument and time it is about."""
+    value = record.value
+    return reject(
+        record,
+        reason,
+        message,
+        provider=value.get("provider"),
+        instrument=value.get("instrument"),
+        event_ts=event_time(value),
+    )

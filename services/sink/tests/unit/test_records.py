@@ -1,13 +1,25 @@
-"""Bar, anomaly, signal, dead-letter, short volume and short interest records as rows: columns
-mirror the schemas, values keep their order, omitted optional fields take the schema's defaults."""
+"""Bar, anomaly, signal, dead-letter, short volume, short interest and dedup tally records as rows:
+columns mirror the schemas, values keep their order, omitted optional fields take the schema's
+defaults."""
 
+import io
 import json
 from typing import Any
 
+import fastavro
 import pytest
 
-from tickwire_core.serde import AvroSerde, default_schema_dir
-from tickwire_sink.domain.records import ANOMALIES, BARS, REJECTS, SIGNALS, TABLES, TableSpec
+from tickwire_core.serde import MAGIC, AvroSerde, default_schema_dir, fingerprint
+from tickwire_sink.domain.records import (
+    ANOMALIES,
+    BARS,
+    DEDUP_TALLIES,
+    REJECTS,
+    SIGNALS,
+    TABLES,
+    TableSpec,
+    tally_rows,
+)
 
 T0 = 1_700_000_000_000_000
 
@@ -56,6 +68,9 @@ DEAD_LETTER = {
     "source_key": b"SIM-A",
     "payload": b"\x00\x01\xff",
     "rejected_ts": T0 + 9,
+    "provider": "simulator",
+    "instrument": "SIM-A",
+    "event_ts": T0 + 3,
 }
 SHORT_VOLUME = {
     "provider": "finra",
@@ -187,3 +202,43 @@ def test_a_missing_required_field_is_an_error_not_a_null(spec: TableSpec) -> Non
     del record["provider" if spec is not REJECTS else "payload"]
     with pytest.raises(KeyError):
         spec.to_row(record)
+
+
+def test_a_dead_letter_written_before_the_attribution_fields_is_stored_unattributed() -> None:
+    old_schema = json.loads(
+        (default_schema_dir() / "history" / "dead_letter" / "1.avsc").read_text()
+    )
+    # Encoded with the earlier version, as records still on the topic are.
+    body = io.BytesIO()
+    old = {k: v for k, v in DEAD_LETTER.items() if k not in {"provider", "instrument", "event_ts"}}
+    fastavro.schemaless_writer(body, fastavro.parse_schema(old_schema), old)
+    data = MAGIC + fingerprint(old_schema) + body.getvalue()
+    decoded = AvroSerde().decode("dead_letter", data)
+    row = dict(zip(REJECTS.names, REJECTS.to_row(decoded), strict=True))
+    assert (row["provider"], row["instrument"], row["event_ts"]) == (None, None, None)
+    assert row["reason"] == DEAD_LETTER["reason"]
+
+
+@pytest.mark.parametrize("event_ts", [-(2**63), 2**63 - 1, 253_402_300_800_000_000])
+def test_an_event_time_no_reader_can_hold_is_stored_as_unknown(event_ts: int) -> None:
+    row = dict(
+        zip(REJECTS.names, REJECTS.to_row({**DEAD_LETTER, "event_ts": event_ts}), strict=True)
+    )
+    assert row["event_ts"] is None and row["instrument"] == "SIM-A"
+
+
+def test_a_tally_becomes_one_row_per_entry_keyed_by_the_records_position() -> None:
+    serde = AvroSerde()
+    tally = {
+        "instance": "normalize-0",
+        "tallied_ts": T0,
+        "entries": [
+            {"provider": "deribit", "instrument": "BTC-USD-PERP", "day": 19_700, "duplicates": 3},
+            {"provider": "deribit", "instrument": "BTC-USD-PERP", "day": 19_701, "duplicates": 1},
+        ],
+    }
+    decoded = serde.decode("dedup_tally", serde.encode("dedup_tally", tally))
+    rows = [dict(zip(DEDUP_TALLIES.names, r, strict=True)) for r in tally_rows(decoded, "t", 2, 9)]
+    position = {"source_topic": "t", "source_partition": 2, "source_offset": 9}
+    assert rows == [{**entry, **position} for entry in tally["entries"]]
+    assert DEDUP_TALLIES.date_columns == {"day"} and DEDUP_TALLIES.time_columns == set()

@@ -60,6 +60,16 @@ class DedupWindow:
         # Keys are inserted in consumption order, which within a partition is offset order.
         return next(iter(state.keys.values()))[1]
 
+    def forget_from(self, partition: int, offset: int) -> None:
+        """Forget the keys first seen at `offset` or later: the partition is being read again
+        from there (a failed batch retried), and those records are not copies of themselves."""
+        state = self._partitions.get(partition)
+        if state is None:
+            return
+        keys = state.keys
+        while keys and next(reversed(keys.values()))[1] >= offset:
+            keys.popitem(last=True)
+
     def drop(self, partition: int) -> None:
         """Forget a partition that moved to another instance."""
         self._partitions.pop(partition, None)

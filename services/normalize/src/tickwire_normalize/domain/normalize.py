@@ -9,6 +9,7 @@ from typing import Any
 
 from tickwire_core.errors import RejectedRecord
 from tickwire_normalize.domain import reasons
+from tickwire_normalize.domain.attribution import marked
 from tickwire_normalize.domain.gaps import GAP_CONTENT_TYPE, gap_tick
 from tickwire_normalize.domain.history import Mapped
 from tickwire_normalize.domain.history.path import normalize_history
@@ -50,7 +51,7 @@ def normalize(raw: dict[str, Any], limits: Limits | None = None) -> Normalized:
         try:
             stamp(tick, raw, mapping.symbol, limits)
         except RejectedRecord as exc:
-            out.rejects.append(exc)
+            out.rejects.append(marked(exc, tick))
             continue
         out.ticks.append(tick)
     return out

@@ -1,5 +1,6 @@
-"""Bars, anomalies, signals and dead letters as table rows: each table's columns (name, PostgreSQL
-type) and the mapping of a decoded record to a row in that order, times still UTC microseconds."""
+"""Bars, anomalies, signals, dead letters and dedup tallies as table rows: each table's columns
+(name, PostgreSQL type) and the mapping of a record to rows in that order, times still UTC
+microseconds."""
 
 from __future__ import annotations
 
@@ -114,13 +115,49 @@ _REJECT_COLUMNS: tuple[Column, ...] = (
     ("source_key", "bytea"),
     ("payload", "bytea"),
     ("rejected_ts", "timestamptz"),
+    ("provider", "text"),
+    ("instrument", "text"),
+    ("event_ts", "timestamptz"),
 )
 _REJECT_NAMES = [name for name, _ in _REJECT_COLUMNS]
+_REJECT_DEFAULTS = {"source_key": None, "provider": None, "instrument": None, "event_ts": None}
+# Years 1 to 9999 in UTC microseconds: what timestamptz and every reader's datetime can hold.
+_EVENT_TS_RANGE = range(-62_135_596_800_000_000, 253_402_300_800_000_000)
 
 
 def reject_row(dead_letter: Mapping[str, Any]) -> Row:
-    """A dead letter's row; stored_at is the database's to fill."""
-    return _row(dead_letter, _REJECT_NAMES, {"source_key": None})
+    """A dead letter's row; stored_at is the database's to fill. An event time no reader could
+    hold (the very thing a record may be rejected for) is stored as unknown: the dead letter
+    itself must never be refused for it."""
+    row = _row(dead_letter, _REJECT_NAMES, _REJECT_DEFAULTS)
+    event_ts = row[-1]
+    if event_ts is not None and event_ts not in _EVENT_TS_RANGE:
+        return (*row[:-1], None)
+    return row
+
+
+_TALLY_COLUMNS: tuple[Column, ...] = (
+    ("provider", "text"),
+    ("instrument", "text"),
+    ("day", "date"),
+    ("duplicates", "int8"),
+    ("source_topic", "text"),
+    ("source_partition", "int4"),
+    ("source_offset", "int8"),
+)
+_TALLY_NAMES = [name for name, _ in _TALLY_COLUMNS]
+
+
+def tally_entry_row(entry: Mapping[str, Any]) -> Row:
+    """One entry of a dedup_tally record, with the record's position (source_*) added."""
+    return _row(entry, _TALLY_NAMES, {})
+
+
+def tally_rows(tally: Mapping[str, Any], topic: str, partition: int, offset: int) -> list[Row]:
+    """A dedup_tally record's rows, one per entry, each keyed by the record's Kafka position:
+    a redelivered tally meets its rows' keys and adds nothing."""
+    position = {"source_topic": topic, "source_partition": partition, "source_offset": offset}
+    return [tally_entry_row({**entry, **position}) for entry in tally["entries"]]
 
 
 _SHORT_VOLUME_COLUMNS: tuple[Column, ...] = (
@@ -173,7 +210,22 @@ SIGNALS = TableSpec(
     "signals", "signal", _SIGNAL_COLUMNS, frozenset({"ts"}), frozenset({"parameters"}), signal_row
 )
 REJECTS = TableSpec(
-    "rejects", "dead_letter", _REJECT_COLUMNS, frozenset({"rejected_ts"}), frozenset(), reject_row
+    "rejects",
+    "dead_letter",
+    _REJECT_COLUMNS,
+    frozenset({"rejected_ts", "event_ts"}),
+    frozenset(),
+    reject_row,
+)
+
+DEDUP_TALLIES = TableSpec(
+    "dedup_tallies",
+    "dedup_tally",
+    _TALLY_COLUMNS,
+    frozenset(),
+    frozenset(),
+    tally_entry_row,
+    date_columns=frozenset({"day"}),
 )
 
 SHORT_VOLUME = TableSpec(

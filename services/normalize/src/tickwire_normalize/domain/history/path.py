@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from tickwire_core.errors import RejectedRecord
 from tickwire_normalize.domain import reasons
+from tickwire_normalize.domain.attribution import marked
 from tickwire_normalize.domain.history import TICK, HistoryRow, Mapped
 from tickwire_normalize.domain.history.checks import CHECKS
 from tickwire_normalize.domain.history.registry import HISTORY_MAPPINGS
@@ -74,6 +75,6 @@ def normalize_history(raw: dict[str, Any], limits: Limits, out: Normalized) -> N
             record.setdefault("provider", provider)
             check(record, raw["received_ts"], limits.max_future_s)
         except RejectedRecord as exc:
-            out.rejects.append(exc)
+            out.rejects.append(marked(exc, record))
             continue
         out.records.append(mapped)
