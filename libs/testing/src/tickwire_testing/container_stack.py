@@ -212,12 +212,15 @@ class ContainerStack:
         return container
 
     def _kafka_env(self) -> dict[str, str]:
-        """As LocalKafka configures its broker (both images map KAFKA_FOO_BAR to foo.bar), with
-        a listener of its own for the broker's traffic to itself: the one clients use advertises
-        the host's port, which inside the container leads nowhere, and the transaction markers a
-        commit writes travel over the inter-broker listener."""
+        """LocalKafka's settings, whole: apache/kafka ignores its defaults once one is given (ours
+        merges; both map KAFKA_FOO_BAR to foo.bar). The broker's traffic to itself has a listener
+        of its own: the clients' one advertises the host's port, which leads nowhere inside the
+        container, and the transaction markers a commit writes travel between brokers."""
         return {
             "CLUSTER_ID": secrets.token_urlsafe(16)[:22].replace("-", "A"),
+            "KAFKA_NODE_ID": "1",
+            "KAFKA_PROCESS_ROLES": "broker,controller",
+            "KAFKA_CONTROLLER_QUORUM_VOTERS": "1@localhost:9093",
             "KAFKA_LISTENERS": "PLAINTEXT://:9092,BROKER://:9094,CONTROLLER://:9093",
             "KAFKA_ADVERTISED_LISTENERS": (
                 f"PLAINTEXT://127.0.0.1:{self.kafka_port},BROKER://localhost:9094"
@@ -226,6 +229,12 @@ class ContainerStack:
                 "PLAINTEXT:PLAINTEXT,BROKER:PLAINTEXT,CONTROLLER:PLAINTEXT"
             ),
             "KAFKA_INTER_BROKER_LISTENER_NAME": "BROKER",
+            "KAFKA_CONTROLLER_LISTENER_NAMES": "CONTROLLER",
+            "KAFKA_OFFSETS_TOPIC_REPLICATION_FACTOR": "1",
+            "KAFKA_TRANSACTION_STATE_LOG_REPLICATION_FACTOR": "1",
+            "KAFKA_TRANSACTION_STATE_LOG_MIN_ISR": "1",
+            "KAFKA_SHARE_COORDINATOR_STATE_TOPIC_REPLICATION_FACTOR": "1",
+            "KAFKA_SHARE_COORDINATOR_STATE_TOPIC_MIN_ISR": "1",
             "KAFKA_GROUP_INITIAL_REBALANCE_DELAY_MS": "0",
             "KAFKA_AUTO_CREATE_TOPICS_ENABLE": "false",
             "KAFKA_NUM_PARTITIONS": "1",
