@@ -67,10 +67,12 @@ def _owner(pid: int) -> str:
 
 
 def _owner_gone(owner: str) -> bool:
-    host, pid, started = owner.split(" ", 2)
-    # Another host's containers are left alone: its processes cannot be seen from here.
-    if host != socket.gethostname():
+    parts = owner.split(" ", 2)
+    # Another host's containers are left alone: its processes cannot be seen from here. So is a
+    # label this module did not write.
+    if len(parts) != 3 or parts[0] != socket.gethostname():
         return False
+    _, pid, started = parts
     return not (pid.isdigit() and _start_time(int(pid)) == started)
 
 

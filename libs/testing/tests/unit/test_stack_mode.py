@@ -59,6 +59,7 @@ def test_a_running_owner_keeps_its_containers_and_an_ended_one_leaves_leftovers(
     assert _owner_gone(f"{host} {pid} {int(started) - 1}")
     # Another host's processes cannot be seen from here: its containers are left alone.
     assert not _owner_gone(f"not-{socket.gethostname()} 1 0")
+    assert not _owner_gone(socket.gethostname())  # not a label of ours
 
 
 def test_the_broker_advertises_the_host_port_it_is_published_on() -> None:
