@@ -23,6 +23,9 @@ paths=(
 started=$SECONDS
 runtime=$(bash scripts/install-containers.sh | tail -n 1)
 export CONTAINERS_CONF=$repo_root/deploy/images/containers.conf
+# Fresh images first, outside pytest's timeouts: the session itself only builds missing ones, and
+# images.sh may wait here for another build to finish.
+bash scripts/images.sh kafka timescaledb >/dev/null
 
 if [[ $runtime == podman ]]; then
   # A socket of this run's own: another run's service, or the machine's, is left alone.
