@@ -11,6 +11,8 @@
 # keeps it. Each image is rebuilt only when its inputs change (a content key per image under the
 # cache's images/ folder); the runtime's layer cache and uv's cache mount make rebuilds short.
 # Prints one line per image, `<tag> <image id>`, on stdout; progress goes to stderr.
+# Arguments name the images to build (ingest normalize signals sink api tests kafka timescaledb);
+# none means all of them. The suite's container stack asks for `kafka timescaledb` alone.
 set -euo pipefail
 
 script=images
@@ -22,6 +24,12 @@ export CONTAINERS_CONF=$repo_root/deploy/images/containers.conf
 cd "$repo_root"
 
 services=(ingest normalize signals sink api)
+names=("${services[@]}" tests kafka timescaledb)
+for name in "$@"; do
+  [[ " ${names[*]} " == *" $name "* ]] || die "no image named $name (the images: ${names[*]})"
+done
+requested=("$@")
+wanted() { ((${#requested[@]} == 0)) || [[ " ${requested[*]} " == *" $1 "* ]]; }
 suite=bookworm
 # What the Dockerfiles' stages need from a base: Python 3.11 with pip (for uv), `python` on PATH,
 # the public CAs, /etc/services and the zone database, as the public Python image has them.
@@ -138,31 +146,44 @@ python_base() {
   fi
 }
 
-base=$(python_base)
-base_id=$(image_id "$base")
+python_images=()
+for name in "${services[@]}" tests; do
+  if wanted "$name"; then python_images+=("$name"); fi
+done
+if ((${#python_images[@]})); then
+  base=$(python_base)
+  base_id=$(image_id "$base")
+fi
 for service in "${services[@]}"; do
+  wanted "$service" || continue
   key=$(content_key "$base_id $service" Dockerfile .dockerignore pyproject.toml uv.lock libs services schemas)
   build "tickwire-$service:latest" "$key" --build-arg "BASE_IMAGE=$base" \
     --build-arg "SERVICE=$service" --file Dockerfile .
 done
 
-tests_ignore=deploy/compose/tests.Dockerfile.dockerignore
-ignore_flag=()
-# BuildKit finds <Dockerfile>.dockerignore by itself; podman is told.
-[[ $runtime == podman ]] && ignore_flag=(--ignorefile "$tests_ignore")
-build tickwire-tests:latest "$(content_key "$base_id tests" .)" --build-arg "BASE_IMAGE=$base" \
-  "${ignore_flag[@]}" --file deploy/compose/tests.Dockerfile .
+if wanted tests; then
+  tests_ignore=deploy/compose/tests.Dockerfile.dockerignore
+  ignore_flag=()
+  # BuildKit finds <Dockerfile>.dockerignore by itself; podman is told.
+  [[ $runtime == podman ]] && ignore_flag=(--ignorefile "$tests_ignore")
+  build tickwire-tests:latest "$(content_key "$base_id tests" .)" --build-arg "BASE_IMAGE=$base" \
+    "${ignore_flag[@]}" --file deploy/compose/tests.Dockerfile .
+fi
 
+wanted kafka || wanted timescaledb || exit 0
 # Kafka and TimescaleDB always build on the Debian base: they are for machines without a registry.
 debian_base
 debian_id=$(image_id "$local_base")
 
-kafka_home=$(bash scripts/install-kafka.sh | tail -n 1)
-build "tickwire-kafka:$kafka_version" \
-  "$(content_key "$debian_id $kafka_home $(ls "$kafka_home/libs")" deploy/images/kafka)" \
-  --build-arg "BASE_IMAGE=$local_base" --build-context "kafka-libs=$kafka_home" \
-  --file deploy/images/kafka/Dockerfile deploy/images/kafka
+if wanted kafka; then
+  kafka_home=$(bash scripts/install-kafka.sh | tail -n 1)
+  build "tickwire-kafka:$kafka_version" \
+    "$(content_key "$debian_id $kafka_home $(ls "$kafka_home/libs")" deploy/images/kafka)" \
+    --build-arg "BASE_IMAGE=$local_base" --build-context "kafka-libs=$kafka_home" \
+    --file deploy/images/kafka/Dockerfile deploy/images/kafka
+fi
 
+wanted timescaledb || exit 0
 # TimescaleDB as scripts/install-timescaledb.sh installed it on this machine: its module(s) and
 # its extension scripts, gathered into a context of their own.
 bash scripts/install-timescaledb.sh

@@ -1,9 +1,15 @@
-"""pytest plugin (enabled in pyproject): session fixtures for a real Kafka broker and a real
-PostgreSQL with TimescaleDB, started by the suite itself on free ports in its own directories.
+"""pytest plugin (enabled in pyproject): the session's real Kafka broker and PostgreSQL with
+TimescaleDB, in the mode TICKWIRE_TEST_STACK names (docs/testing.md has the three):
 
-KAFKA_BOOTSTRAP_SERVERS / DATABASE_URL in the environment replace the local ones (a compose stack,
-a CI service); TICKWIRE_TIMESCALEDB_LICENSE picks the local database's build as for `make run` (the
-full one by default). `timescale_server_url` and `apache_server_url` are servers of either build
+- `local` (the default): each of the two is started by the suite itself as a local process, on a
+  free port in a directory of its own, unless KAFKA_BOOTSTRAP_SERVERS / DATABASE_URL name it;
+- `env`: both are the ones KAFKA_BOOTSTRAP_SERVERS and DATABASE_URL name (a compose stack, a CI
+  service), and a missing one is an error;
+- `containers`: both run as containers through testcontainers on the Docker API of DOCKER_HOST
+  (container_stack), and an address in the environment is an error.
+
+TICKWIRE_TIMESCALEDB_LICENSE picks the database's build as for `make run` (the full one by
+default, locally). `timescale_server_url` and `apache_server_url` are servers of either build
 (the stack's own where it fits), for the tests of each path. Nothing here skips: a stack that
 cannot start fails the tests that need it."""
 
@@ -13,7 +19,7 @@ import os
 import shutil
 import tempfile
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +28,7 @@ import psycopg
 import pytest
 from psycopg import sql
 
+from tickwire_core.errors import ConfigError
 from tickwire_core.topics import create_topics
 
 
@@ -31,8 +38,49 @@ class Stack:
     database_url: str
 
 
+STACK_MODE_VAR = "TICKWIRE_TEST_STACK"
+STACK_MODES = ("local", "env", "containers")
+ADDRESS_VARS = ("KAFKA_BOOTSTRAP_SERVERS", "DATABASE_URL")
+
+
+def stack_mode(environ: Mapping[str, str]) -> str:
+    """The mode TICKWIRE_TEST_STACK names, `local` when unset; a mode whose settings contradict
+    the environment's is refused, never replaced by another."""
+    mode = environ.get(STACK_MODE_VAR, "").strip() or "local"
+    if mode not in STACK_MODES:
+        raise ConfigError(f"{STACK_MODE_VAR}={mode!r}: expected one of {', '.join(STACK_MODES)}")
+    given = [var for var in ADDRESS_VARS if environ.get(var)]
+    if mode == "env" and len(given) < len(ADDRESS_VARS):
+        missing = " and ".join(var for var in ADDRESS_VARS if var not in given)
+        raise ConfigError(f"{STACK_MODE_VAR}=env needs {missing} in the environment")
+    if mode == "containers" and given:
+        raise ConfigError(
+            f"{STACK_MODE_VAR}=containers starts its own broker and database, but "
+            f"{' and '.join(given)} name others: unset them, or choose {STACK_MODE_VAR}=env"
+        )
+    return mode
+
+
 @pytest.fixture(scope="session")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    from tickwire_core.localstack.timescaledb import requested_license
+
+    mode = stack_mode(os.environ)
+    if mode == "containers":
+        from tickwire_testing.container_stack import ContainerStack
+
+        containers = ContainerStack(os.environ, requested_license(os.environ))
+        try:
+            containers.start()
+            yield Stack(containers.kafka_bootstrap_servers, containers.database_url)
+        finally:
+            containers.stop()
+    else:
+        yield from local_stack(tmp_path_factory)
+
+
+def local_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    """The `local` and `env` modes: the given addresses, and local processes for the rest."""
     from tickwire_core.localstack.kafka import LocalKafka
     from tickwire_core.localstack.postgres import LocalPostgres
     from tickwire_core.localstack.timescaledb import requested_license

@@ -2,7 +2,7 @@
 scripts/install-timescaledb.sh, run as a child process that dies with its parent, from the build
 timescaledb.choose() picks (the full one by default, the Apache-only one on request).
 
-About 430 lines, kept in one file on purpose: the cluster's life (initdb, its password, start,
+About 460 lines, kept in one file on purpose: the cluster's life (initdb, its password, start,
 readiness, stop, a crashed server's leftovers) is one sequence that reads best in one place."""
 
 from __future__ import annotations
@@ -313,20 +313,13 @@ class LocalPostgres:
     def _server_argv(self) -> list[str]:
         settings = {
             "listen_addresses": "127.0.0.1",
-            "shared_preload_libraries": "timescaledb",
-            # Explicit, so the server runs the license its build was chosen for.
-            "timescaledb.license": self.build.license,
-            # Our build has telemetry compiled out; this also silences a packaged build.
-            "timescaledb.telemetry_level": "off",
-            "max_connections": "200",
-            # TimescaleDB locks every chunk a statement touches; 64 runs out with many chunks.
-            "max_locks_per_transaction": "256",
-            "timezone": "UTC",
+            **server_settings(
+                # Explicit, so the server runs the license its build was chosen for.
+                timescaledb_license=self.build.license,
+                fast_unsafe=self.fast_unsafe,
+                background_jobs=self.background_jobs,
+            ),
         }
-        if self.fast_unsafe:
-            settings |= {"fsync": "off", "synchronous_commit": "off", "full_page_writes": "off"}
-        if not self.background_jobs:
-            settings["timescaledb.max_background_workers"] = "0"  # the launcher exits at once
         argv = [
             str(self.build.bin_dir / "postgres"),
             "-D",
@@ -415,6 +408,30 @@ class LocalPostgres:
             return preferred
         digest = hashlib.sha256(str(self.state_dir).encode()).hexdigest()[:12]
         return Path(tempfile.gettempdir()) / f"tickwire-pg-{digest}"
+
+
+def server_settings(
+    *, timescaledb_license: str | None, fast_unsafe: bool, background_jobs: bool
+) -> dict[str, str]:
+    """The server settings tickwire's PostgreSQL runs with, wherever it runs (a local process or a
+    container); LocalPostgres's arguments say what `fast_unsafe` and `background_jobs` mean. A
+    None license leaves the build's own default."""
+    settings = {
+        "shared_preload_libraries": "timescaledb",
+        # Our build has telemetry compiled out; this also silences a packaged build.
+        "timescaledb.telemetry_level": "off",
+        "max_connections": "200",
+        # TimescaleDB locks every chunk a statement touches; 64 runs out with many chunks.
+        "max_locks_per_transaction": "256",
+        "timezone": "UTC",
+    }
+    if timescaledb_license is not None:
+        settings["timescaledb.license"] = timescaledb_license
+    if fast_unsafe:
+        settings |= {"fsync": "off", "synchronous_commit": "off", "full_page_writes": "off"}
+    if not background_jobs:
+        settings["timescaledb.max_background_workers"] = "0"  # the launcher exits at once
+    return settings
 
 
 def _grant_search(
