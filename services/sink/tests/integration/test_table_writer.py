@@ -83,6 +83,10 @@ def dead_letter(i: int, **changes: Any) -> dict[str, Any]:
         "source_key": None if i % 2 else f"SIM-{i}".encode(),
         "payload": bytes([i % 256, 0, 255]),
         "rejected_ts": T0 + i,
+        # What the letter was about: known for some, unknown (an unreadable payload) for others.
+        "provider": None if i % 3 == 0 else "simulator",
+        "instrument": None if i % 3 == 0 else f"SIM-{i}",
+        "event_ts": None if i % 3 == 0 else T0 - i,
         **changes,
     }
 
@@ -92,16 +96,19 @@ SPECS = [BARS, ANOMALIES, SIGNALS, REJECTS]
 
 
 def stored(conn: psycopg.Connection, spec: TableSpec) -> list[tuple[Any, ...]]:
-    """The table's rows, oldest first (each table has one time column)."""
+    """The table's rows, oldest first: by their one time column (rejects: when rejected, since
+    the time a letter is about can be unknown)."""
     names = ", ".join(f'"{name}"' for name in spec.names)
-    (time_column,) = spec.time_columns
+    (time_column,) = {"rejected_ts"} if spec is REJECTS else spec.time_columns
     return conn.execute(f"SELECT {names} FROM {spec.table} ORDER BY {time_column}").fetchall()
 
 
 def as_stored(spec: TableSpec, record: dict[str, Any]) -> tuple[Any, ...]:
     """The row as the database gives it back: times as timestamptz."""
     return tuple(
-        EPOCH + timedelta(microseconds=value) if name in spec.time_columns else value
+        EPOCH + timedelta(microseconds=value)
+        if name in spec.time_columns and value is not None
+        else value
         for name, value in zip(spec.names, spec.to_row(record), strict=True)
     )
 
