@@ -34,6 +34,12 @@ def api_schema(database_url: str) -> Iterator[object]:
             [quote("SIM-A", T0 + i, 99.9, 100.1) for i in range(20)]
             + [trade("SIM-A", T0 + 100 + i, 100.0, 1.0) for i in range(20)]
         )
+        conn.execute(
+            "INSERT INTO job_runs (job, arguments, status, finished_at, rows, error) VALUES"
+            " ('backfill', '{\"config\": \"nightly.toml\"}', 'succeeded', now(), 40, NULL),"
+            " ('quality', '{\"day\": \"2027-01-14\"}', 'failed', now(), NULL, 'no data')"
+        )
+        conn.execute("INSERT INTO job_runs (job) VALUES ('lake-export')")  # still running
     digest = hashlib.sha256(KEY.encode()).hexdigest()
     # Without Kafka: /v1/live (an endless stream) is left out of the run, see below.
     app = create_app(

@@ -4,26 +4,23 @@ pages the same way, the next page's cursor in the body (JSON) or the X-Next-Curs
 
 from __future__ import annotations
 
-import csv
-import io
 from datetime import date
 from typing import Annotated, Any
 
 import psycopg
 from fastapi import APIRouter, Depends, Query, Response
-from pydantic import BaseModel
 
 from tickwire_api import deps
 from tickwire_api.adapters import short_data
 from tickwire_api.adapters.export import MEDIA_TYPES, ExportFormat, encode
 from tickwire_api.domain.cursor import CursorError, decode_key, encode_key, query_fingerprint
-from tickwire_api.models.examples import example
 from tickwire_api.models.short_data import (
     ShortInterest,
     ShortInterestPage,
     ShortVolume,
     ShortVolumePage,
 )
+from tickwire_api.routes.paging import NEXT_CURSOR_HEADER, Cursor, Format, paged_responses
 from tickwire_api.routes.params import (
     Limit,
     OptionalInstrument,
@@ -35,8 +32,6 @@ from tickwire_api.routes.responses import raw_json
 from tickwire_api.settings import ApiSettings
 
 router = APIRouter(prefix="/v1", tags=["short sales"])
-
-NEXT_CURSOR_HEADER = "X-Next-Cursor"
 
 StartDay = Annotated[
     date | None,
@@ -50,50 +45,6 @@ EndDay = Annotated[
         description="Exclusive last day, YYYY-MM-DD; open when left out.", examples=["2024-07-01"]
     ),
 ]
-Cursor = Annotated[
-    str | None,
-    Query(
-        max_length=1024,
-        description="`next_cursor` (or the X-Next-Cursor header) of the previous page.",
-        examples=["WyJbMTk4NzQsXCJBQVBMXCIsXCJmaW5yYVwiXSIsIjNmMmEiXQ"],
-    ),
-]
-Format = Annotated[
-    ExportFormat,
-    Query(description="json (a page object), csv or parquet (the page's rows as a file)."),
-]
-
-
-def _responses(model: type[BaseModel], csv_example: str) -> dict[int | str, dict[str, Any]]:
-    return {
-        200: {
-            "description": "A page, oldest day first: JSON with `next_cursor`, or CSV with a "
-            "header row / Parquet (dates as date32, times as UTC microsecond timestamps) with "
-            f"the next cursor in {NEXT_CURSOR_HEADER}.",
-            "headers": {
-                NEXT_CURSOR_HEADER: {
-                    "description": "Cursor of the next page; absent on the last page.",
-                    "schema": {"type": "string"},
-                }
-            },
-            "content": {
-                MEDIA_TYPES[ExportFormat.csv]: {
-                    "schema": {"type": "string"},
-                    "example": csv_example,
-                },
-                MEDIA_TYPES[ExportFormat.parquet]: {
-                    "schema": {"type": "string", "format": "binary"}
-                },
-            },
-        }
-    }
-
-
-def _csv_example(model: type[BaseModel]) -> str:
-    row = example(model)
-    text = io.StringIO()
-    csv.writer(text, lineterminator="\r\n").writerows([list(row), list(row.values())])
-    return text.getvalue()
 
 
 def _served(
@@ -140,7 +91,7 @@ def _served(
     "/short-volume",
     response_model=ShortVolumePage,
     summary="Daily short-sale volume (FINRA Reg SHO) with the short volume ratio",
-    responses=_responses(ShortVolume, _csv_example(ShortVolume)),
+    responses=paged_responses(ShortVolume, "oldest day first"),
 )
 def short_volume(
     conn: Annotated[psycopg.Connection, Depends(deps.connection)],
@@ -188,7 +139,7 @@ def short_volume(
     "/short-interest",
     response_model=ShortInterestPage,
     summary="Short interest by settlement date (FINRA, twice a month)",
-    responses=_responses(ShortInterest, _csv_example(ShortInterest)),
+    responses=paged_responses(ShortInterest, "oldest day first"),
 )
 def short_interest(
     conn: Annotated[psycopg.Connection, Depends(deps.connection)],
