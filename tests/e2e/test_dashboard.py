@@ -17,38 +17,21 @@ import pandas as pd
 import psycopg
 import pytest
 from selenium import webdriver
-from selenium.webdriver.chrome.service import Service as ChromeService
 from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webelement import WebElement
 from selenium.webdriver.support.select import Select
-from selenium.webdriver.support.wait import WebDriverWait
 
 from tickwire_core.serde import AvroSerde
-from tickwire_sink.adapters.migrations import migrate
 from tickwire_sink.adapters.status import write_feeds
 from tickwire_sink.adapters.table_writer import TableWriter
 from tickwire_sink.adapters.ticks import TickWriter
 from tickwire_sink.domain.records import ANOMALIES, BARS
 from tickwire_sink.domain.status import feed_parts, feed_updates
-from tickwire_testing.processes import Service
+from tickwire_testing.browser import api_server, headless_chromium, wait
 
 pytestmark = pytest.mark.e2e
 
-CHROMIUM = "/usr/bin/chromium"  # scripts/install-chromium.sh installs both
-CHROMEDRIVER = "/usr/bin/chromedriver"
-# Headless as root; without the background-networking flags the closed network makes it slow.
-CHROMIUM_FLAGS = [
-    "--headless=new",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--window-size=1280,1120",
-]
 KEY = "tw_dash_5b1e07c9a4"
 N_BARS = 90
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -159,43 +142,15 @@ def seed(database_url: str) -> dict[str, Any]:
 
 @pytest.fixture
 def served(tmp_path: Path, database_url: str) -> Iterator[Any]:
-    """Starts the API, with the environment the test names, on a database with the sink's tables
-    (which the API's readiness needs)."""
-    with psycopg.connect(database_url) as conn:
-        migrate(conn)
-    started: list[Service] = []
-
-    def serve(**env: str) -> str:
-        api = Service("tickwire_api", "api", tmp_path, {"DATABASE_URL": database_url, **env})
-        # The API answers /readyz on its own port: the one Service polls.
-        api.env.update(TICKWIRE_API_HOST="127.0.0.1", TICKWIRE_API_PORT=str(api.port))
-        started.append(api)
-        api.start(timeout=30)
-        return f"http://127.0.0.1:{api.port}"
-
-    yield serve
-    for api in started:
-        api.stop()
+    with api_server(tmp_path, database_url) as serve:
+        yield serve
 
 
 @pytest.fixture(scope="module")
 def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[webdriver.Chrome]:
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for flag in CHROMIUM_FLAGS:
-        options.add_argument(flag)
-    options.add_argument(f"--user-data-dir={tmp_path_factory.mktemp('chromium-profile')}")
-    log = tmp_path_factory.mktemp("chromedriver") / "chromedriver.log"
-    service = ChromeService(executable_path=CHROMEDRIVER, log_output=str(log))
-    driver = webdriver.Chrome(options=options, service=service)
-    try:
+    profile = tmp_path_factory.mktemp("chromium-profile")
+    with headless_chromium(profile, tmp_path_factory.mktemp("chromedriver")) as driver:
         yield driver
-    finally:
-        driver.quit()
-
-
-def wait(driver: webdriver.Chrome, condition: Any, what: str, timeout: float = 15) -> Any:
-    return WebDriverWait(driver, timeout, poll_frequency=0.1).until(condition, what)
 
 
 # What the chart shows, read in one go: a refresh that draws anew between two reads of separate

@@ -16,7 +16,7 @@ import {
   rangeEndingAt,
   shortVolumeRatios,
 } from "./series.js";
-import { renderStatus } from "./status.js";
+import { renderJobs, renderStatus } from "./status.js";
 
 const REFRESH_MS = 5_000;
 const INSTRUMENTS_EVERY_MS = 60_000; // the list reads the history's coverage: not every cycle
@@ -239,9 +239,19 @@ async function loadDaily(gen, { provider, instrument, source, range }) {
     `short volume ratio: ${ratios.length} days`;
 }
 
+async function loadInstrumentsAndChart(gen) {
+  if (instrumentsAt === null || Date.now() - instrumentsAt > INSTRUMENTS_EVERY_MS) {
+    await loadInstruments();
+    saveSelection();
+  }
+  await loadChart(gen);
+}
+
 async function loadStatus(gen) {
-  const status = await getJson("status");
-  if (gen === generation) renderStatus(ui.statusPanel, status);
+  const [status, jobs] = await Promise.all([getJson("status"), getJson("jobs/latest")]);
+  if (gen !== generation) return;
+  renderStatus(ui.statusPanel, status);
+  renderJobs(ui.statusPanel, jobs.runs);
 }
 
 function askForKey(reason) {
@@ -258,11 +268,9 @@ async function cycle() {
     return;
   }
   try {
-    if (instrumentsAt === null || Date.now() - instrumentsAt > INSTRUMENTS_EVERY_MS) {
-      await loadInstruments();
-      saveSelection();
-    }
-    const results = await Promise.allSettled([loadChart(gen), loadStatus(gen)]);
+    // The status panel does not wait for an instrument: while none has data yet (a first
+    // backfill running) it is what there is to see.
+    const results = await Promise.allSettled([loadInstrumentsAndChart(gen), loadStatus(gen)]);
     const failed = results.find((r) => r.status === "rejected");
     if (failed) {
       if (results[0].status === "rejected") ui.chart.dataset.state = "error";
