@@ -56,6 +56,12 @@ class CommandSettings(BaseSettings):
     log_level: str = Field("INFO", validation_alias="TICKWIRE_LOG_LEVEL")
 
 
+class TopicsJobSettings(KafkaServiceSettings):
+    """`tickwire topics`: the Kafka connection, and the database its run is logged in."""
+
+    database_url: str | None = Field(None, validation_alias="DATABASE_URL")
+
+
 class BackfillJobSettings(HistorySettings, CommandSettings):
     """`tickwire backfill`: the command's connections and the history sources' settings."""
 
@@ -82,7 +88,7 @@ MODELS: dict[str, type[BaseSettings]] = {
     "signals": SignalsSettings,
     "sink": SinkSettings,
     "api": ApiSettings,
-    "topics": KafkaServiceSettings,
+    "topics": TopicsJobSettings,
     "migrate": SinkSettings,
     "backfill": BackfillJobSettings,
     "quality": CommandSettings,
