@@ -55,8 +55,9 @@ def _connect(database_url: str) -> psycopg.Connection[Any]:
     except psycopg.Error as exc:
         first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
         raise CliError(
-            f"cannot log the job: the database at {database_display(database_url)}: {first}",
-            hint="set DATABASE_URL or --database-url",
+            f"cannot reach the database at {database_display(database_url)}: {first}",
+            hint="the job's run is logged there; is it running (`tickwire status`)? "
+            "set DATABASE_URL or --database-url",
         ) from None
 
 
