@@ -134,6 +134,24 @@ def _stop_on_sigterm() -> Any:
     return signal.signal(signal.SIGTERM, stop)
 
 
+def ending(exc: BaseException, reason: str | None = None) -> tuple[str, str | None]:
+    """How a run that raised `exc` ended, and the error to log: `reason` is what the command
+    said of a non-zero exit code it chose itself (typer.Exit, SystemExit)."""
+    if isinstance(exc, KeyboardInterrupt):
+        return INTERRUPTED, "stopped by SIGINT"
+    code = exc.code if isinstance(exc, SystemExit) else getattr(exc, "exit_code", None)
+    if isinstance(exc, SystemExit) and code is None:
+        code = 0
+    if code == 0:  # an early, clean end
+        return SUCCEEDED, None
+    if code in _SIGNAL_EXITS:
+        return INTERRUPTED, reason or _stopped_by(code)
+    if code is not None:
+        said = exc.format_message() if hasattr(exc, "format_message") else None  # click's errors
+        return FAILED, reason or said or f"exit code {code}"
+    return FAILED, exc.message if isinstance(exc, CliError) else str(exc) or type(exc).__name__
+
+
 def _stopped_by(code: object) -> str:
     if isinstance(code, int) and code - 128 in (signal.SIGINT, signal.SIGTERM):
         return f"stopped by {signal.Signals(code - 128).name}"
@@ -166,26 +184,8 @@ def job_run(
     restore = _stop_on_sigterm()
     try:
         yield run
-    except KeyboardInterrupt:
-        _close(database_url, run, INTERRUPTED, "stopped by SIGINT")
-        raise
-    except SystemExit as exc:
-        if exc.code in (0, None):
-            _close(database_url, run, SUCCEEDED, None)
-        else:
-            _close(database_url, run, INTERRUPTED, _stopped_by(exc.code))
-        raise
     except BaseException as exc:
-        code = getattr(exc, "exit_code", None)  # typer.Exit: the command chose its exit code
-        if code == 0:
-            _close(database_url, run, SUCCEEDED, None)
-        elif code in _SIGNAL_EXITS:
-            _close(database_url, run, INTERRUPTED, run.error or _stopped_by(code))
-        elif code is not None:
-            _close(database_url, run, FAILED, run.error or f"exit code {code}")
-        else:
-            message = exc.message if isinstance(exc, CliError) else str(exc) or type(exc).__name__
-            _close(database_url, run, FAILED, message)
+        _close(database_url, run, *ending(exc, run.error))
         raise
     else:
         _close(database_url, run, SUCCEEDED, None)
