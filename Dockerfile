@@ -6,7 +6,8 @@
 # the `tickwire` command's, into /app/.venv, and `runtime` holds the virtual environment, the Avro
 # schemas and nothing else: no uv, no pip, no compiler, no caches. Every image has `tickwire` on
 # its PATH (jobs run `tickwire topics create` and `tickwire migrate`; an operator can
-# `kubectl exec ... tickwire status`).
+# `kubectl exec ... tickwire status`). The jobs image (SERVICE=jobs) is `tickwire` with the batch
+# jobs' package, tickwire_jobs (docs/deploy/images.md).
 #
 # BASE_IMAGE defaults to the pinned public Python image (tag and digest of the multi-architecture
 # index). Where no registry answers, scripts/images.sh passes a Debian bookworm base it made from
@@ -23,7 +24,7 @@ ARG SERVICE
 # --break-system-packages: Debian's own Python marks its site-packages as managed by apt; the
 # public image's pip accepts the flag and has nothing to protect.
 RUN --mount=type=secret,id=build-ca \
-    test -n "${SERVICE}" || { echo "build with --build-arg SERVICE=<ingest|normalize|signals|sink|api>" >&2; exit 1; } \
+    test -n "${SERVICE}" || { echo "build with --build-arg SERVICE=<ingest|normalize|signals|sink|api|jobs>" >&2; exit 1; } \
     && if [ -f /run/secrets/build-ca ]; then export PIP_CERT=/run/secrets/build-ca; fi \
     && pip install --no-cache-dir --break-system-packages uv==0.13.9
 # Compiled bytecode: the runtime root filesystem may be read-only, so nothing gets compiled there.
@@ -57,6 +58,10 @@ RUN --mount=type=cache,target=/root/.cache/uv --mount=type=secret,id=build-ca \
 
 FROM base AS runtime
 ARG SERVICE
+# The module the image runs. The jobs image (SERVICE=jobs: the lake export and the quality report,
+# batch jobs with no service of their own) is built with SERVICE_MODULE=tickwire_cli: it runs the
+# `tickwire` command, and its schedules name the command line.
+ARG SERVICE_MODULE=tickwire_${SERVICE}
 LABEL org.opencontainers.image.title="tickwire-${SERVICE}" \
       org.opencontainers.image.description="tickwire ${SERVICE} service"
 # pip, setuptools and wheel are build tools; the service runs from its own virtual environment.
@@ -78,7 +83,7 @@ COPY schemas /app/schemas
 ENV PATH="/app/.venv/bin:${PATH}" \
     PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
-    SERVICE_MODULE="tickwire_${SERVICE}"
+    SERVICE_MODULE="${SERVICE_MODULE}"
 USER 10001:10001
 # Liveness of the service's own health server, on the port its settings read: the API serves
 # /livez on TICKWIRE_API_PORT, every Kafka service on TICKWIRE_HEALTH_PORT. urllib, as the slim

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds tickwire's container images with podman or docker (whichever works, installing podman
-# when neither does): the five services, the test runner, and Kafka and TimescaleDB for machines
-# that cannot pull apache/kafka and timescale/timescaledb. docs/deploy/images.md lists them.
+# when neither does): the five services, the batch jobs' image, the test runner, and Kafka and
+# TimescaleDB for machines that cannot pull apache/kafka and timescale/timescaledb. docs/deploy/images.md lists them.
 #
 # The service and test images build on the pinned public Python image where a registry answers,
 # else on a Debian base made here from Debian's archive with mmdebstrap. TICKWIRE_BASE_IMAGE
@@ -160,6 +160,10 @@ for service in "${services[@]}"; do
   build "tickwire-$service:latest" "$key" --build-arg "BASE_IMAGE=$base" \
     --build-arg "SERVICE=$service" --file Dockerfile .
 done
+# The batch jobs (lake export, quality report): no service of their own, the image runs `tickwire`.
+key=$(content_key "$base_id jobs" Dockerfile .dockerignore pyproject.toml uv.lock libs services schemas)
+build tickwire-jobs:latest "$key" --build-arg "BASE_IMAGE=$base" --build-arg SERVICE=jobs \
+  --build-arg SERVICE_MODULE=tickwire_cli --file Dockerfile .
 
 if wanted tests; then
   tests_ignore=deploy/compose/tests.Dockerfile.dockerignore

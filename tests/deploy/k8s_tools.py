@@ -7,6 +7,7 @@ from __future__ import annotations
 import functools
 import os
 import re
+import shlex
 import subprocess
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -17,11 +18,13 @@ from unittest import mock
 
 import kubernetes_validate  # type: ignore[import-untyped]
 import yaml
-from pydantic_settings import BaseSettings
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from tickwire_api.settings import ApiSettings
 from tickwire_core.localstack._process import REPO_ROOT, versions
 from tickwire_core.settings import KafkaServiceSettings, env_name
+from tickwire_ingest.history_settings import HistorySettings
 from tickwire_ingest.settings import IngestSettings
 from tickwire_normalize.settings import NormalizeSettings
 from tickwire_signals.settings import SignalsSettings
@@ -38,17 +41,61 @@ KUBERNETES_VERSION = versions()["KUBERNETES_VERSION"]
 
 SERVICES = ("ingest", "normalize", "signals", "sink", "api")
 SCALABLE = ("normalize", "signals", "sink", "api")
+
+
+class CommandSettings(BaseSettings):
+    """What the `tickwire` command reads from the environment besides its commands' own settings
+    (tickwire_cli.context.Env): the nightly jobs' containers set these."""
+
+    model_config = SettingsConfigDict(extra="ignore")
+
+    database_url: str = Field(validation_alias="DATABASE_URL")
+    kafka_bootstrap_servers: str | None = Field(None, validation_alias="KAFKA_BOOTSTRAP_SERVERS")
+    kafka_client_config: str | None = Field(None, validation_alias="KAFKA_CLIENT_CONFIG")
+    topic_prefix: str = Field("", validation_alias="TICKWIRE_TOPIC_PREFIX")
+    log_level: str = Field("INFO", validation_alias="TICKWIRE_LOG_LEVEL")
+
+
+class TopicsJobSettings(KafkaServiceSettings):
+    """`tickwire topics`: the Kafka connection, and the database its run is logged in."""
+
+    database_url: str | None = Field(None, validation_alias="DATABASE_URL")
+
+
+class BackfillJobSettings(HistorySettings, CommandSettings):
+    """`tickwire backfill`: the command's connections and the history sources' settings."""
+
+    model_config = HistorySettings.model_config  # TICKWIRE_HISTORY_<FIELD>
+
+
+class LakeExportJobSettings(CommandSettings):
+    """`tickwire lake export`: where the lake is (LAKE_URL, given to --to by the job's shell) and
+    the standard AWS variables the S3 client reads."""
+
+    lake_url: str = Field(pattern=r"^(s3://[a-z0-9.-]+(/.*)?|/.+)$", validation_alias="LAKE_URL")
+    aws_region: str | None = Field(None, validation_alias="AWS_REGION")
+    aws_endpoint_url: str | None = Field(None, validation_alias="AWS_ENDPOINT_URL")
+    aws_access_key_id: str | None = Field(None, validation_alias="AWS_ACCESS_KEY_ID")
+    aws_secret_access_key: str | None = Field(None, validation_alias="AWS_SECRET_ACCESS_KEY")
+
+
 # What each component's containers read their settings with: the services' own models, and for
-# the jobs the model of what their command loads (topics: the Kafka connection; migrate: the sink).
+# the jobs the model of what their command loads (topics: the Kafka connection; migrate: the sink;
+# the nightly jobs: the command's connections and their command's own).
 MODELS: dict[str, type[BaseSettings]] = {
     "ingest": IngestSettings,
     "normalize": NormalizeSettings,
     "signals": SignalsSettings,
     "sink": SinkSettings,
     "api": ApiSettings,
-    "topics": KafkaServiceSettings,
+    "topics": TopicsJobSettings,
     "migrate": SinkSettings,
+    "backfill": BackfillJobSettings,
+    "quality": CommandSettings,
+    "lake-export": LakeExportJobSettings,
 }
+# The nightly jobs' components, and the image (service) holding each one's command.
+SCHEDULED = {"backfill": "ingest", "quality": "jobs", "lake-export": "jobs"}
 COMPONENT = "app.kubernetes.io/component"
 FEED = "tickwire.io/feed"
 FEED_INSTANCE = "tickwire.io/feed-instance"
@@ -65,6 +112,8 @@ STAND_INS = {
     ("tickwire-kafka", "client-config"): '{"security.protocol": "SASL_SSL"}',
     ("tickwire-kafka", "sasl-password"): "kafka-password",
     ("tickwire-ig", "password"): "CST-abc|XST-def",
+    ("tickwire-lake", "access-key-id"): "AKIAEXAMPLE",
+    ("tickwire-lake", "secret-access-key"): "lake-secret",
 }
 
 
@@ -186,6 +235,22 @@ def named(objects: tuple[Obj, ...], kind: str, name: str) -> Obj:
     matches = [o for o in of_kind(objects, kind) if o["metadata"]["name"] == name]
     assert len(matches) == 1, f"{kind}/{name}: {len(matches)} rendered"
     return matches[0]
+
+
+# --- the nightly jobs' command lines -----------------------------------------------------------
+
+YESTERDAY = '"$(date -u -d yesterday +%F)"'  # the day of a nightly job, by the container's shell
+
+
+def schedule_words(
+    script: str, day: str = "2024-05-01", lake: str = "s3://lake/prefix"
+) -> list[str]:
+    """The words of a nightly job's `sh -c` script, `exec tickwire ...`, with the shell's day and
+    the lake's URL as the shell would give them."""
+    assert script.startswith("exec tickwire "), script
+    script = script.replace(YESTERDAY, day).replace('"$LAKE_URL"', lake)
+    assert "$" not in script, script
+    return shlex.split(script)[1:]
 
 
 # --- environment --------------------------------------------------------------------------------

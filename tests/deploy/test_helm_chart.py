@@ -183,11 +183,11 @@ def test_a_setting_change_restarts_only_the_service_it_belongs_to() -> None:
 def test_a_disabled_service_leaves_nothing_behind_and_the_rest_stays_valid() -> None:
     objects = helm_render(
         "--set", "signals.enabled=false", "--set", "topics.enabled=false",
-        "--set", "migrations.enabled=false",
+        "--set", "migrations.enabled=false", "--set", "schedules.quality.enabled=false",
     )  # fmt: skip
     assert schema_problems(objects) == []
     components = {o["metadata"]["labels"].get("app.kubernetes.io/component") for o in objects}
-    assert not components & {"signals", "topics", "migrate", "jobs"}
+    assert not components & {"signals", "topics", "migrate", "jobs", "quality"}
     assert {p.component for p in pods(objects)} == {"ingest", "normalize", "sink", "api"}
 
 

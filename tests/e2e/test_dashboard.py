@@ -23,14 +23,12 @@ from selenium.webdriver.remote.webelement import WebElement
 from selenium.webdriver.support.select import Select
 
 from tickwire_core.serde import AvroSerde
-from tickwire_sink.adapters.migrations import migrate
 from tickwire_sink.adapters.status import write_feeds
 from tickwire_sink.adapters.table_writer import TableWriter
 from tickwire_sink.adapters.ticks import TickWriter
 from tickwire_sink.domain.records import ANOMALIES, BARS
 from tickwire_sink.domain.status import feed_parts, feed_updates
-from tickwire_testing.browser import chromium, wait
-from tickwire_testing.processes import Service
+from tickwire_testing.browser import api_server, headless_chromium, wait
 
 pytestmark = pytest.mark.e2e
 
@@ -144,29 +142,14 @@ def seed(database_url: str) -> dict[str, Any]:
 
 @pytest.fixture
 def served(tmp_path: Path, database_url: str) -> Iterator[Any]:
-    """Starts the API, with the environment the test names, on a database with the sink's tables
-    (which the API's readiness needs)."""
-    with psycopg.connect(database_url) as conn:
-        migrate(conn)
-    started: list[Service] = []
-
-    def serve(**env: str) -> str:
-        api = Service("tickwire_api", "api", tmp_path, {"DATABASE_URL": database_url, **env})
-        # The API answers /readyz on its own port: the one Service polls.
-        api.env.update(TICKWIRE_API_HOST="127.0.0.1", TICKWIRE_API_PORT=str(api.port))
-        started.append(api)
-        api.start(timeout=30)
-        return f"http://127.0.0.1:{api.port}"
-
-    yield serve
-    for api in started:
-        api.stop()
+    with api_server(tmp_path, database_url) as serve:
+        yield serve
 
 
 @pytest.fixture(scope="module")
 def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[webdriver.Chrome]:
     profile = tmp_path_factory.mktemp("chromium-profile")
-    with chromium(profile, tmp_path_factory.mktemp("chromedriver")) as driver:
+    with headless_chromium(profile, tmp_path_factory.mktemp("chromedriver")) as driver:
         yield driver
 
 

@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from tests.images.containers import SERVICES, Images
+from tests.images.containers import JOBS, SERVICES, Images
 from tickwire_core.localstack._process import REPO_ROOT
 
 
@@ -35,6 +35,6 @@ def images() -> Images:
     for line in built.stdout.splitlines():
         tag = line.split()[0]
         tags[tag.split(":")[0].removeprefix("tickwire-")] = tag
-    assert set(tags) == {*SERVICES, "tests", "kafka", "timescaledb"}, tags
+    assert set(tags) == {*SERVICES, JOBS, "tests", "kafka", "timescaledb"}, tags
     print(f"images ready in {time.monotonic() - started:.0f} s with {runtime}")
     return Images(runtime, tags)

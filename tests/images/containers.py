@@ -14,6 +14,8 @@ from tickwire_core.localstack._process import REPO_ROOT
 
 CONTAINERS_CONF = REPO_ROOT / "deploy" / "images" / "containers.conf"
 SERVICES = ("ingest", "normalize", "signals", "sink", "api")
+# The batch jobs' image (the lake export, the quality report): `tickwire`, no service of its own.
+JOBS = "jobs"
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,6 @@
-"""The service images and the test runner as built: a fixed non-root user, a read-only root
-filesystem the service starts on, and no CA, proxy setting or build secret in any layer."""
+"""The service images, the jobs image and the test runner as built: a fixed non-root user, a
+read-only root filesystem the service (or `tickwire`) starts on, and no CA, proxy setting or build
+secret in any layer."""
 
 from __future__ import annotations
 
@@ -8,11 +9,12 @@ import re
 import subprocess
 import tarfile
 import urllib.request
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
-from tests.images.containers import SERVICES, Images, wait_for
+from tests.images.containers import JOBS, SERVICES, Images, wait_for
 from tickwire_core.localstack._process import free_port
 from tickwire_testing.plugin import Stack, new_database, new_topics
 
@@ -21,7 +23,7 @@ pytestmark = [pytest.mark.images, pytest.mark.timeout(3600)]
 HOST_CA = Path("/etc/ssl/certs/ca-certificates.crt")
 
 
-@pytest.mark.parametrize("service", SERVICES)
+@pytest.mark.parametrize("service", [*SERVICES, JOBS])
 def test_runs_as_its_fixed_non_root_user(images: Images, service: str) -> None:
     tag = images.tags[service]
     user = images.run("image", "inspect", "--format", "{{.Config.User}}", tag).stdout.strip()
@@ -30,6 +32,25 @@ def test_runs_as_its_fixed_non_root_user(images: Images, service: str) -> None:
         "run", "--rm", "--no-healthcheck", "--read-only", tag, "sh", "-c", "id -u; id -g"
     )
     assert ids.stdout.split() == ["10001", "10001"]
+
+
+def test_the_jobs_image_runs_tickwire_with_the_batch_jobs_and_the_schedules_day(
+    images: Images,
+) -> None:
+    """What the nightly CronJobs run there: `tickwire` by default, tickwire_jobs importable, and
+    the shell's `date -u -d yesterday +%F` (the day they pass) on a read-only root."""
+    tag = images.tags[JOBS]
+    script = (
+        "tickwire --version; python -c 'import tickwire_jobs, pyarrow'; date -u -d yesterday +%F"
+    )
+    done = images.run("run", "--rm", "--no-healthcheck", "--read-only", tag, "sh", "-c", script)
+    version, day = done.stdout.split("\n")[:2]
+    assert version.startswith("tickwire ")
+    assert day in {
+        (datetime.now(UTC) - timedelta(days=n)).date().isoformat() for n in (0, 1, 2)
+    }  # the container's clock, the test's, and midnight in between
+    default = images.run("image", "inspect", "--format", "{{json .Config.Env}}", tag)
+    assert "SERVICE_MODULE=tickwire_cli" in default.stdout
 
 
 def healthy(url: str) -> bool:
@@ -114,7 +135,7 @@ def layer_files(images: Images, tag: str) -> list[tuple[str, bytes]]:
     return files
 
 
-@pytest.mark.parametrize("name", [*SERVICES, "tests"])
+@pytest.mark.parametrize("name", [*SERVICES, JOBS, "tests"])
 def test_no_ca_proxy_or_build_secret_in_any_layer(images: Images, name: str) -> None:
     tag = images.tags[name]
     config = json.loads(images.run("image", "inspect", tag).stdout)[0]["Config"]

@@ -158,6 +158,8 @@ def ingest_feeds() -> dict[str, dict[str, dict[str, Any]]]:
     for name, service in SERVICES.items():
         if (service.get("build") or {}).get("args", {}).get("SERVICE") != "ingest":
             continue
+        if "command" in service:  # the nightly backfill runs in the ingest image too
+            continue
         match = re.fullmatch(r"ingest-(?:(?P<feed>[a-z0-9]+)-)?(?P<instance>primary|replica)", name)
         assert match, f"{name}: an ingest service is named ingest-[<feed>-]<instance>"
         feeds.setdefault(match["feed"] or "simulator", {})[match["instance"]] = service
@@ -194,9 +196,10 @@ def test_the_simulator_feed_runs_by_default_and_each_venue_with_its_profile() ->
 def test_env_example_names_exactly_the_variables_compose_reads() -> None:
     used = {m[0] for text in TEXTS.values() for m in VARIABLE.findall(text)}
     assert used == set(env_example())
-    # A bare $NAME would be interpolated too, unnoticed by the check above.
+    # A bare $NAME would be interpolated too, unnoticed by the check above ($$ is a dollar the
+    # container's shell gets).
     for text in TEXTS.values():
-        assert not re.search(r"\$(?![{$])", text)
+        assert not re.search(r"(?<!\$)\$(?![{$])", text)
 
 
 def test_secrets_are_required_and_left_empty_and_defaults_agree_with_env_example() -> None:
@@ -229,7 +232,14 @@ def test_services_connect_with_their_own_database_roles() -> None:
         for name, s in SERVICES.items()
         if "DATABASE_URL" in (s.get("environment") or {})
     }
-    assert users == {"sink": roles["SINK_DB_USER"], "api": roles["API_DB_USER"], "tests": admin}
+    # The nightly jobs write (job_runs, the backfill's watermarks, the quality report): as the sink.
+    jobs = {name: roles["SINK_DB_USER"] for name in ("backfill", "quality", "lake-export")}
+    assert users == {
+        "sink": roles["SINK_DB_USER"],
+        "api": roles["API_DB_USER"],
+        "tests": admin,
+        **jobs,
+    }
     assert roles["PGUSER"] == admin
     assert COMPOSE["services"]["sink"]["depends_on"]["db-roles"] == {
         "condition": "service_completed_successfully"

@@ -75,7 +75,7 @@ def reachable(roots: list[str], groups: tuple[str, ...] = ()) -> set[str]:
 
 
 def test_the_workspace_has_runtime_packages_and_services_to_check() -> None:
-    # The five stream services and the batch jobs.
+    # The five services and the batch jobs (services/jobs).
     assert len(RUNTIME) >= 8 and len(SERVICES) == 6, (RUNTIME, SERVICES)
 
 

@@ -15,6 +15,7 @@ from confluent_kafka import Producer
 from tickwire_cli.backfill_view import bars, show_plan, show_results
 from tickwire_cli.context import Env
 from tickwire_cli.errors import CliError, UsageError
+from tickwire_cli.job_runs import JobRun
 from tickwire_cli.settlement import Settlement, normalize_mapper
 from tickwire_core.clock import now_us
 from tickwire_core.publisher import Publisher
@@ -107,7 +108,10 @@ def run_jobs(
     jobs: Sequence[Job],
     options: Options,
     stop: threading.Event,
+    run: JobRun,
 ) -> int:
+    """Run the jobs; the exit code, and in `run` the records published and, when an instrument
+    failed, which."""
     with opened_store(env) as store:
         plans = [plan_job(store, settings, job) for job in jobs]
         if options.dry_run:
@@ -158,6 +162,12 @@ def run_jobs(
                         outcome.run_id, tally.stored, tally.already_present, tally.rejected
                     )
         show_results(outcomes, tallies)
+    run.rows = sum(o.published for o in outcomes)
+    failed = [o for o in outcomes if o.status == FAILED]
+    if failed:
+        run.error = f"{len(failed)} of {len(outcomes)} failed: " + "; ".join(
+            f"{o.step.source} {o.step.instrument}: {o.error}" for o in failed
+        )
     if stop.is_set() or any(o.status == INTERRUPTED for o in outcomes):
         return EXIT_INTERRUPTED
-    return 1 if any(o.status == FAILED for o in outcomes) else 0
+    return 1 if failed else 0

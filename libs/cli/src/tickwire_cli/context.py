@@ -25,6 +25,15 @@ from tickwire_core.localstack.config import LocalRun
 _LIBRDKAFKA = logging.getLogger("tickwire.librdkafka")
 
 
+def database_display(database_url: str) -> str:
+    """Where the database is (host:port/name), without credentials, for messages; URLs and
+    key=value connection strings alike."""
+    params = conninfo_to_dict(database_url)
+    host = str(params.get("host") or "localhost")
+    port = f":{params['port']}" if params.get("port") else ""
+    return f"{host}{port}/{params.get('dbname') or ''}"
+
+
 @dataclass(frozen=True)
 class Env:
     bootstrap_servers: str
@@ -106,12 +115,7 @@ class Env:
         return admin
 
     def database_display(self) -> str:
-        """Where the database is (host:port/name), without credentials, for messages; URLs and
-        key=value connection strings alike."""
-        params = conninfo_to_dict(self.database_url)
-        host = str(params.get("host") or "localhost")
-        port = f":{params['port']}" if params.get("port") else ""
-        return f"{host}{port}/{params.get('dbname') or ''}"
+        return database_display(self.database_url)
 
     def connect_db(self, connect_timeout: int = 10, **kwargs: Any) -> psycopg.Connection[Any]:
         try:

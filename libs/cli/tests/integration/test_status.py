@@ -94,6 +94,29 @@ def test_status_shows_processes_heartbeats_and_feeds(tickwire, sink_process, sta
     assert unread == [("deribit", "unread fields", "x (9), params.data.new_field (3)")]
 
 
+def test_status_shows_the_last_run_of_each_job(tickwire, status_rows) -> None:
+    with psycopg.connect(status_rows, autocommit=True) as conn:
+        conn.execute(
+            "INSERT INTO job_runs (job, started_at, finished_at, status, rows, error) VALUES"
+            " ('backfill', now() - interval '2 days', now() - interval '47 hours', 'failed',"
+            "  NULL, 'old failure'),"
+            " ('backfill', now() - interval '1 day', now() - interval '23 hours', 'succeeded',"
+            "  182400, NULL),"
+            " ('quality', now() - interval '3 hours', now() - interval '2 hours', 'failed',"
+            "  NULL, 'no data for 2024-05-01'),"
+            " ('lake-export', now() - interval '20 minutes', NULL, 'running', NULL, NULL)"
+        )
+    rows = tickwire.with_env(DATABASE_URL=status_rows).json_lines("status")
+    jobs = {r["name"]: r for r in rows if r["kind"] == "job"}
+    assert {n: (r["state"], r["rows_out"], r["detail"]) for n, r in jobs.items()} == {
+        "backfill": ("succeeded", 182400, None),
+        "lake-export": ("running", None, None),
+        "quality": ("failed", None, "no data for 2024-05-01"),
+    }
+    assert 23 * 3600 <= jobs["backfill"]["age_s"] < 23 * 3600 + 60
+    assert 20 * 60 <= jobs["lake-export"]["age_s"] < 21 * 60  # running: since it started
+
+
 def test_the_heartbeat_timeout_decides_what_is_alive(tickwire, status_rows) -> None:
     rows = tickwire.with_env(DATABASE_URL=status_rows).json_lines(
         "status", "--heartbeat-timeout", "900"
@@ -105,9 +128,10 @@ def test_the_heartbeat_timeout_decides_what_is_alive(tickwire, status_rows) -> N
 def test_nothing_running_and_no_live_heartbeat_exits_3(tickwire, database_url) -> None:
     with psycopg.connect(database_url, autocommit=True) as conn:
         migrate(conn)
+        conn.execute("INSERT INTO job_runs (job) VALUES ('backfill')")  # killed: still 'running'
     rows = tickwire.with_env(DATABASE_URL=database_url).json_lines("status", code=3)
-    assert {r["kind"] for r in rows} == {"process"}
-    assert all(r["state"] == "stopped" for r in rows)
+    assert {r["kind"] for r in rows} == {"process", "job"}
+    assert all(r["state"] == "stopped" for r in rows if r["kind"] == "process")
 
 
 def test_an_unreachable_database_still_shows_the_processes(tickwire, sink_process) -> None:

@@ -104,6 +104,17 @@ def test_migrate_against_no_database_is_one_line_and_exit_1(tickwire) -> None:
     assert "secret" not in line
 
 
+def test_a_batch_job_against_no_database_is_one_line_and_exit_1(tickwire) -> None:
+    # The job's log is the first thing it needs: before any vendor is asked anything.
+    backfill = tickwire.with_env(DATABASE_URL="postgresql://nobody:secret@127.0.0.1:1/none")
+    done = backfill("backfill", "yahoo", "--instruments", "AAPL", "--since", "2024-01-01")
+    assert done.returncode == 1, done.stderr
+    assert "Traceback" not in done.stderr
+    [line] = done.stderr.strip().splitlines()
+    assert line.startswith("tickwire: error: cannot reach the database at 127.0.0.1:1/none: ")
+    assert "the job's run is logged there" in line and "secret" not in line
+
+
 def test_migrate_with_a_malformed_url_is_a_usage_error(tickwire) -> None:
     done = tickwire.with_env(DATABASE_URL="postgresql://[::1")("migrate")
     assert done.returncode == 2

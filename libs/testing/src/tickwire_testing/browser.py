@@ -1,16 +1,19 @@
-"""The dashboard's browser tests' browser: Debian's Chromium, headless, driven by selenium
-(scripts/install-chromium.sh installs it and its driver), and a wait that names what it awaits."""
+"""The dashboard's tests' browser: Debian's Chromium, headless, driven by selenium through
+Debian's chromedriver (scripts/install-chromium.sh installs both), and the API it looks at."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import psycopg
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service as ChromeService
 from selenium.webdriver.support.wait import WebDriverWait
+
+from tickwire_testing.processes import Service
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMEDRIVER = "/usr/bin/chromedriver"
@@ -29,13 +32,12 @@ CHROMIUM_FLAGS = [
 
 
 @contextmanager
-def chromium(profile_dir: Path, log_dir: Path) -> Iterator[webdriver.Chrome]:
-    """A headless Chromium with a profile of its own; chromedriver's log in `log_dir`."""
+def headless_chromium(profile: Path, log_dir: Path) -> Iterator[webdriver.Chrome]:
     options = webdriver.ChromeOptions()
     options.binary_location = CHROMIUM
     for flag in CHROMIUM_FLAGS:
         options.add_argument(flag)
-    options.add_argument(f"--user-data-dir={profile_dir}")
+    options.add_argument(f"--user-data-dir={profile}")
     service = ChromeService(
         executable_path=CHROMEDRIVER, log_output=str(log_dir / "chromedriver.log")
     )
@@ -48,3 +50,28 @@ def chromium(profile_dir: Path, log_dir: Path) -> Iterator[webdriver.Chrome]:
 
 def wait(driver: webdriver.Chrome, condition: Any, what: str, timeout: float = 15) -> Any:
     return WebDriverWait(driver, timeout, poll_frequency=0.1).until(condition, what)
+
+
+@contextmanager
+def api_server(log_dir: Path, database_url: str) -> Iterator[Callable[..., str]]:
+    """`serve(**env)` starts the API as its own process, with the environment the test names,
+    on a database with the sink's tables (which the API's readiness needs); its base URL."""
+    from tickwire_sink.adapters.migrations import migrate
+
+    with psycopg.connect(database_url) as conn:
+        migrate(conn)
+    started: list[Service] = []
+
+    def serve(**env: str) -> str:
+        api = Service("tickwire_api", "api", log_dir, {"DATABASE_URL": database_url, **env})
+        # The API answers /readyz on its own port: the one Service polls.
+        api.env.update(TICKWIRE_API_HOST="127.0.0.1", TICKWIRE_API_PORT=str(api.port))
+        started.append(api)
+        api.start(timeout=30)
+        return f"http://127.0.0.1:{api.port}"
+
+    try:
+        yield serve
+    finally:
+        for api in started:
+            api.stop()

@@ -25,6 +25,7 @@ from tickwire_api.routes import (
     health,
     indicators,
     instruments,
+    jobs,
     live,
     quality,
     short_data,
@@ -83,6 +84,7 @@ def create_app(settings: ApiSettings) -> FastAPI:
         events.anomalies,
         events.signals,
         status.router,
+        jobs.router,
         live.router,
     ):
         app.include_router(router, dependencies=keyed)

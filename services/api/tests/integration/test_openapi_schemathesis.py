@@ -47,6 +47,12 @@ def api_schema(database_url: str) -> Iterator[object]:
             " ('*', '*', '2027-01-16', NULL, 0, 0, NULL, 0, 0, 0, '{}', '{}', '{}', '{}',"
             " '0.1.0')"
         )
+        conn.execute(
+            "INSERT INTO job_runs (job, arguments, status, finished_at, rows, error) VALUES"
+            " ('backfill', '{\"config\": \"nightly.toml\"}', 'succeeded', now(), 40, NULL),"
+            " ('quality', '{\"day\": \"2027-01-14\"}', 'failed', now(), NULL, 'no data')"
+        )
+        conn.execute("INSERT INTO job_runs (job) VALUES ('lake-export')")  # still running
     digest = hashlib.sha256(KEY.encode()).hexdigest()
     # Without Kafka: /v1/live (an endless stream) is left out of the run, see below.
     app = create_app(

@@ -18,7 +18,7 @@ from tickwire_sink.adapters.migrations import migrate
 from tickwire_sink.adapters.status import write_feeds
 from tickwire_sink.adapters.ticks import TickWriter
 from tickwire_sink.domain.status import feed_parts, feed_updates
-from tickwire_testing.browser import chromium, wait
+from tickwire_testing.browser import headless_chromium, wait
 from tickwire_testing.processes import Service
 from tickwire_testing.ticks import quote
 
@@ -124,7 +124,7 @@ def page(tmp_path: Path, database_url: str) -> Iterator[tuple[webdriver.Chrome, 
     )
     api.start(timeout=30)
     try:
-        with chromium(tmp_path / "profile", tmp_path) as driver:
+        with headless_chromium(tmp_path / "profile", tmp_path) as driver:
             driver.get(f"http://127.0.0.1:{api.port}/dashboard")
             yield driver, database_url
     finally:

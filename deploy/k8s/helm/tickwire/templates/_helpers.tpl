@@ -388,3 +388,39 @@ TICKWIRE_TOPIC_PREFIX: {{ .Values.kafka.topicPrefix | quote }}
     (include "tickwire.componentName" (dict "root" .root "component" "kafka-connection"))
     (include "tickwire.componentName" .)) }}
 {{- end }}
+
+{{/* A list of words as shell words, each single-quoted, with a space before each. */}}
+{{- define "tickwire.shellWords" -}}
+{{- range . }} {{ squote (replace "'" "'\\''" .) }}{{- end }}
+{{- end }}
+
+{{/*
+dict root component block command env (rendered) configMaps checksum volumeMounts volumes:
+a nightly job's ServiceAccount and CronJob, its pod like the services' (tickwire.pod).
+*/}}
+{{- define "tickwire.schedule" -}}
+---
+{{ include "tickwire.serviceAccount" . }}
+---
+apiVersion: batch/v1
+kind: CronJob
+metadata:
+  name: {{ include "tickwire.componentName" . }}
+  labels:
+    {{- include "tickwire.labels" . | nindent 4 }}
+spec:
+  schedule: {{ .block.schedule | quote }}
+  timeZone: {{ .block.timeZone }}
+  concurrencyPolicy: Forbid
+  startingDeadlineSeconds: {{ .block.startingDeadlineSeconds }}
+  successfulJobsHistoryLimit: 3
+  failedJobsHistoryLimit: 3
+  jobTemplate:
+    spec:
+      backoffLimit: {{ .block.backoffLimit }}
+      activeDeadlineSeconds: {{ .block.activeDeadlineSeconds }}
+      template:
+        {{- include "tickwire.pod" (merge (dict
+            "restartPolicy" "Never"
+            "serviceAccount" (include "tickwire.componentName" .)) .) | nindent 8 }}
+{{- end }}

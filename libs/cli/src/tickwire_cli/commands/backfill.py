@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 import signal
 import threading
+from contextlib import nullcontext
 from pathlib import Path
 from types import FrameType
 from typing import Annotated, Any
@@ -14,6 +15,7 @@ import typer
 
 from tickwire_cli.context import Env
 from tickwire_cli.errors import CliError, UsageError
+from tickwire_cli.job_runs import JobRun, job_run
 from tickwire_cli.output import help_from, print_json_line, print_table, stdout_is_terminal
 from tickwire_core.errors import ConfigError
 from tickwire_core.topics import RAW_TICKS
@@ -21,6 +23,7 @@ from tickwire_core.topics import RAW_TICKS
 logger = logging.getLogger("tickwire.cli.backfill")
 
 RUNS = "runs"
+JOB = "backfill"
 
 
 def _require_ingest() -> None:
@@ -81,13 +84,15 @@ def backfill(
     A progress bar per instrument on a terminal, then a table per instrument: rows fetched,
     published, stored, rejected by reason, already present (JSON lines when piped). A failed
     instrument does not stop the others. Exit code: 0 all done, 1 one or more failed, 130 stopped
-    by Ctrl-C or SIGTERM (after the page in hand). `tickwire backfill runs` lists recent runs.
+    by Ctrl-C or SIGTERM (after the page in hand). `tickwire backfill runs` lists recent runs per
+    instrument; each invocation but --dry-run is also one run of job `backfill` in job_runs
+    (rows: records published), which `tickwire status` shows.
 
     Example: tickwire backfill yahoo --instruments AAPL,MSFT --since 2020-01-01 --interval 1d
     """
     env: Env = ctx.obj
     _require_ingest()
-    from tickwire_cli.backfill_run import Options, run_jobs
+    from tickwire_cli.backfill_run import Options
     from tickwire_ingest.domain.history.config import Job, parse_jobs
     from tickwire_ingest.domain.history.plan import (
         INTERVALS,
@@ -134,22 +139,48 @@ def backfill(
     options = Options(
         dry_run=dry_run, wait=not no_wait, wait_timeout_s=wait_timeout, topic=env.topic(RAW_TICKS)
     )
+    # A dry run is a plan, not a run: only real runs go to the job log.
+    arguments = {
+        "source": source,
+        "instruments": instruments,
+        "instruments_file": instruments_file,
+        "since": since,
+        "until": until,
+        "interval": interval,
+        "trades": trades or None,
+        "restart": restart or None,
+        "config": config,
+    }
+    logged = (
+        nullcontext(JobRun(id=None, job=JOB))
+        if dry_run
+        else job_run(env.database_url, JOB, {k: v for k, v in arguments.items() if v is not None})
+    )
+    with logged as run:
+        code = _run(env, settings, jobs, options, run)
+        if code:  # inside the log: 1 is a failed run, 130 an interrupted one
+            raise typer.Exit(code)
+
+
+def _run(env: Env, settings: Any, jobs: Any, options: Any, run: JobRun) -> int:
+    """The jobs run with Ctrl-C and SIGTERM stopping them after the page in hand."""
+    from tickwire_cli.backfill_run import run_jobs
+
     stop = threading.Event()
 
     def on_signal(signum: int, _frame: FrameType | None) -> None:
         if stop.is_set():  # a second Ctrl-C: stop now, the page in hand is published again later
             raise KeyboardInterrupt
         logger.warning("stopping after the current page (%s)", signal.Signals(signum).name)
+        run.error = f"stopped by {signal.Signals(signum).name}"
         stop.set()
 
     previous = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
     try:
-        code = run_jobs(env, settings, jobs, options, stop)
+        return run_jobs(env, settings, jobs, options, stop, run)
     finally:
         for signum, handler in previous.items():
             signal.signal(signum, handler)
-    if code:
-        raise typer.Exit(code)
 
 
 def _show_runs(env: Env, limit: int) -> None:

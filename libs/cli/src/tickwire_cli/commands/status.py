@@ -1,5 +1,5 @@
 """`tickwire status`: one table of the local run's processes, each service instance's last
-heartbeat and each feed's freshness, the last two as the sink keeps them in the database."""
+heartbeat, each feed's freshness and each batch job's last run, as the database keeps them."""
 
 from __future__ import annotations
 
@@ -28,13 +28,19 @@ SELECT provider, instrument, extract(epoch FROM now() - last_exchange_ts)::float
        ticks, gaps, last_gap_reason
 FROM feed_status ORDER BY provider, instrument
 """
+# A job's age is since its run ended, or since it started while it runs.
+_JOBS = """
+SELECT DISTINCT ON (job) job, status,
+       extract(epoch FROM now() - coalesce(finished_at, started_at))::float8 AS age_s, rows, error
+FROM job_runs ORDER BY job, started_at DESC, id DESC
+"""
 
 
 @dataclass
 class Row:
     """One line of the table (and one JSON object when piped); what does not apply is None."""
 
-    kind: str  # process | service | feed | unmapped | database
+    kind: str  # process | service | feed | unmapped | job | database
     name: str
     state: str
     age_s: float | None = None
@@ -65,6 +71,7 @@ def database_rows(env: Env, heartbeat_timeout_s: float, stale_after_s: float) ->
         with conn, conn.cursor(row_factory=dict_row) as cur:
             services = cur.execute(_SERVICES).fetchall()
             feeds = cur.execute(_FEEDS).fetchall()
+            jobs = cur.execute(_JOBS).fetchall()
             unread = unmapped_fields(conn)
     except psycopg.errors.UndefinedTable:
         detail = "no status tables: run `tickwire migrate`"
@@ -75,6 +82,7 @@ def database_rows(env: Env, heartbeat_timeout_s: float, stale_after_s: float) ->
         [_service_row(r, heartbeat_timeout_s) for r in services]
         + [_feed_row(r, stale_after_s) for r in feeds]
         + [_unmapped_row(u) for u in unread]
+        + [_job_row(r) for r in jobs]
     )
 
 
@@ -112,6 +120,14 @@ def _feed_row(r: dict[str, Any], stale_after_s: float) -> Row:
 def _unmapped_row(unread: UnmappedFields) -> Row:
     """A provider sent fields its mapping does not read: a new venue field is noticed, not lost."""
     return Row("unmapped", unread.provider, "unread fields", detail=unread.counts)
+
+
+def _job_row(r: dict[str, Any]) -> Row:
+    """A batch job's last run: its status, how long ago, its rows (in `out`) and its error."""
+    return Row(
+        "job", r["job"], r["status"], age_s=round(r["age_s"], 1), rows_out=r["rows"],
+        detail=r["error"],
+    )  # fmt: skip
 
 
 def _age(seconds: float | None) -> str:
@@ -154,8 +170,10 @@ def status(
 
     The local run's processes (pid files in the state dir), each service instance's last
     heartbeat (alive, rows in/out/refused, lag, circuit, last error), each feed's freshness
-    (last tick age, gaps), and per provider the venue fields no mapping reads (so a new field is
-    noticed), from the database's service_status and feed_status. When
+    (last tick age, gaps), per provider the venue fields no mapping reads (so a new field is
+    noticed), from the database's service_status and feed_status, and each batch job's last run
+    (backfill, lake-export, quality, migrate, topics-check: status, age, rows, error) from
+    job_runs. When
     the database cannot be reached the processes are still shown, with a row saying so. A table
     on a terminal, one JSON object per row when piped. Exit code: 0 when something runs (a
     local process, or an instance whose heartbeat is alive), 3 when nothing does.
@@ -178,7 +196,8 @@ def status(
     else:
         for row in rows:
             print_json_line(asdict(row))
-    if not any(r.state in ("running", "alive") for r in rows):
+    # A job's run is not the pipeline running (and a killed run stays 'running' for ever).
+    if not any(r.state in ("running", "alive") for r in rows if r.kind != "job"):
         raise typer.Exit(EXIT_NOTHING_RUNS)
 
 

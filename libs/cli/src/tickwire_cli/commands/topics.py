@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from concurrent.futures import Future
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, replace
 from typing import Annotated, Any, TypeVar
 
@@ -14,6 +15,7 @@ from confluent_kafka.admin import AdminClient, ConfigResource, OffsetSpec, Resou
 
 from tickwire_cli.context import Env
 from tickwire_cli.errors import CliError
+from tickwire_cli.job_runs import JobRun, job_run
 from tickwire_cli.output import help_from, print_json_line, print_table, stdout_is_terminal
 from tickwire_core.topics import Topic, create_topics, load_topics
 
@@ -24,6 +26,13 @@ topics_app = typer.Typer(
 )
 
 _TIMEOUT_S = 30.0
+# Both create and check are logged in job_runs under this job. They need no database otherwise,
+# so without one they run unlogged, saying so only when a database was named.
+JOB = "topics-check"
+
+
+def _logged(env: Env, arguments: dict[str, object]) -> AbstractContextManager[JobRun]:
+    return job_run(env.database_url, JOB, arguments, required=False, warn=env.database_named)
 
 
 @dataclass(frozen=True)
@@ -98,17 +107,22 @@ def create(
     """Create the missing topics; existing ones are left as they are.
 
     A topic that exists with another partition count than the table's is an error (exit 1).
+    The run is logged in job_runs as job `topics-check` (rows: topics created) when the database
+    can be reached; without it the command runs unlogged.
 
     Example: KAFKA_BOOTSTRAP_SERVERS=kafka:9092 tickwire topics create
     """
     env: Env = ctx.obj
-    env.check_kafka()
-    created = create_topics(
-        env.bootstrap_servers,
-        replication_factor=replication_factor,
-        prefix=env.topic_prefix,
-        client_config=env.kafka_client_config,
-    )
+    arguments = {"action": "create", "replication_factor": replication_factor}
+    with _logged(env, arguments) as run:
+        env.check_kafka()
+        created = create_topics(
+            env.bootstrap_servers,
+            replication_factor=replication_factor,
+            prefix=env.topic_prefix,
+            client_config=env.kafka_client_config,
+        )
+        run.rows = len(created)
     typer.echo("created: " + (", ".join(sorted(created)) if created else "nothing (all exist)"))
 
 
@@ -116,26 +130,30 @@ def check(ctx: typer.Context) -> None:
     """Compare the broker's topics with the topic table.
 
     Missing topics, partition counts, cleanup.policy and retention.ms: each difference is printed
-    on a line of its own (JSON lines when piped) and the command exits 1; 0 when all match.
+    on a line of its own (JSON lines when piped) and the command exits 1; 0 when all match. The
+    run is logged in job_runs as job `topics-check` (rows: topics compared) when the database can
+    be reached; without it the command runs unlogged.
 
     Example: tickwire topics check || tickwire topics create
     """
     env: Env = ctx.obj
-    admin = env.check_kafka()
-    expected = table(env)
-    problems = mismatches(expected, find(admin, [t.name for t in expected]))
-    for problem in problems:
-        if stdout_is_terminal():
-            typer.echo(problem)
-        else:
-            topic, _, what = problem.partition(": ")
-            print_json_line({"topic": topic, "mismatch": what})
-    if problems:
-        raise CliError(
-            f"{len(problems)} differences between {env.bootstrap_servers} and the topic table",
-            hint="`tickwire topics create` adds missing topics; other differences need an "
-            "operator (kafka-configs, or recreate the topic)",
-        )
+    with _logged(env, {"action": "check"}) as run:
+        admin = env.check_kafka()
+        expected = table(env)
+        problems = mismatches(expected, find(admin, [t.name for t in expected]))
+        run.rows = len(expected)
+        for problem in problems:
+            if stdout_is_terminal():
+                typer.echo(problem)
+            else:
+                topic, _, what = problem.partition(": ")
+                print_json_line({"topic": topic, "mismatch": what})
+        if problems:
+            raise CliError(
+                f"{len(problems)} differences between {env.bootstrap_servers} and the topic table",
+                hint="`tickwire topics create` adds missing topics; other differences need an "
+                "operator (kafka-configs, or recreate the topic)",
+            )
     typer.echo(f"ok: the {len(expected)} topics match the topic table", err=True)
 
 

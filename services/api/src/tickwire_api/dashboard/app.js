@@ -18,7 +18,7 @@ import {
   shortVolumeRatios,
 } from "./series.js";
 import { QUALITY_DAYS, dayAfter, qualityDays, renderQuality, wireQuality } from "./quality.js";
-import { renderStatus } from "./status.js";
+import { renderJobs, renderStatus } from "./status.js";
 
 const REFRESH_MS = 5_000;
 const INSTRUMENTS_EVERY_MS = 60_000; // the list reads the history's coverage: not every cycle
@@ -244,9 +244,19 @@ async function loadDaily(gen, { provider, instrument, source, range }) {
     `short volume ratio: ${ratios.length} days`;
 }
 
+async function loadInstrumentsAndChart(gen) {
+  if (instrumentsAt === null || Date.now() - instrumentsAt > INSTRUMENTS_EVERY_MS) {
+    await loadInstruments();
+    saveSelection();
+  }
+  await loadChart(gen);
+}
+
 async function loadStatus(gen) {
-  const status = await getJson("status");
-  if (gen === generation) renderStatus(ui.statusPanel, status);
+  const [status, jobs] = await Promise.all([getJson("status"), getJson("jobs/latest")]);
+  if (gen !== generation) return;
+  renderStatus(ui.statusPanel, status);
+  renderJobs(ui.statusPanel, jobs.runs);
 }
 
 // Every provider's and instrument's report over the last QUALITY_DAYS days, every page of it.
@@ -273,11 +283,13 @@ async function cycle() {
     return;
   }
   try {
-    if (instrumentsAt === null || Date.now() - instrumentsAt > INSTRUMENTS_EVERY_MS) {
-      await loadInstruments();
-      saveSelection();
-    }
-    const results = await Promise.allSettled([loadChart(gen), loadStatus(gen), loadQuality()]);
+    // The status panel and the quality calendar do not wait for an instrument: while none has
+    // data yet (a first backfill running) they are what there is to see.
+    const results = await Promise.allSettled([
+      loadInstrumentsAndChart(gen),
+      loadStatus(gen),
+      loadQuality(),
+    ]);
     const failed = results.find((r) => r.status === "rejected");
     if (failed) {
       if (results[0].status === "rejected") ui.chart.dataset.state = "error";

@@ -1,5 +1,6 @@
 // The pipeline-status panel from /v1/status: each service instance (heartbeat, counters, lag,
-// circuit, last error) and each feed (freshness, last tick, ticks, gaps), alive or stale.
+// circuit, last error) and each feed (freshness, last tick, ticks, gaps), alive or stale; and
+// from /v1/jobs/latest each batch job's last run (status, when, how long, rows, error).
 
 import {
   formatAge,
@@ -33,13 +34,17 @@ function when(ts) {
   return ts ? formatTime(Date.parse(ts), { withDate: true, withSeconds: true }) : "-";
 }
 
-function lastError(service) {
-  if (!service.last_error) return "-";
+function errorText(text, shown = text) {
+  if (!text) return "-";
   const span = document.createElement("span");
   span.className = "error-text";
-  span.textContent = `${when(service.last_error_at)} ${service.last_error}`;
-  span.title = service.last_error;
+  span.textContent = shown;
+  span.title = text;
   return span;
+}
+
+function lastError(service) {
+  return errorText(service.last_error, `${when(service.last_error_at)} ${service.last_error}`);
 }
 
 function fill(tbody, rows, empty) {
@@ -91,4 +96,34 @@ export function renderStatus(panel, status) {
   });
   fill(panel.querySelector("#services tbody"), services, "No service has reported yet.");
   fill(panel.querySelector("#feeds tbody"), feeds, "No feed has delivered yet.");
+}
+
+// A run that ended well is green, one that failed or was stopped red, one still running amber.
+const JOB_BADGES = { succeeded: "alive", failed: "stale", interrupted: "stale", running: "running" };
+
+function jobBadge(run) {
+  const span = document.createElement("span");
+  span.className = `badge ${JOB_BADGES[run.status] ?? "stale"}`;
+  span.textContent = run.status;
+  span.title = `run ${run.id} on ${run.host ?? "an unknown host"}`;
+  return span;
+}
+
+export function renderJobs(panel, runs, nowMs = Date.now()) {
+  const rows = runs.map((run) => {
+    const endedMs = Date.parse(run.finished_at ?? run.started_at);
+    return row(
+      [
+        jobBadge(run),
+        run.job,
+        when(run.started_at),
+        formatAge((nowMs - endedMs) / 1000),
+        formatAge(run.duration_s),
+        formatCount(run.rows),
+        errorText(run.error),
+      ],
+      { "data-job": run.job, "data-status": run.status },
+    );
+  });
+  fill(panel.querySelector("#jobs tbody"), rows, "No batch job has run yet.");
 }

@@ -1,26 +1,21 @@
 """What the routes of rows keyed by a day share (/v1/short-volume, /v1/short-interest,
-/v1/quality): the day range, cursor and format parameters, and a page served as JSON, CSV or
-Parquet, the next page's cursor in the body (JSON) or the X-Next-Cursor header."""
+/v1/quality): the day range parameters, and a page served as JSON, CSV or Parquet, the next
+page's cursor in the body (JSON) or the X-Next-Cursor header (routes/paging.py)."""
 
 from __future__ import annotations
 
-import csv
-import io
 from datetime import date
 from typing import Annotated, Any
 
 import psycopg
 from fastapi import Query, Response
-from pydantic import BaseModel
 
 from tickwire_api.adapters import day_pages
-from tickwire_api.adapters.export import MEDIA_TYPES, ExportFormat, csv_cell, encode
+from tickwire_api.adapters.export import MEDIA_TYPES, ExportFormat, encode
 from tickwire_api.domain.cursor import CursorError, decode_key, encode_key
-from tickwire_api.models.examples import example
+from tickwire_api.routes.paging import NEXT_CURSOR_HEADER
 from tickwire_api.routes.params import invalid
 from tickwire_api.routes.responses import raw_json
-
-NEXT_CURSOR_HEADER = "X-Next-Cursor"
 
 StartDay = Annotated[
     date | None,
@@ -34,51 +29,6 @@ EndDay = Annotated[
         description="Exclusive last day, YYYY-MM-DD; open when left out.", examples=["2024-07-01"]
     ),
 ]
-Cursor = Annotated[
-    str | None,
-    Query(
-        max_length=1024,
-        description="`next_cursor` (or the X-Next-Cursor header) of the previous page.",
-        examples=["WyJbMTk4NzQsXCJBQVBMXCIsXCJmaW5yYVwiXSIsIjNmMmEiXQ"],
-    ),
-]
-Format = Annotated[
-    ExportFormat,
-    Query(description="json (a page object), csv or parquet (the page's rows as a file)."),
-]
-
-
-def responses(model: type[BaseModel], csv_example: str) -> dict[int | str, dict[str, Any]]:
-    return {
-        200: {
-            "description": "A page, oldest day first: JSON with `next_cursor`, or CSV with a "
-            "header row / Parquet (dates as date32, times as UTC microsecond timestamps) with "
-            f"the next cursor in {NEXT_CURSOR_HEADER}.",
-            "headers": {
-                NEXT_CURSOR_HEADER: {
-                    "description": "Cursor of the next page; absent on the last page.",
-                    "schema": {"type": "string"},
-                }
-            },
-            "content": {
-                MEDIA_TYPES[ExportFormat.csv]: {
-                    "schema": {"type": "string"},
-                    "example": csv_example,
-                },
-                MEDIA_TYPES[ExportFormat.parquet]: {
-                    "schema": {"type": "string", "format": "binary"}
-                },
-            },
-        }
-    }
-
-
-def csv_example(model: type[BaseModel]) -> str:
-    row = example(model)
-    text = io.StringIO()
-    cells = [csv_cell(value) for value in row.values()]
-    csv.writer(text, lineterminator="\r\n").writerows([list(row), cells])
-    return text.getvalue()
 
 
 def served(

@@ -14,15 +14,8 @@ from tickwire_api.adapters.export import ExportFormat
 from tickwire_api.adapters.quality import QUALITY
 from tickwire_api.domain.cursor import query_fingerprint
 from tickwire_api.models.quality import QualityDay, QualityPage
-from tickwire_api.routes.day_pages import (
-    Cursor,
-    EndDay,
-    Format,
-    StartDay,
-    csv_example,
-    responses,
-    served,
-)
+from tickwire_api.routes.day_pages import EndDay, StartDay, served
+from tickwire_api.routes.paging import Cursor, Format, paged_responses
 from tickwire_api.routes.params import Limit, OptionalInstrument, Provider, checked_limit
 from tickwire_api.settings import ApiSettings
 
@@ -33,7 +26,7 @@ router = APIRouter(prefix="/v1", tags=["quality"])
     "/quality",
     response_model=QualityPage,
     summary="The daily quality report: coverage, gaps, duplicates, rejects and anomalies per day",
-    responses=responses(QualityDay, csv_example(QualityDay)),
+    responses=paged_responses(QualityDay, "oldest day first"),
 )
 def quality(
     conn: Annotated[psycopg.Connection, Depends(deps.connection)],

@@ -19,15 +19,8 @@ from tickwire_api.models.short_data import (
     ShortVolume,
     ShortVolumePage,
 )
-from tickwire_api.routes.day_pages import (
-    Cursor,
-    EndDay,
-    Format,
-    StartDay,
-    csv_example,
-    responses,
-    served,
-)
+from tickwire_api.routes.day_pages import EndDay, StartDay, served
+from tickwire_api.routes.paging import Cursor, Format, paged_responses
 from tickwire_api.routes.params import Limit, OptionalInstrument, Provider, checked_limit
 from tickwire_api.settings import ApiSettings
 
@@ -38,7 +31,7 @@ router = APIRouter(prefix="/v1", tags=["short sales"])
     "/short-volume",
     response_model=ShortVolumePage,
     summary="Daily short-sale volume (FINRA Reg SHO) with the short volume ratio",
-    responses=responses(ShortVolume, csv_example(ShortVolume)),
+    responses=paged_responses(ShortVolume, "oldest day first"),
 )
 def short_volume(
     conn: Annotated[psycopg.Connection, Depends(deps.connection)],
@@ -86,7 +79,7 @@ def short_volume(
     "/short-interest",
     response_model=ShortInterestPage,
     summary="Short interest by settlement date (FINRA, twice a month)",
-    responses=responses(ShortInterest, csv_example(ShortInterest)),
+    responses=paged_responses(ShortInterest, "oldest day first"),
 )
 def short_interest(
     conn: Annotated[psycopg.Connection, Depends(deps.connection)],
