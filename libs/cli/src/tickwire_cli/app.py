@@ -71,6 +71,7 @@ def _register() -> None:
     from tickwire_cli.commands import (
         backfill,
         deadletters,
+        lake,
         migrate,
         replay,
         stack,
@@ -87,6 +88,7 @@ def _register() -> None:
     replay.register(app)
     deadletters.register(app)
     backfill.register(app)
+    lake.register(app)
 
 
 _register()
