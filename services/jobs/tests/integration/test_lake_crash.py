@@ -14,7 +14,8 @@ from tickwire_testing.cli import Tickwire
 
 from .conftest import DAY, T0, all_kinds, database_rows, local_lake_rows, seed_day, tick_rows
 
-pytestmark = pytest.mark.integration
+# Two exports as processes and a day of late rows: minutes on a busy two-core machine.
+pytestmark = [pytest.mark.integration, pytest.mark.timeout(600)]
 
 
 def wait_for_staging(root: Path, timeout: float = 120.0) -> None:
@@ -39,7 +40,7 @@ def test_a_killed_export_leaves_the_last_good_day(
     # kill lands between files as well as inside one.
     with psycopg.connect(lake_db, autocommit=True) as conn:
         for name in ("SOL-USD", "ADA-USD", "DOT-USD", "XRP-USD"):
-            conn.execute(tick_rows(name, T0, 30_000, step_ms=1000))
+            conn.execute(tick_rows(name, T0, 15_000, step_ms=1000))
 
     running = cli.start("lake", "export", "--day", DAY.isoformat(), "--to", str(tmp_path))
     wait_for_staging(tmp_path)
