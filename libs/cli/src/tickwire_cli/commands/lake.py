@@ -7,6 +7,7 @@ import datetime as dt
 import logging
 from typing import Annotated, Any
 
+import psycopg
 import typer
 
 from tickwire_cli import __version__
@@ -74,6 +75,7 @@ def export(
     from tickwire_jobs.adapters.lake_store import LakeStore
     from tickwire_jobs.domain.lake_kinds import kinds_named
     from tickwire_jobs.domain.lake_layout import days_between
+    from tickwire_jobs.domain.lake_manifest import ManifestError
     from tickwire_jobs.lake_export import export_day
 
     first = _date(day, "--day")
@@ -97,8 +99,9 @@ def export(
         for each in days:
             try:
                 result = export_day(conn, store, each, chosen, version=__version__)
-            except OSError as exc:
-                raise CliError(f"lake export of {each} to {to} failed: {exc}") from exc
+            except (OSError, psycopg.Error, ManifestError) as exc:
+                line = str(exc).strip().splitlines()[0] if str(exc).strip() else repr(exc)
+                raise CliError(f"lake export of {each} to {to} failed: {line}") from exc
             run.rows += result.rows_written
             record = {
                 "day": each,
