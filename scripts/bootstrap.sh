@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs everything tickwire needs on a fresh machine, idempotently: uv (pinned), the locked
-# Python environment (.venv), the Kafka broker's jars and PostgreSQL with TimescaleDB.
+# Python environment (.venv), the Kafka broker's jars, PostgreSQL with TimescaleDB, and the tools
+# the tests run: Chromium, helm and kustomize, SeaweedFS (the S3 store).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -23,3 +24,5 @@ echo "bootstrap: Chromium (the dashboard's browser test)"
 bash scripts/install-chromium.sh
 echo "bootstrap: helm and kustomize (the deploy checks)"
 bash scripts/install-deploy-tools.sh >/dev/null
+echo "bootstrap: SeaweedFS (the S3-compatible store of the lake's tests; minutes on a cold cache)"
+bash scripts/install-seaweedfs.sh >/dev/null
