@@ -36,7 +36,7 @@ audit:      ## every package in uv.lock against PyPI's advisories (pip-audit, el
 		--format requirements-txt --quiet -o .tickwire/lock-requirements.txt
 	python3 -m uv run --frozen python scripts/audit.py .tickwire/lock-requirements.txt $(AUDIT_FLAGS)
 
-bench:      ## throughput and latency on the local stack (end to end, backfill, normalize, signals, sink, the API), bytes per tick compressed
+bench:      ## throughput and latency on the local stack (end to end, backfill, normalize, signals, sink, the API, the lake export), bytes per tick compressed
 	python3 -m uv run --frozen python benchmarks/e2e_throughput.py
 	python3 -m uv run --frozen python benchmarks/backfill_throughput.py
 	python3 -m uv run --frozen python benchmarks/normalize_throughput.py
@@ -44,3 +44,4 @@ bench:      ## throughput and latency on the local stack (end to end, backfill, 
 	python3 -m uv run --frozen python benchmarks/sink_throughput.py
 	python3 -m uv run --frozen python benchmarks/api_latency.py
 	python3 -m uv run --frozen python benchmarks/compression_size.py
+	python3 -m uv run --frozen python benchmarks/lake_export.py

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs everything tickwire needs on a fresh machine, idempotently: uv (pinned), the locked
-# Python environment (.venv), the Kafka broker's jars and PostgreSQL with TimescaleDB, and the
-# tools the checks use (Chromium, helm and kustomize, Apache Airflow).
+# Python environment (.venv), the Kafka broker's jars, PostgreSQL with TimescaleDB, and the tools
+# the tests run: Chromium, helm and kustomize, SeaweedFS (the S3 store), Apache Airflow.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -24,5 +24,7 @@ echo "bootstrap: Chromium (the dashboard's browser test)"
 bash scripts/install-chromium.sh
 echo "bootstrap: helm and kustomize (the deploy checks)"
 bash scripts/install-deploy-tools.sh >/dev/null
+echo "bootstrap: SeaweedFS (the S3-compatible store of the lake's tests; minutes on a cold cache)"
+bash scripts/install-seaweedfs.sh >/dev/null
 echo "bootstrap: Apache Airflow (the example DAG's check, in an environment of its own)"
 bash scripts/install-airflow.sh >/dev/null

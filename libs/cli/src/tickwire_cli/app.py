@@ -71,6 +71,7 @@ def _register() -> None:
     from tickwire_cli.commands import (
         backfill,
         deadletters,
+        lake,
         migrate,
         quality,
         replay,
@@ -88,6 +89,7 @@ def _register() -> None:
     replay.register(app)
     deadletters.register(app)
     backfill.register(app)
+    lake.register(app)
     quality.register(app)
 
 

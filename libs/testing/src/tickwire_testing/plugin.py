@@ -8,6 +8,8 @@ TimescaleDB, in the mode TICKWIRE_TEST_STACK names (docs/testing.md has the thre
 - `containers`: both run as containers through testcontainers on the Docker API of DOCKER_HOST
   (container_stack), and an address in the environment is an error.
 
+A real S3-compatible object store (SeaweedFS) is started as a local process in every mode,
+unless AWS_ENDPOINT_URL with AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY names one.
 TICKWIRE_TIMESCALEDB_LICENSE picks the database's build as for `make run` (the full one by
 default, locally). `timescale_server_url` and `apache_server_url` are servers of either build
 (the stack's own where it fits), for the tests of each path. Nothing here skips: a stack that
@@ -23,6 +25,7 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import psycopg
 import pytest
@@ -30,6 +33,9 @@ from psycopg import sql
 
 from tickwire_core.errors import ConfigError
 from tickwire_core.topics import create_topics
+
+if TYPE_CHECKING:  # pyarrow loads only in sessions that use the object store
+    from tickwire_testing.objectstore import ObjectStore, S3Bucket
 
 
 @dataclass(frozen=True)
@@ -117,6 +123,41 @@ def local_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         if postgres is not None:
             postgres.stop()
         shutil.rmtree(pg_root, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def object_store() -> Iterator[ObjectStore]:
+    """An S3 endpoint and its keys: the environment's (AWS_ENDPOINT_URL and keys) or a SeaweedFS
+    started here, stopped at the end of the session."""
+    from tickwire_core.localstack.objectstore import REGION, LocalObjectStore
+    from tickwire_testing.objectstore import ObjectStore
+
+    endpoint = os.environ.get("AWS_ENDPOINT_URL")
+    if endpoint:
+        yield ObjectStore(
+            endpoint,
+            os.environ.get("AWS_ACCESS_KEY_ID", ""),
+            os.environ.get("AWS_SECRET_ACCESS_KEY", ""),
+            os.environ.get("AWS_REGION") or REGION,
+        )
+        return
+    root = Path(tempfile.mkdtemp(prefix="tickwire-test-s3-"))
+    store = LocalObjectStore(root)
+    try:
+        store.start()
+        yield ObjectStore(store.endpoint_url, store.access_key, store.secret_key, REGION)
+    finally:
+        store.stop()
+        shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture
+def s3_bucket(object_store: ObjectStore) -> Iterator[S3Bucket]:
+    """A new, empty bucket on the object store, deleted with its objects after the test."""
+    from tickwire_testing.objectstore import new_bucket
+
+    with new_bucket(object_store) as bucket:
+        yield bucket
 
 
 @contextmanager

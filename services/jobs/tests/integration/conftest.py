@@ -1,0 +1,227 @@
+"""A migrated database with a day of every stored kind in it, the `tickwire` command pointed at it,
+and the lake read back with DuckDB, for comparison with what the database holds."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+from typing import Any
+
+import duckdb
+import psycopg
+import pyarrow as pa
+import pyarrow.dataset as ds
+import pytest
+from pyarrow import fs
+from tickwire_jobs.domain.lake_kinds import KINDS, Kind
+
+from tickwire_sink.adapters.migrations import migrate
+from tickwire_testing.cli import Tickwire, as_url
+
+DAY = dt.date(2026, 3, 5)
+T0 = dt.datetime(2026, 3, 5, tzinfo=dt.UTC)
+# The partition keys as readers are told to type them (docs/lake.md).
+HIVE_SCHEMA = pa.schema(
+    [
+        ("provider", pa.string()),
+        ("type", pa.string()),
+        ("instrument", pa.string()),
+        ("year", pa.int32()),
+        ("month", pa.int32()),
+        ("day", pa.int32()),
+    ]
+)
+
+
+@pytest.fixture
+def lake_db(database_url: str) -> str:
+    with psycopg.connect(database_url) as conn:
+        migrate(conn)
+    return database_url
+
+
+@pytest.fixture
+def cli(lake_db: str) -> Tickwire:
+    return Tickwire({**os.environ, "DATABASE_URL": as_url(lake_db)})
+
+
+def tick_rows(instrument: str, start: dt.datetime, count: int, step_ms: int = 1000) -> str:
+    """SQL that inserts `count` trades of `instrument` from `start`, one every `step_ms`."""
+    return f"""
+        INSERT INTO ticks (exchange_ts, received_ts, provider, instrument, kind, dedup_key,
+                           last_traded_price, last_traded_volume, bid_price, trade_id, side,
+                           ingest_instance, ingest_seq, venue_instrument)
+        SELECT ts, ts + interval '3 ms', 'coinbase', '{instrument}', 'trade', 't:' || n,
+               100 + n * 0.01, 0.5, CASE WHEN n % 3 = 0 THEN NULL ELSE 99.5 END,
+               'id-' || n, CASE WHEN n % 2 = 0 THEN 'buy' ELSE 'sell' END, 'primary', n, 'x'
+        FROM generate_series(1, {count}) AS n,
+             LATERAL (SELECT '{start.isoformat()}'::timestamptz
+                             + n * interval '{step_ms} milliseconds' AS ts) AS t
+    """
+
+
+def seed_day(url: str) -> None:
+    """A day of every kind, with names paths cannot hold, a row just before and just after the
+    day (which the day must not take), empty strings beside nulls, and JSON parameters."""
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(tick_rows("BTC/USD", T0 - dt.timedelta(seconds=1), 50))
+        conn.execute(tick_rows("ETH-USD", T0 + dt.timedelta(hours=23, minutes=59), 70))
+        conn.execute(
+            """
+            INSERT INTO ticks (exchange_ts, received_ts, provider, instrument, kind, dedup_key,
+                               gap_end_ts, gap_reason, gap_lost, order_book_state, history)
+            VALUES (%(t)s, %(t)s, 'coinbase', 'BTC/USD', 'gap', 'gap:1',
+                    %(t)s + interval '5 s', 'reconnect', 12, '', true)
+            """,
+            {"t": T0 + dt.timedelta(hours=2)},
+        )
+        conn.execute(
+            """
+            INSERT INTO bars (provider, instrument, "interval", start_ts, open, high, low, close,
+                              volume, tick_count, source, adj_close)
+            VALUES ('yahoo', 'AAPL', '1d', %(t)s, 10, 12, 9, 11, 1000, 0, 'yahoo', 10.9),
+                   ('yahoo', 'AAPL', '1d', %(t)s, 10, 12.5, 9, 11.1, 990, 42, 'trade', NULL),
+                   ('coinbase', 'BTC/USD', '1m', %(t)s + interval '1 min', 1, 2, 1, 2, 3, 4,
+                    'mid', NULL)
+            """,
+            {"t": T0},
+        )
+        conn.execute(
+            """
+            INSERT INTO anomalies (provider, instrument, ts, rule, severity, value, threshold,
+                                   window_mean, window_stddev, window_count, detail)
+            VALUES ('coinbase', 'BTC/USD', %(t)s, 'spike', 'critical', 5.5, 4, 100, 1.2, 50,
+                    'jump, with a comma and "quotes"
+            and a new line')
+            """,
+            {"t": T0 + dt.timedelta(minutes=7)},
+        )
+        conn.execute(
+            """
+            INSERT INTO signals (provider, instrument, ts, name, value, parameters, "interval")
+            VALUES ('coinbase', 'ETH-USD', %(t)s, 'sma', 101.25, %(p)s, '1m')
+            """,
+            {"t": T0 + dt.timedelta(minutes=9), "p": json.dumps({"window": 20, "interval": "1m"})},
+        )
+        conn.execute(
+            """
+            INSERT INTO short_volume (provider, instrument, facility, trade_date, short_volume,
+                                      short_exempt_volume, total_volume, market, received_ts)
+            VALUES ('finra', 'AAPL', 'CNMS', %(d)s, 100, NULL, 300, 'Q', %(t)s)
+            """,
+            {"d": DAY, "t": T0},
+        )
+        conn.execute(
+            """
+            INSERT INTO short_interest (provider, instrument, settlement_date, short_interest,
+                                        previous_short_interest, average_daily_volume,
+                                        days_to_cover, market, received_ts)
+            VALUES ('finra', 'AAPL', %(d)s, 5000, 4000, 1000, 5, 'Q', %(t)s),
+                   ('finra', 'AAPL', %(d)s + 1, 5100, 5000, 1000, 5.1, 'Q', %(t)s)
+            """,
+            {"d": DAY, "t": T0},
+        )
+
+
+def database_rows(url: str, kind: Kind, day: dt.date = DAY) -> list[tuple[Any, ...]]:
+    """The kind's rows of the day as the database has them, partition keys first, sorted."""
+    with psycopg.connect(url) as conn:
+        conn.execute("SET TIME ZONE 'UTC'")
+        columns = [
+            row[0]
+            for row in conn.execute(
+                "SELECT attname FROM pg_attribute WHERE attrelid = to_regclass(%s) "
+                "AND attnum > 0 AND NOT attisdropped ORDER BY attnum",
+                (kind.table,),
+            )
+            if row[0] not in kind.excluded
+        ]
+        start = dt.datetime.combine(day, dt.time(), tzinfo=dt.UTC)
+        where = f'"{kind.time_column}" >= %(start)s AND "{kind.time_column}" < %(end)s'
+        if kind.where:
+            where += f" AND {kind.where}"
+        select = ", ".join(f'"{c}"' for c in columns)
+        rows = conn.execute(
+            f"SELECT {select} FROM {kind.table} WHERE {where}",  # type: ignore[arg-type]
+            {"start": start, "end": start + dt.timedelta(days=1)},
+        ).fetchall()
+    return sorted((_normal(dict(zip(columns, row, strict=True))) for row in rows), key=repr)
+
+
+def _normal(row: dict[str, Any]) -> tuple[Any, ...]:
+    out = []
+    for name in sorted(row):
+        value = row[name]
+        if isinstance(value, dict):  # jsonb: the lake keeps its text
+            value = json.dumps(value, sort_keys=True)
+        elif isinstance(value, str) and name == "parameters":
+            value = json.dumps(json.loads(value), sort_keys=True)
+        elif isinstance(value, dt.datetime):
+            value = value.astimezone(dt.UTC)
+        out.append((name, value))
+    return tuple(out)
+
+
+def local_lake_rows(root: str, kind: Kind, day: dt.date = DAY) -> list[Any]:
+    """The kind's rows of the day as DuckDB reads them from a local lake, in the same form."""
+    con = duckdb.connect()
+    con.execute("SET TimeZone = 'UTC'")
+    try:
+        relation = con.sql(
+            f"SELECT * FROM read_parquet('{root}/*/type={kind.name}/**/*.parquet', "
+            "hive_partitioning = true, hive_types = {'provider': VARCHAR, 'type': VARCHAR, "
+            "'instrument': VARCHAR, 'year': INTEGER, 'month': INTEGER, 'day': INTEGER})"
+        )
+        return _picked(relation, kind, day)
+    except duckdb.IOException as exc:  # no file matched: the lake has none of this kind
+        if "No files found" in str(exc):
+            return []
+        raise
+    finally:
+        con.close()
+
+
+def s3_lake_rows(
+    filesystem: fs.S3FileSystem, root: str, kind: Kind, day: dt.date = DAY
+) -> list[Any]:
+    """The same through pyarrow's S3 file system (DuckDB's own httpfs extension would need a
+    download): the kind's files as a hive-partitioned dataset, queried by DuckDB."""
+    paths = [
+        info.path
+        for info in filesystem.get_file_info(fs.FileSelector(root, recursive=True))
+        if info.path.endswith(".parquet") and f"/type={kind.name}/" in info.path
+    ]
+    if not paths:
+        return []
+    dataset = ds.dataset(
+        paths,
+        filesystem=filesystem,
+        format="parquet",
+        partitioning=ds.partitioning(HIVE_SCHEMA, flavor="hive"),
+        partition_base_dir=root,
+    )
+    con = duckdb.connect()
+    con.execute("SET TimeZone = 'UTC'")
+    con.register("lake", dataset)
+    try:
+        return _picked(con.sql("SELECT * FROM lake"), kind, day)
+    finally:
+        con.close()
+
+
+def _picked(relation: duckdb.DuckDBPyRelation, kind: Kind, day: dt.date) -> list[Any]:
+    picked = relation.filter(f"year = {day.year} AND month = {day.month} AND day = {day.day}")
+    names = [c for c in picked.columns if c not in ("type", "year", "month", "day")]
+    rows = picked.project(", ".join(f'"{c}"' for c in names)).fetchall()
+    result = []
+    for row in rows:
+        record = dict(zip(names, row, strict=True))
+        if kind.time_column == "day":
+            record["day"] = day
+        result.append(_normal(record))
+    return sorted(result, key=repr)
+
+
+def all_kinds() -> tuple[Kind, ...]:
+    return tuple(k for k in KINDS if k.name != "quality_daily")
