@@ -21,11 +21,11 @@ from pathlib import Path
 import psycopg
 from bench_db import fresh_schema
 from bench_stack import bench_stack
+
+from tickwire_core.localstack.objectstore import LocalObjectStore
 from tickwire_jobs.adapters.lake_store import LakeStore
 from tickwire_jobs.domain.lake_kinds import KINDS
 from tickwire_jobs.lake_export import export_day
-
-from tickwire_core.localstack.objectstore import LocalObjectStore
 
 DAY = date(2026, 3, 5)
 VENUES = ("binance", "kraken", "deribit")

@@ -14,8 +14,8 @@ import pyarrow as pa
 import pyarrow.dataset as ds
 import pytest
 from pyarrow import fs
-from tickwire_jobs.domain.lake_kinds import KINDS, Kind
 
+from tickwire_jobs.domain.lake_kinds import KINDS, Kind
 from tickwire_sink.adapters.migrations import migrate
 from tickwire_testing.cli import Tickwire, as_url
 

@@ -10,8 +10,8 @@ from pathlib import Path
 import psycopg
 import pyarrow.parquet as pq
 import pytest
-from tickwire_jobs.domain.lake_kinds import KINDS
 
+from tickwire_jobs.domain.lake_kinds import KINDS
 from tickwire_testing.cli import Tickwire
 
 from .conftest import DAY, T0, all_kinds, database_rows, local_lake_rows, seed_day, tick_rows

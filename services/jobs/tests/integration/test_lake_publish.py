@@ -9,6 +9,7 @@ import json
 from pathlib import Path
 
 import pytest
+
 from tickwire_jobs.adapters.lake_store import LakeStore
 from tickwire_jobs.domain.lake_layout import data_path, manifest_path, staged_path, staging_dir
 from tickwire_jobs.domain.lake_manifest import (

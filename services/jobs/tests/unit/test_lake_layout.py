@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+
 from tickwire_jobs.domain.lake_layout import (
     data_path,
     days_between,

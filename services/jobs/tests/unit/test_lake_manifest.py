@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+
 from tickwire_jobs.domain.lake_kinds import KINDS, kinds_named
 from tickwire_jobs.domain.lake_manifest import (
     COMPLETE,
