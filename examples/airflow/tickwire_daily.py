@@ -17,8 +17,18 @@ from kubernetes.client import models as k8s
 # "bash" (a worker that has the `tickwire` command on its PATH). Read when the DAG is parsed.
 RUNNER = os.environ.get("TICKWIRE_AIRFLOW_RUNNER", "kubernetes")
 NAMESPACE = os.environ.get("TICKWIRE_NAMESPACE", "tickwire")
-# The image that holds the `tickwire` command; the Variable `tickwire_image` names another.
-IMAGE = "{{ var.value.get('tickwire_image', 'ghcr.io/tickwire/tickwire-sink:0.1.0') }}"
+
+
+def image(name: str) -> str:
+    """`ghcr.io/tickwire/tickwire-<name>:0.1.0`, or the Variable `tickwire_<name>_image`."""
+    default = f"ghcr.io/tickwire/tickwire-{name}:0.1.0"
+    return f"{{{{ var.value.get('tickwire_{name}_image', '{default}') }}}}"
+
+
+# The images that hold the `tickwire` command and what each job needs: the backfill the ingest
+# image (the vendors' clients), the quality report and the lake export the jobs image; the
+# Variables `tickwire_ingest_image` and `tickwire_jobs_image` name others.
+IMAGES = {"backfill": image("ingest"), "quality": image("jobs"), "lake_export": image("jobs")}
 NIGHTLY_CONFIG = "/etc/tickwire/nightly.toml"
 LAKE_URL = "{{ var.value.tickwire_lake_url }}"
 
@@ -63,7 +73,7 @@ def pod_settings(task_id: str) -> dict[str, Any]:
         )
     return {
         "namespace": NAMESPACE,
-        "image": IMAGE,
+        "image": IMAGES[task_id],
         "cmds": ["tickwire"],
         "env_vars": [
             secret_env("DATABASE_URL", "tickwire-database", "sink-url"),

@@ -339,11 +339,6 @@ def test_images_are_the_services_and_run_their_modules(objects: tuple[Obj, ...])
         assert importlib.util.find_spec(module) is not None, module
 
 
-# The commands other parts of the product bring (tickwire_jobs): a schedule may name them before
-# they are registered here; once they are, their options are checked like any other's.
-_BROUGHT_BY_JOBS = {"lake", "quality"}
-
-
 def assert_a_tickwire_command(args: list[str]) -> None:
     """`args` name a command of `tickwire` and its options parse (or raise)."""
     import typer
@@ -354,8 +349,6 @@ def assert_a_tickwire_command(args: list[str]) -> None:
     command = typer.main.get_command(app)
     words = list(args)
     assert isinstance(command, TyperGroup)
-    if words[0] in _BROUGHT_BY_JOBS and words[0] not in command.commands:
-        return
     if "--config" in words:
         # A file of the pod's (from a ConfigMap), not of this machine: any file stands in for it
         # (tests/deploy/test_schedules.py reads the ConfigMap's own).

@@ -142,7 +142,8 @@ def test_one_run_a_day_for_the_day_that_closed_from_the_start_date(
 def test_each_pod_runs_one_tickwire_command_in_the_image(facts: dict[str, Any], task: str) -> None:
     rendered = facts["kubernetes"]["commands"][task]
     assert rendered["operator"] == "KubernetesPodOperator"
-    assert rendered["image"] == "ghcr.io/tickwire/tickwire-sink:0.1.0"
+    image = "tickwire-ingest" if task == "backfill" else "tickwire-jobs"
+    assert rendered["image"] == f"ghcr.io/tickwire/{image}:0.1.0"
     assert rendered["cmds"] + rendered["arguments"] == COMMANDS[task]
 
 
