@@ -11,8 +11,9 @@ import psycopg
 import pytest
 
 from tickwire_testing.cli import Tickwire
+from tickwire_testing.lake import database_rows, local_lake_rows
 
-from .conftest import DAY, T0, all_kinds, database_rows, local_lake_rows, seed_day, tick_rows
+from .conftest import DAY, T0, all_kinds, seed_day, tick_rows
 
 # Two exports as processes and a day of late rows: minutes on a busy two-core machine.
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(600)]
@@ -33,7 +34,7 @@ def test_a_killed_export_leaves_the_last_good_day(
 ) -> None:
     seed_day(lake_db)
     cli.json_lines("lake", "export", "--day", DAY.isoformat(), "--to", str(tmp_path))
-    good = {kind.name: local_lake_rows(str(tmp_path), kind) for kind in all_kinds()}
+    good = {kind.name: local_lake_rows(str(tmp_path), kind, DAY) for kind in all_kinds()}
     manifest = tmp_path / "_days" / "2026-03-05" / "_manifest.json"
     good_manifest = manifest.read_bytes()
     # Late rows enough to keep the next export writing for a while: several instruments, so the
@@ -48,13 +49,15 @@ def test_a_killed_export_leaves_the_last_good_day(
 
     assert manifest.read_bytes() == good_manifest
     for kind in all_kinds():
-        assert local_lake_rows(str(tmp_path), kind) == good[kind.name], kind.name
+        assert local_lake_rows(str(tmp_path), kind, DAY) == good[kind.name], kind.name
     assert not list(tmp_path.glob("provider=*/**/*.pending"))
 
     [line] = cli.json_lines("lake", "export", "--day", DAY.isoformat(), "--to", str(tmp_path))
     assert line["files_written"] == 4
     for kind in all_kinds():
-        assert local_lake_rows(str(tmp_path), kind) == database_rows(lake_db, kind), kind.name
+        assert local_lake_rows(str(tmp_path), kind, DAY) == database_rows(lake_db, kind, DAY), (
+            kind.name
+        )
     assert not list(tmp_path.rglob("*.pending"))
     with psycopg.connect(lake_db) as conn:
         statuses = [row[0] for row in conn.execute("SELECT status FROM job_runs ORDER BY id")]

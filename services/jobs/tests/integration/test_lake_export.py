@@ -13,8 +13,9 @@ import pytest
 
 from tickwire_jobs.domain.lake_kinds import KINDS
 from tickwire_testing.cli import Tickwire
+from tickwire_testing.lake import database_rows, local_lake_rows
 
-from .conftest import DAY, T0, all_kinds, database_rows, local_lake_rows, seed_day, tick_rows
+from .conftest import DAY, T0, all_kinds, seed_day, tick_rows
 
 pytestmark = pytest.mark.integration
 
@@ -35,16 +36,16 @@ def test_a_day_reads_back_equal_with_duckdb(cli: Tickwire, lake_db: str, tmp_pat
     assert line["day"] == DAY.isoformat()
     assert line["skipped_kinds"] == "quality_daily"  # its table is not in this database yet
     for kind in all_kinds():
-        expected = database_rows(lake_db, kind)
+        expected = database_rows(lake_db, kind, DAY)
         assert expected, kind.name  # the seed has every kind
-        assert local_lake_rows(str(tmp_path), kind) == expected, kind.name
-    total = sum(len(database_rows(lake_db, kind)) for kind in all_kinds())
+        assert local_lake_rows(str(tmp_path), kind, DAY) == expected, kind.name
+    total = sum(len(database_rows(lake_db, kind, DAY)) for kind in all_kinds())
     assert line["rows_written"] == total
 
     manifest = json.loads((tmp_path / "_days" / "2026-03-05" / "_manifest.json").read_text())
     assert manifest["state"] == "complete"
     assert {name: k["rows"] for name, k in manifest["kinds"].items()} == {
-        kind.name: len(database_rows(lake_db, kind)) for kind in all_kinds()
+        kind.name: len(database_rows(lake_db, kind, DAY)) for kind in all_kinds()
     }
     btc = next(
         f for f in manifest["files"] if f["kind"] == "ticks" and f["instrument"] == "BTC/USD"
@@ -113,7 +114,7 @@ def test_a_late_row_rewrites_its_file_and_no_other(
         "_days/2026-03-05/_manifest.json",
     }
     ticks = next(k for k in KINDS if k.name == "ticks")
-    assert local_lake_rows(str(tmp_path), ticks) == database_rows(lake_db, ticks)
+    assert local_lake_rows(str(tmp_path), ticks, DAY) == database_rows(lake_db, ticks, DAY)
 
 
 def test_rows_gone_from_the_database_leave_the_lake(
@@ -129,7 +130,7 @@ def test_rows_gone_from_the_database_leave_the_lake(
     assert line["files_removed"] == 1
     assert not list(tmp_path.glob("provider=*/type=anomalies"))
     anomalies = next(k for k in KINDS if k.name == "anomalies")
-    assert local_lake_rows(str(tmp_path), anomalies) == []
+    assert local_lake_rows(str(tmp_path), anomalies, DAY) == []
 
 
 def test_bad_arguments_are_one_line_errors(cli: Tickwire, tmp_path: Path) -> None:
