@@ -10,7 +10,6 @@ import os
 import psycopg
 import pytest
 
-from tickwire_jobs.domain.lake_kinds import KINDS, Kind
 from tickwire_sink.adapters.migrations import migrate
 from tickwire_testing.cli import Tickwire, as_url
 
@@ -106,7 +105,15 @@ def seed_day(url: str) -> None:
             """,
             {"d": DAY, "t": T0},
         )
-
-
-def all_kinds() -> tuple[Kind, ...]:
-    return tuple(k for k in KINDS if k.name != "quality_daily")
+        conn.execute(
+            """
+            INSERT INTO quality_daily (provider, instrument, day, calendar, session_minutes,
+                                       covered_minutes, coverage, ticks, quotes, gaps,
+                                       gaps_by_reason, rejects_by_reason, tickwire_version)
+            VALUES ('coinbase', 'BTC/USD', %(d)s, '24/7', 1440, 3, 0.00208333, 3, 3, 1,
+                    '{"disconnect": {"gaps": 1, "seconds": 2.5, "lost": 0}}', '{}', '0.1.0'),
+                   ('coinbase', 'BTC/USD', %(d)s + 1, '24/7', 1440, 0, 0, 0, 0, 0, '{}', '{}',
+                    '0.1.0')
+            """,
+            {"d": DAY},
+        )

@@ -10,10 +10,11 @@ from pathlib import Path
 import psycopg
 import pytest
 
+from tickwire_jobs.domain.lake_kinds import KINDS
 from tickwire_testing.cli import Tickwire
 from tickwire_testing.lake import database_rows, local_lake_rows
 
-from .conftest import DAY, T0, all_kinds, seed_day, tick_rows
+from .conftest import DAY, T0, seed_day, tick_rows
 
 # Two exports as processes and a day of late rows: minutes on a busy two-core machine.
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(600)]
@@ -34,7 +35,7 @@ def test_a_killed_export_leaves_the_last_good_day(
 ) -> None:
     seed_day(lake_db)
     cli.json_lines("lake", "export", "--day", DAY.isoformat(), "--to", str(tmp_path))
-    good = {kind.name: local_lake_rows(str(tmp_path), kind, DAY) for kind in all_kinds()}
+    good = {kind.name: local_lake_rows(str(tmp_path), kind, DAY) for kind in KINDS}
     manifest = tmp_path / "_days" / "2026-03-05" / "_manifest.json"
     good_manifest = manifest.read_bytes()
     # Late rows enough to keep the next export writing for a while: several instruments, so the
@@ -48,13 +49,13 @@ def test_a_killed_export_leaves_the_last_good_day(
     running.kill()
 
     assert manifest.read_bytes() == good_manifest
-    for kind in all_kinds():
+    for kind in KINDS:
         assert local_lake_rows(str(tmp_path), kind, DAY) == good[kind.name], kind.name
     assert not list(tmp_path.glob("provider=*/**/*.pending"))
 
     [line] = cli.json_lines("lake", "export", "--day", DAY.isoformat(), "--to", str(tmp_path))
     assert line["files_written"] == 4
-    for kind in all_kinds():
+    for kind in KINDS:
         assert local_lake_rows(str(tmp_path), kind, DAY) == database_rows(lake_db, kind, DAY), (
             kind.name
         )

@@ -10,11 +10,12 @@ import time
 import psycopg
 import pytest
 
+from tickwire_jobs.domain.lake_kinds import KINDS
 from tickwire_testing.cli import Tickwire
 from tickwire_testing.lake import database_rows, s3_lake_rows
 from tickwire_testing.objectstore import S3Bucket
 
-from .conftest import DAY, T0, all_kinds, seed_day, tick_rows
+from .conftest import DAY, T0, seed_day, tick_rows
 
 pytestmark = pytest.mark.integration
 
@@ -30,7 +31,7 @@ def test_a_day_in_s3_reads_back_equal_and_reruns_are_no_ops(
 
     s3 = s3_bucket.store.filesystem()
     root = f"{s3_bucket.name}/lake"
-    for kind in all_kinds():
+    for kind in KINDS:
         assert s3_lake_rows(s3, root, kind, DAY) == database_rows(lake_db, kind, DAY), kind.name
     objects = s3_bucket.keys()
     assert "lake/_days/2026-03-05/_manifest.json" in objects
@@ -45,7 +46,7 @@ def test_a_day_in_s3_reads_back_equal_and_reruns_are_no_ops(
         conn.execute(tick_rows("ETH-USD", T0 + dt.timedelta(hours=5), 1))
     [late] = aws.json_lines("lake", "export", "--day", DAY.isoformat(), "--to", url)
     assert late["files_written"] == 1
-    ticks = next(k for k in all_kinds() if k.name == "ticks")
+    ticks = next(k for k in KINDS if k.name == "ticks")
     assert s3_lake_rows(s3, root, ticks, DAY) == database_rows(lake_db, ticks, DAY)
     changed = {key for key, stamp in s3_bucket.keys().items() if objects.get(key) != stamp}
     assert changed == {
