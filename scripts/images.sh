@@ -11,8 +11,8 @@
 # keeps it. Each image is rebuilt only when its inputs change (a content key per image under the
 # cache's images/ folder); the runtime's layer cache and uv's cache mount make rebuilds short.
 # Prints one line per image, `<tag> <image id>`, on stdout; progress goes to stderr.
-# Arguments name the images to build (ingest normalize signals sink api tests kafka timescaledb);
-# none means all of them. The suite's container stack asks for `kafka timescaledb` alone.
+# Arguments name the images to build (ingest normalize signals sink api jobs tests kafka
+# timescaledb); none means all of them. The suite's container stack asks for `kafka timescaledb`.
 set -euo pipefail
 
 script=images
@@ -24,7 +24,7 @@ export CONTAINERS_CONF=$repo_root/deploy/images/containers.conf
 cd "$repo_root"
 
 services=(ingest normalize signals sink api)
-names=("${services[@]}" tests kafka timescaledb)
+names=("${services[@]}" jobs tests kafka timescaledb)
 for name in "$@"; do
   [[ " ${names[*]} " == *" $name "* ]] || die "no image named $name (the images: ${names[*]})"
 done
@@ -147,7 +147,7 @@ python_base() {
 }
 
 python_images=()
-for name in "${services[@]}" tests; do
+for name in "${services[@]}" jobs tests; do
   if wanted "$name"; then python_images+=("$name"); fi
 done
 if ((${#python_images[@]})); then
@@ -161,9 +161,11 @@ for service in "${services[@]}"; do
     --build-arg "SERVICE=$service" --file Dockerfile .
 done
 # The batch jobs (lake export, quality report): no service of their own, the image runs `tickwire`.
-key=$(content_key "$base_id jobs" Dockerfile .dockerignore pyproject.toml uv.lock libs services schemas)
-build tickwire-jobs:latest "$key" --build-arg "BASE_IMAGE=$base" --build-arg SERVICE=jobs \
-  --build-arg SERVICE_MODULE=tickwire_cli --file Dockerfile .
+if wanted jobs; then
+  key=$(content_key "$base_id jobs" Dockerfile .dockerignore pyproject.toml uv.lock libs services schemas)
+  build tickwire-jobs:latest "$key" --build-arg "BASE_IMAGE=$base" --build-arg SERVICE=jobs \
+    --build-arg SERVICE_MODULE=tickwire_cli --file Dockerfile .
+fi
 
 if wanted tests; then
   tests_ignore=deploy/compose/tests.Dockerfile.dockerignore
