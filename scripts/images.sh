@@ -11,8 +11,8 @@
 # keeps it. Each image is rebuilt only when its inputs change (a content key per image under the
 # cache's images/ folder); the runtime's layer cache and uv's cache mount make rebuilds short.
 # Prints one line per image, `<tag> <image id>`, on stdout; progress goes to stderr.
-# Arguments name the images to build (ingest normalize signals sink api tests kafka timescaledb);
-# none means all of them. The suite's container stack asks for `kafka timescaledb` alone.
+# Arguments name the images to build (ingest normalize signals sink api jobs tests kafka
+# timescaledb); none means all of them. The suite's container stack asks for `kafka timescaledb`.
 set -euo pipefail
 
 script=images
@@ -24,7 +24,7 @@ export CONTAINERS_CONF=$repo_root/deploy/images/containers.conf
 cd "$repo_root"
 
 services=(ingest normalize signals sink api)
-names=("${services[@]}" tests kafka timescaledb)
+names=("${services[@]}" jobs tests kafka timescaledb)
 for name in "$@"; do
   [[ " ${names[*]} " == *" $name "* ]] || die "no image named $name (the images: ${names[*]})"
 done
@@ -147,7 +147,7 @@ python_base() {
 }
 
 python_images=()
-for name in "${services[@]}" tests; do
+for name in "${services[@]}" jobs tests; do
   if wanted "$name"; then python_images+=("$name"); fi
 done
 if ((${#python_images[@]})); then
@@ -161,9 +161,11 @@ for service in "${services[@]}"; do
     --build-arg "SERVICE=$service" --file Dockerfile .
 done
 # The batch jobs (lake export, quality report): no service of their own, the image runs `tickwire`.
-key=$(content_key "$base_id jobs" Dockerfile .dockerignore pyproject.toml uv.lock libs services schemas)
-build tickwire-jobs:latest "$key" --build-arg "BASE_IMAGE=$base" --build-arg SERVICE=jobs \
-  --build-arg SERVICE_MODULE=tickwire_cli --file Dockerfile .
+if wanted jobs; then
+  key=$(content_key "$base_id jobs" Dockerfile .dockerignore pyproject.toml uv.lock libs services schemas)
+  build tickwire-jobs:latest "$key" --build-arg "BASE_IMAGE=$base" --build-arg SERVICE=jobs \
+    --build-arg SERVICE_MODULE=tickwire_cli --file Dockerfile .
+fi
 
 if wanted tests; then
   tests_ignore=deploy/compose/tests.Dockerfile.dockerignore
@@ -188,18 +190,37 @@ if wanted kafka; then
 fi
 
 wanted timescaledb || exit 0
-# TimescaleDB as scripts/install-timescaledb.sh installed it on this machine: its module(s) and
-# its extension scripts, gathered into a context of their own.
-bash scripts/install-timescaledb.sh
+# TimescaleDB as scripts/install-timescaledb.sh installed it on this machine, in the build the local
+# stack runs (TICKWIRE_TIMESCALEDB_LICENSE, docs/local-stack.md): by default the full one where it
+# is installed, else the Apache-only one. Its module(s) and extension scripts, gathered into a
+# context of their own. The Apache-only image's tag says so, and a label says which build any is.
+license=${TICKWIRE_TIMESCALEDB_LICENSE:-}
+[[ $license == "" || $license == timescale || $license == apache ]] ||
+  die "TICKWIRE_TIMESCALEDB_LICENSE=$license is neither timescale nor apache"
+bash scripts/install-timescaledb-apache.sh
 pg_config=/usr/lib/postgresql/$pg_major/bin/pg_config
+if [[ $license != apache ]]; then
+  full_tree=$(bash scripts/install-timescaledb-full.sh | tail -n 1)
+  if [[ -n $full_tree ]]; then
+    license=timescale
+    pg_config=$full_tree/usr/lib/postgresql/$pg_major/bin/pg_config
+  elif [[ $license == timescale ]]; then
+    die "TICKWIRE_TIMESCALEDB_LICENSE=timescale needs the full TimescaleDB build, which" \
+      "scripts/install-timescaledb-full.sh could not install (no source found)"
+  else
+    log "no full TimescaleDB build: the image carries the Apache-only one"
+    license=apache
+  fi
+fi
+ts_tag=tickwire-timescaledb:$ts_version-pg$pg_major
+[[ $license == apache ]] && ts_tag+=-apache
 ts_context=$keys/timescaledb-context
 rm -rf "$ts_context"
 mkdir -p "$ts_context/lib" "$ts_context/extension"
 cp -p "$("$pg_config" --pkglibdir)"/timescaledb*.so "$ts_context/lib/"
 cp -p "$("$pg_config" --sharedir)"/extension/timescaledb* "$ts_context/extension/"
 ts_files=$(cd "$ts_context" && find . -type f -print0 | sort -z | xargs -0 sha256sum | sha256sum)
-build "tickwire-timescaledb:$ts_version-pg$pg_major" \
-  "$(content_key "$debian_id $ts_files" deploy/images/timescaledb)" \
+build "$ts_tag" "$(content_key "$debian_id $license $ts_files" deploy/images/timescaledb)" \
   --build-arg "BASE_IMAGE=$local_base" --build-arg "POSTGRES_MAJOR=$pg_major" \
-  --build-context "timescaledb=$ts_context" \
+  --build-arg "TIMESCALEDB_LICENSE=$license" --build-context "timescaledb=$ts_context" \
   --file deploy/images/timescaledb/Dockerfile deploy/images/timescaledb

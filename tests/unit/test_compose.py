@@ -57,7 +57,10 @@ def test_the_local_stack_images_are_tagged_with_the_pinned_versions() -> None:
     pinned = versions()
     script = (REPO_ROOT / "scripts" / "images.sh").read_text()
     assert 'build "tickwire-kafka:$kafka_version"' in script
-    assert 'build "tickwire-timescaledb:$ts_version-pg$pg_major"' in script
+    # The full build under the public image's tag; the Apache-only one's tag says so.
+    assert "ts_tag=tickwire-timescaledb:$ts_version-pg$pg_major\n" in script
+    assert "[[ $license == apache ]] && ts_tag+=-apache\n" in script
+    assert 'build "$ts_tag"' in script
     compose = (REPO_ROOT / "docker-compose.yml").read_text()
     assert f"tickwire-kafka:{pinned['KAFKA_VERSION']}" in compose
     local = f"tickwire-timescaledb:{pinned['TIMESCALEDB_VERSION']}-pg{pinned['POSTGRES_MAJOR']}"

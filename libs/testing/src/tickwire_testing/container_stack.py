@@ -31,6 +31,7 @@ from testcontainers.core.docker_client import DockerClient
 from tickwire_core.errors import StackError
 from tickwire_core.localstack._process import REPO_ROOT, free_port, versions
 from tickwire_core.localstack.postgres import SUPERUSER, server_settings
+from tickwire_core.localstack.timescaledb import APACHE, LICENSE_VAR, TIMESCALE, full_build
 
 logger = logging.getLogger(__name__)
 
@@ -42,15 +43,26 @@ DATABASE = "tickwire"
 READY_TIMEOUT = 180.0
 
 
-def local_images() -> dict[str, str]:
+def local_images(timescaledb_license: str) -> dict[str, str]:
     """The tags scripts/images.sh gives its Kafka and TimescaleDB images (podman lists them under
-    localhost/), by the name images.sh takes as an argument."""
+    localhost/), by the name images.sh takes as an argument; the TimescaleDB one of the build that
+    runs `timescaledb_license` (the Apache-only build's tag says so)."""
     pinned = versions()
     timescaledb = f"{pinned['TIMESCALEDB_VERSION']}-pg{pinned['POSTGRES_MAJOR']}"
+    if timescaledb_license == APACHE:
+        timescaledb += "-apache"
     return {
         "kafka": f"tickwire-kafka:{pinned['KAFKA_VERSION']}",
         "timescaledb": f"tickwire-timescaledb:{timescaledb}",
     }
+
+
+def image_license(requested: str | None) -> str:
+    """The build of the local TimescaleDB image for `requested` (see requested_license): the one the
+    local stack would run, as scripts/images.sh chooses it. Only None looks at the machine."""
+    if requested is not None:
+        return requested
+    return TIMESCALE if full_build() is not None else APACHE
 
 
 def _start_time(pid: int) -> str | None:
@@ -80,12 +92,16 @@ def _owner_gone(owner: str) -> bool:
 class ContainerStack:
     """A single-node KRaft broker and a PostgreSQL with TimescaleDB, each in a container whose
     port is published on 127.0.0.1; `environ` names the images (TICKWIRE_KAFKA_IMAGE,
-    TICKWIRE_TIMESCALEDB_IMAGE), else the local ones scripts/images.sh builds."""
+    TICKWIRE_TIMESCALEDB_IMAGE), else the local ones scripts/images.sh builds, TimescaleDB's of
+    the build the local stack would run (image_license), whose license the start checks."""
 
     def __init__(self, environ: Mapping[str, str], timescaledb_license: str | None) -> None:
-        local = local_images()
+        named = environ.get(TIMESCALEDB_IMAGE_VAR)
+        # The build a local image carries is known, so it is checked; a named image's is not.
+        self._image_license = None if named else image_license(timescaledb_license)
+        local = local_images(self._image_license or TIMESCALE)
         self._kafka_image = environ.get(KAFKA_IMAGE_VAR) or local["kafka"]
-        self._timescaledb_image = environ.get(TIMESCALEDB_IMAGE_VAR) or local["timescaledb"]
+        self._timescaledb_image = named or local["timescaledb"]
         self._to_build = [name for name, tag in local.items() if tag in self._images]
         self._license = timescaledb_license
         self._password = secrets.token_hex(16)
@@ -172,14 +188,19 @@ class ContainerStack:
         missing = []
         for name in self._to_build:
             try:
-                client.client.images.get(local_images()[name])
+                client.client.images.get(local_images(self._image_license or TIMESCALE)[name])
             except ImageNotFound:
                 missing.append(name)
         if not missing:
             return
+        # The build chosen here, whatever the machine has installed by the time images.sh runs.
+        env = dict(os.environ)
+        if self._image_license is not None:
+            env[LICENSE_VAR] = self._image_license
         built = subprocess.run(
             ["bash", "scripts/images.sh", *missing],
             cwd=REPO_ROOT,
+            env=env,
             capture_output=True,
             text=True,
             timeout=3600,
@@ -279,10 +300,11 @@ class ContainerStack:
         with psycopg.connect(self.database_url, autocommit=True) as conn:
             row = conn.execute("SHOW timescaledb.license").fetchone()
         found = row[0] if row else None
-        if self._license is not None and found != self._license:
+        expected = self._license or self._image_license
+        if expected is not None and found != expected:
             raise StackError(
-                f"{self._timescaledb_image} runs timescaledb.license {found!r}, not the requested "
-                f"{self._license!r}"
+                f"{self._timescaledb_image} runs timescaledb.license {found!r}, not the expected "
+                f"{expected!r}"
             )
         logger.info("TimescaleDB container runs timescaledb.license=%s", found)
 

@@ -11,11 +11,19 @@ import subprocess
 import pytest
 
 from tickwire_core.errors import ConfigError
-from tickwire_testing.container_stack import ContainerStack, _owner, _owner_gone, local_images
+from tickwire_core.localstack._process import versions
+from tickwire_testing.container_stack import (
+    ContainerStack,
+    _owner,
+    _owner_gone,
+    image_license,
+    local_images,
+)
 from tickwire_testing.plugin import stack_mode
 
 KAFKA = {"KAFKA_BOOTSTRAP_SERVERS": "127.0.0.1:9092"}
 DATABASE = {"DATABASE_URL": "postgresql://u@127.0.0.1/db"}
+PUBLIC_TIMESCALEDB = {"TICKWIRE_TIMESCALEDB_IMAGE": "timescale/timescaledb:2.19.3-pg15"}
 
 
 @pytest.mark.parametrize(
@@ -63,7 +71,7 @@ def test_a_running_owner_keeps_its_containers_and_an_ended_one_leaves_leftovers(
 
 
 def test_the_broker_advertises_the_host_port_it_is_published_on() -> None:
-    stack = ContainerStack({}, None)
+    stack = ContainerStack({}, "timescale")
     env = stack._kafka_env()
     advertised = dict(
         listener.split("://") for listener in env["KAFKA_ADVERTISED_LISTENERS"].split(",")
@@ -82,15 +90,31 @@ def test_the_database_container_runs_the_local_servers_settings() -> None:
     assert settings["timescaledb.max_background_workers"] == "0"
     assert settings["timescaledb.license"] == "apache"
     assert settings["fsync"] == "off"
-    assert "timescaledb.license" not in dict(
-        option.split("=", 1) for option in ContainerStack({}, None)._postgres_options()[1::2]
-    )
+    unset = ContainerStack(PUBLIC_TIMESCALEDB, None)._postgres_options()
+    assert "timescaledb.license" not in dict(option.split("=", 1) for option in unset[1::2])
 
 
 def test_images_named_in_the_environment_replace_the_local_ones() -> None:
-    local = local_images()
-    assert ContainerStack({}, None)._images == (local["kafka"], local["timescaledb"])
+    local = local_images("timescale")
+    assert ContainerStack({}, "timescale")._images == (local["kafka"], local["timescaledb"])
     named = {"TICKWIRE_KAFKA_IMAGE": "apache/kafka:4.3.1"}
-    stack = ContainerStack(named, None)
+    stack = ContainerStack(named, "timescale")
     assert stack._images == ("apache/kafka:4.3.1", local["timescaledb"])
     assert stack._to_build == ["timescaledb"]
+    stack = ContainerStack(PUBLIC_TIMESCALEDB, None)
+    assert stack._images == (local["kafka"], PUBLIC_TIMESCALEDB["TICKWIRE_TIMESCALEDB_IMAGE"])
+    assert stack._to_build == ["kafka"]
+
+
+def test_each_timescaledb_build_has_a_local_image_of_its_own() -> None:
+    # The full build under the public image's tag, the Apache-only one under a tag saying so.
+    full, apache = local_images("timescale")["timescaledb"], local_images("apache")["timescaledb"]
+    pinned = versions()
+    tag = f"{pinned['TIMESCALEDB_VERSION']}-pg{pinned['POSTGRES_MAJOR']}"
+    assert full == f"tickwire-timescaledb:{tag}"
+    assert apache == f"{full}-apache"
+    assert ContainerStack({}, "apache")._images[1] == apache
+    assert ContainerStack({}, "timescale")._images[1] == full
+    # A license asked for is the image's build, without looking at the machine.
+    assert image_license("apache") == "apache"
+    assert image_license("timescale") == "timescale"
