@@ -80,7 +80,11 @@ def aapl_day(ago: int) -> dict[str, Any]:
 ROWS = [btc_day(1, 1.0, 2), btc_day(2, 0.5, 0), btc_day(4, 0.95, 1)]
 ROWS += [btc_day(ago, 0.999, 0) for ago in range(5, DAYS)]
 ROWS += [aapl_day(ago) for ago in range(1, 15)]
-EXPECTED_BANDS = {(BTC, 1): "full", (BTC, 2): "mid", (BTC, 3): "missing", (BTC, 4): "high"}
+# By date, not by days ago: the suite may pass midnight between building ROWS and the page's load.
+EXPECTED_BANDS = {
+    (BTC, TODAY - timedelta(days=ago)): expected
+    for ago, expected in ((1, "full"), (2, "mid"), (3, "missing"), (4, "high"))
+}
 
 
 def band(row: dict[str, Any] | None) -> str:
@@ -148,7 +152,12 @@ def test_the_calendar_colours_each_day_by_coverage_and_shows_its_report_on_click
         "the quality calendar",
     )
     cells = browser.execute_script(CELLS)
-    days = [TODAY - timedelta(days=ago) for ago in range(DAYS - 1, -1, -1)]
+    # The page draws the days ending with its own UTC today, which is TODAY unless the clock has
+    # passed midnight since ROWS were built; then it is a later day, never an earlier one.
+    drawn = browser.find_element(By.ID, "quality-calendar").get_attribute("data-days") or ""
+    page_today = date.fromisoformat(drawn.split("..")[-1])
+    assert TODAY <= page_today <= datetime.now(UTC).date(), drawn
+    days = [page_today - timedelta(days=ago) for ago in range(DAYS - 1, -1, -1)]
     stored = {((r["provider"], r["instrument"]), r["day"]): r for r in ROWS}
     # One line per feed, instrument order: AAPL then BTC-USDT; a cell per day, oldest first.
     assert [(c["provider"], c["instrument"], c["day"]) for c in cells] == [
@@ -158,10 +167,7 @@ def test_the_calendar_colours_each_day_by_coverage_and_shows_its_report_on_click
         row = stored.get(((c["provider"], c["instrument"]), date.fromisoformat(c["day"])))
         assert c["band"] == band(row), c
         assert ("gapped" in c["classes"].split()) == bool(row and row.get("gaps")), c
-    by_key = {
-        ((c["provider"], c["instrument"]), (TODAY - date.fromisoformat(c["day"])).days): c
-        for c in cells
-    }
+    by_key = {((c["provider"], c["instrument"]), date.fromisoformat(c["day"])): c for c in cells}
     for key, expected in EXPECTED_BANDS.items():
         assert by_key[key]["band"] == expected
     weekend = [c for c in cells if c["instrument"] == "AAPL" and c["band"] == "closed"]
