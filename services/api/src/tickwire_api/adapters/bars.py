@@ -1,6 +1,6 @@
 """Reads of the bars table: computed bars (trade, mid; stored at one second and one minute)
 aggregated in the database to any interval from 1s to 1d, and vendor bars at the interval the
-vendor gave them, side by side."""
+vendor gave them, side by side; rollup bars from their own views (adapters/rollups.py)."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from typing import Any
 import psycopg
 from psycopg.rows import dict_row
 
+from tickwire_api.adapters.rollups import rollup_bars
 from tickwire_api.domain.intervals import base_interval
 from tickwire_api.domain.sources import COMPUTED_SOURCES, SourceFilter, interval_name
 
@@ -59,6 +60,8 @@ def aggregated(
     """The bars of [start, end) at `seconds` that `sources` selects, oldest first (then by
     provider and source), as rows of the Bar model's fields but the interval. Binary results:
     floats and times arrive without text parsing."""
+    if sources.rollup:  # nothing in the bars table: the rollups are views of their own
+        return rollup_bars(conn, instrument, provider, seconds, start, end)
     params = {
         "width": timedelta(seconds=seconds),
         "instrument": instrument,

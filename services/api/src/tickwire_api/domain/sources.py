@@ -1,6 +1,6 @@
-"""Where bars come from: computed by the signals service from ticks (trade, mid) or given by a
-vendor's history (yahoo, coingecko, binance, ...), what a `source` filter selects, and the rule
-that keeps the two kinds from being mixed in one answer without the client asking for both."""
+"""Where bars come from: computed by the signals service from ticks (trade, mid), given by a
+vendor's history (yahoo, coingecko, binance, ...) or rolled up in the database from stored trades
+(rollup), what a `source` filter selects, and the rules that keep the kinds apart."""
 
 from __future__ import annotations
 
@@ -12,6 +12,11 @@ from tickwire_api.domain.intervals import RangeError
 COMPUTED_SOURCES = ("trade", "mid")
 COMPUTED = "computed"  # every computed source
 VENDOR = "vendor"  # every vendor source
+# Trade bars the database rolls up from stored ticks (the bars_1m / bars_1h rollups), served only
+# when asked for by name: beside the signals service's trade bars they would be the same trades
+# twice, closed by another rule.
+ROLLUP = "rollup"
+ROLLUP_INTERVALS = {60: "1m", 3_600: "1h"}  # seconds -> name, the rollups there are
 
 
 def is_computed(source: str) -> bool:
@@ -21,11 +26,12 @@ def is_computed(source: str) -> bool:
 @dataclass(frozen=True)
 class SourceFilter:
     """What `source=` selects: computed bars, vendor bars, or both, and within them one named
-    source when `name` is set."""
+    source when `name` is set; or the rollups alone (`rollup`), which nothing else selects."""
 
     computed: bool
     vendor: bool
     name: str | None
+    rollup: bool = False
 
     @property
     def given(self) -> bool:
@@ -33,7 +39,9 @@ class SourceFilter:
 
 
 def source_filter(value: str | None) -> SourceFilter:
-    """None (no filter), 'computed', 'vendor', or one source's name."""
+    """None (no filter), 'computed', 'vendor', 'rollup', or one source's name."""
+    if value == ROLLUP:
+        return SourceFilter(computed=False, vendor=False, name=ROLLUP, rollup=True)
     if value is None:
         return SourceFilter(computed=True, vendor=True, name=None)
     if value == COMPUTED:
@@ -71,6 +79,18 @@ def check_unmixed(wanted: SourceFilter, sources: Iterable[str]) -> None:
     found = set(sources)
     if any(is_computed(s) for s in found) and any(not is_computed(s) for s in found):
         raise MixedSources(found)
+
+
+def check_rollup_interval(sources: SourceFilter, interval: str, seconds: int) -> None:
+    """Refuses (on `interval`) rollup bars at an interval no rollup has: they are served as the
+    database keeps them, never re-aggregated, like a vendor's bars."""
+    if sources.rollup and seconds not in ROLLUP_INTERVALS:
+        raise RangeError(
+            "interval",
+            f"source={ROLLUP} has bars at {' and '.join(ROLLUP_INTERVALS.values())} only (the "
+            f"rollups of stored trades), not at {interval}: choose one of those, or "
+            "source=trade for trade bars at any interval",
+        )
 
 
 def interval_name(seconds: int) -> str:

@@ -1,5 +1,5 @@
 """Response models of /v1/bars: OHLCV bars of one instrument at the interval asked for, computed
-from ticks or given by a vendor, each saying which."""
+from ticks, given by a vendor or rolled up from stored trades, each saying which."""
 
 from __future__ import annotations
 
@@ -44,8 +44,9 @@ class Bar(BaseModel):
     volume: float
     tick_count: int = Field(description="Ticks the bar was built from; 0 for vendor bars.")
     source: str = Field(
-        description="What made the bar: trade or mid (computed from ticks), or the vendor "
-        "(yahoo, coingecko, binance, ...)."
+        description="What made the bar: trade or mid (computed from ticks by the signals "
+        "service), the vendor (yahoo, coingecko, binance, ...), or rollup (rolled up by the "
+        "database from the trades stored)."
     )
     adj_close: float | None = Field(
         None,
@@ -98,12 +99,13 @@ class BarSeries(BaseModel):
     instrument: str
     provider: str | None
     source: str | None = Field(
-        None, description="The source filter as given: a source, 'computed', 'vendor' or null."
+        None,
+        description="The source filter as given: a source, 'computed', 'vendor', 'rollup' or null.",
     )
     interval: str
     base_interval: str = Field(
         description="The stored bars served: '1s' or '1m' for computed bars (aggregated), the "
-        "interval itself for vendor bars (served as stored)."
+        "interval itself for vendor and rollup bars (served as stored)."
     )
     count: int
     bars: list[Bar]

@@ -1,5 +1,6 @@
 """/v1/bars: OHLCV bars at any interval from 1s to 1d: computed bars aggregated in the database
-from the stored one-second or one-minute bars, vendor bars at the interval the vendor gave."""
+from the stored one-second or one-minute bars, vendor bars at the interval the vendor gave, and
+the rollups of stored trades at 1m and 1h."""
 
 from __future__ import annotations
 
@@ -31,7 +32,8 @@ def bars(
     """Bars starting in [start, end), oldest first, one per provider and source per bucket.
     Computed bars (trade, mid) come at any interval; vendor bars (yahoo, binance, ...) at the
     intervals the vendor gave (1m, 5m, 15m, 1h, 4h, 1d). Without `source`, a range holding
-    both computed and vendor bars is a 422 that names the sources to choose from."""
+    both computed and vendor bars is a 422 that names the sources to choose from. `source=rollup`
+    serves the trade bars the database rolls up from stored ticks, at 1m and 1h only."""
     rows = aggregated(
         conn,
         query.instrument,
@@ -61,7 +63,8 @@ def bars(
 
 
 def _stored(query: BarQuery, rows: list[dict[str, Any]]) -> str:
-    """The stored bars served: vendor bars as they are, computed ones aggregated from 1s or 1m."""
+    """The stored bars served: vendor and rollup bars as they are, computed ones aggregated from
+    1s or 1m."""
     vendor_only = not query.sources.computed or (
         bool(rows) and not any(is_computed(row["source"]) for row in rows)
     )

@@ -13,7 +13,7 @@ from pydantic import AfterValidator, AwareDatetime
 
 from tickwire_api import deps
 from tickwire_api.domain.intervals import RangeError, bar_seconds, check_range
-from tickwire_api.domain.sources import SourceFilter, source_filter
+from tickwire_api.domain.sources import SourceFilter, check_rollup_interval, source_filter
 from tickwire_api.settings import ApiSettings
 
 INSTRUMENT = r"^[A-Za-z0-9][A-Za-z0-9._:/-]{0,63}$"
@@ -81,8 +81,10 @@ Source = Annotated[
         pattern=PROVIDER,
         description="What made the bars: one source (trade, mid, yahoo, coingecko, binance, "
         "...), or 'computed' (trade and mid, built from ticks) or 'vendor' (every vendor's). "
-        "Left out, a range holding both computed and vendor bars is a 422 naming the sources.",
-        examples=["computed", "vendor", "trade", "yahoo"],
+        "Left out, a range holding both computed and vendor bars is a 422 naming the sources. "
+        "'rollup': trade bars the database rolls up from stored ticks, at 1m and 1h only, "
+        "served only when asked for.",
+        examples=["computed", "vendor", "trade", "yahoo", "rollup"],
     ),
 ]
 Interval = Annotated[
@@ -127,9 +129,9 @@ def bar_query(
 ) -> BarQuery:
     """A dependency: its parameters are the route's query parameters, in this order."""
     seconds = bar_seconds(interval, start, end, settings.max_buckets)
-    return BarQuery(
-        instrument, provider, interval, start, end, seconds, source, source_filter(source)
-    )
+    sources = source_filter(source)
+    check_rollup_interval(sources, interval, seconds)
+    return BarQuery(instrument, provider, interval, start, end, seconds, source, sources)
 
 
 def invalid(parameter: str, message: str) -> HTTPException:
