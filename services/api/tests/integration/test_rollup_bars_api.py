@@ -1,7 +1,6 @@
-"""`/v1/bars?source=rollup` on both TimescaleDB builds: the same trades stored in a database on
-each, read through plain views on the Apache build and through continuous aggregates (refreshed,
-then newer trades added at query time) on the full one; both answers equal, and equal to the bars
-computed here from the trades written."""
+"""`/v1/bars?source=rollup` on the same trades in a database of each TimescaleDB build: plain views
+(Apache) and continuous aggregates, refreshed and then real-time (full), answer alike, and with
+the bars computed here from the trades written."""
 
 import random
 from collections.abc import Iterator
@@ -12,6 +11,7 @@ from typing import Any
 import psycopg
 import pytest
 from fastapi.testclient import TestClient
+from psycopg import sql
 
 from tickwire_api.app import create_app
 from tickwire_api.settings import ApiSettings
@@ -47,7 +47,8 @@ def trades_between(first: datetime, last: datetime, seed: int) -> list[dict[str,
         for ts in sorted(times):
             size = None if rng.random() < 0.05 else rng.randrange(0, 400) / 4
             price = rng.randrange(100_00, 200_00) / 100
-            out.append(trade(instrument, ts, price, size, provider=provider))  # type: ignore[arg-type]
+            bought = trade(instrument, ts, price, 0.0, provider=provider)
+            out.append({**bought, "last_traded_volume": size})
     return out
 
 
@@ -71,7 +72,9 @@ def materialized_rows(url: str, view: str) -> int:
             " FROM timescaledb_information.continuous_aggregates WHERE view_name = %s",
             (view,),
         ).fetchone() or ("", "")
-        count = conn.execute(f'SELECT count(*) FROM "{schema}"."{table}"').fetchone()
+        count = conn.execute(
+            sql.SQL("SELECT count(*) FROM {}").format(sql.Identifier(schema, table))
+        ).fetchone()
     return int(count[0]) if count else -1
 
 
