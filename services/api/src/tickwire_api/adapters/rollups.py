@@ -16,10 +16,10 @@ from tickwire_api.domain.sources import ROLLUP, ROLLUP_INTERVALS
 VIEWS = {seconds: f"bars_{name}" for seconds, name in ROLLUP_INTERVALS.items()}
 
 # The same statement on either build, so both serve the same answer: the database decides whether
-# the view is materialized. Conditions on instrument and start_ts reach the ticks index (and chunk
-# exclusion) through a plain view, and the materialized part and the real-time part of an
-# aggregate. The columns are the Bar model's fields but the interval, in the order
-# adapters/bars.py gives them.
+# the view is materialized. Conditions on instrument and start_ts reach ticks through a plain view
+# (chunk exclusion, the instrument index where it pays), and both parts of an aggregate: the
+# materialized rows and the real-time ones. The columns are the Bar model's fields but the
+# interval, in the order adapters/bars.py gives them.
 _ROLLUP = """
 SELECT provider, instrument, start_ts, open, high, low, close, volume, tick_count,
        {source}::text AS source, NULL::float8 AS adj_close
