@@ -74,7 +74,8 @@ def test_the_five_venue_example_runs_each_venue_as_a_primary_and_a_replica() -> 
         for instance, pod in instances.items():
             settings = _settings(pod, objects)
             assert settings.connector == feed["connector"]
-            assert settings.ingest_instance == instance
+            # Its heartbeats name the feed, so two feeds of one connector are not one instance.
+            assert (settings.feed, settings.ingest_instance) == (feed["name"], instance)
             assert settings.venue_instruments() == tuple(feed["instruments"])
             for name, value in (feed.get("env") or {}).items():
                 assert container_env(pod.containers()[0], objects, STAND_INS).values[name] == value
