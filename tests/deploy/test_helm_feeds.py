@@ -1,6 +1,6 @@
 """The chart's feeds: one release runs many, each a primary and a replica Deployment kept in
 different zones (different nodes on a single-zone cluster), each connector with what it needs to
-start; a wrong feed list is refused at install naming the value. More: test_k8s_consistency.py."""
+start; a wrong feed list is refused at install naming the value. More: test_k8s_*.py."""
 
 from __future__ import annotations
 
@@ -12,22 +12,19 @@ from typing import get_args
 import pytest
 import yaml
 
-from tests.deploy.k8s_tools import (
+from tests.deploy.k8s_env import STAND_INS, container_env, load
+from tests.deploy.k8s_policies import allowed, kept_apart
+from tests.deploy.k8s_render import (
     CHART,
     FEED,
     FEED_INSTANCE,
     FIVE_VENUES_VALUES,
     HOSTNAME,
-    STAND_INS,
     ZONE,
     Obj,
     Pod,
-    allowed,
-    container_env,
     helm_render,
     helm_template,
-    kept_apart,
-    load,
     pods,
     read_values,
     schema_problems,
