@@ -33,6 +33,7 @@ from typing import Any
 
 import psycopg
 from bench_db import fresh_schema
+from bench_rates import per
 from bench_stack import bench_stack
 from confluent_kafka import Producer
 from psycopg import sql
@@ -66,6 +67,7 @@ SHARES = {"simulator": 0.7, "binance": 0.2, "deribit": 0.1}
 TIMEOUT_S = 600.0  # for all N ticks to be written
 SPACING_US = 100  # 10,000 ticks a second of event time: 500,000 span under a minute
 BATCH = SinkSettings.model_fields["batch_size"].default
+DEFAULT_N = 500_000
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 Encoded = list[tuple[bytes, bytes]]  # (Kafka key, Avro value) of each tick
 Servers = dict[str, int]  # the pids of the servers started here, by name
@@ -142,8 +144,11 @@ def fill(bootstrap: str, topic: str, records: Encoded) -> None:
     publisher.flush(timeout=120)
 
 
-def run_sink(bootstrap: str, url: str, records: Encoded, servers: Servers, log: Path) -> float:
-    """Rows per second of one sink process, from its first rows to the N-th; 0.0 if it failed."""
+def run_sink(
+    bootstrap: str, url: str, records: Encoded, servers: Servers, log: Path
+) -> float | None:
+    """Rows per second of one sink process, from its first rows to the N-th; 0.0 if it failed,
+    None if it had written all N by its first rows seen (too few to time)."""
     n, prefix = len(records), f"benchsink{uuid.uuid4().hex[:6]}."
     create_topics(bootstrap, prefix=prefix)
     fill(bootstrap, prefix + TICKS, records)
@@ -177,12 +182,18 @@ def run_sink(bootstrap: str, url: str, records: Encoded, servers: Servers, log: 
     if first is None or written < n or rows != n:
         print(f"FAILED: {written:,.0f} rows counted, {rows:,} stored of {n:,}; {log}:\n{tail(log)}")
         return 0.0
-    seconds, counted = done - first[0], n - first[1]
+    seconds, counted, used = done - first[0], n - first[1], cpu - first[2]
+    rate, per_cpu = per(counted, seconds), per(counted, used)
     print(f"one sink process, default settings (batch size {BATCH:,}); {first[0] - spawned:.1f} s")
+    if rate is None:
+        print(f"from its start to its first rows, which were all {n:,}: too few to time;")
+        print(f"  {rows:,} rows stored, as many as ticks sent; a rate needs several batches'")
+        print(f"  worth of ticks (by default {DEFAULT_N:,})")
+        return None
     print(f"from its start to its first rows, then {seconds:.2f} s for the next {counted:,.0f}:")
-    print(f"  {counted / seconds:,.0f} rows/s; {rows:,} rows stored, as many as ticks sent")
-    used = cpu - first[2]
-    print(f"  CPU: {used:.1f} s after its first rows ({counted / used:,.0f} rows per CPU second)")
+    print(f"  {rate:,.0f} rows/s; {rows:,} rows stored, as many as ticks sent")
+    cpu_rate = f"{per_cpu:,.0f} rows per CPU second" if per_cpu else "under one clock tick"
+    print(f"  CPU: {used:.1f} s after its first rows ({cpu_rate})")
     print(f"  peak RSS (VmHWM): {peak:.0f} MiB")
     for name, now in at_end.items():  # a process that ended in between is not counted
         spent = sum(cpu_s - first[3][name].get(pid, 0.0) for pid, cpu_s in now.items())
@@ -252,10 +263,20 @@ def profile(url: str, records: Encoded, top: int) -> None:
     pstats.Stats(profiler).strip_dirs().sort_stats("tottime").print_stats(top)
 
 
+def positive(text: str) -> int:
+    """A count of at least one: with none, there is nothing to time."""
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text} is not a count of at least 1")
+    return value
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
-    parser.add_argument("n", nargs="?", type=int, default=500_000, help="ticks")
-    parser.add_argument("--naive-rows", type=int, default=20_000, help="rows the baseline writes")
+    parser.add_argument("n", nargs="?", type=positive, default=DEFAULT_N, help="ticks")
+    parser.add_argument(
+        "--naive-rows", type=positive, default=20_000, help="rows the baseline writes"
+    )
     parser.add_argument("--naive-seconds", type=float, default=60.0, help="its time limit")
     parser.add_argument("--profile", action="store_true", help="cProfile in-process, no Kafka")
     parser.add_argument("--top", type=int, default=25, help="functions the profile lists")
@@ -289,7 +310,9 @@ def main() -> int:
                     )
                 with fresh_schema(url, "bench_naive") as target:
                     baseline = naive(target, records[: args.naive_rows], args.naive_seconds)
-                if sink and baseline:
+                if sink is None and baseline:  # the sink's rate is not measured: nothing to compare
+                    code = 0
+                elif sink and baseline:
                     print(f"sink / naive: {sink / baseline:,.1f} times")
                     targets = {"rows/s": (sink, 50_000), "times naive": (sink / baseline, 20)}
                     for what, (value, goal) in targets.items():

@@ -1,6 +1,6 @@
 """The Helm chart: lints strictly, refuses wrong values at install through values.schema.json, and
 turns its switches (anonymous API, live stream, secret settings, disabled services) into the
-manifests they promise. What every rendering must satisfy is in test_k8s_consistency.py."""
+manifests they promise. What every rendering must satisfy: test_k8s_*.py."""
 
 from __future__ import annotations
 
@@ -8,17 +8,15 @@ import json
 
 import pytest
 
-from tests.deploy.k8s_tools import (
+from tests.deploy.k8s_env import STAND_INS, container_env, load
+from tests.deploy.k8s_policies import allowed
+from tests.deploy.k8s_render import (
     CHART,
     FIVE_VENUES_VALUES,
     PRODUCTION_VALUES,
-    STAND_INS,
     Obj,
-    allowed,
-    container_env,
     helm_render,
     helm_template,
-    load,
     of_kind,
     parse,
     pods,

@@ -1,6 +1,6 @@
 """The chart's feeds: one release runs many, each a primary and a replica Deployment kept in
 different zones (different nodes on a single-zone cluster), each connector with what it needs to
-start; a wrong feed list is refused at install naming the value. More: test_k8s_consistency.py."""
+start; a wrong feed list is refused at install naming the value. More: test_k8s_*.py."""
 
 from __future__ import annotations
 
@@ -12,22 +12,19 @@ from typing import get_args
 import pytest
 import yaml
 
-from tests.deploy.k8s_tools import (
+from tests.deploy.k8s_env import STAND_INS, container_env, load
+from tests.deploy.k8s_policies import allowed, kept_apart
+from tests.deploy.k8s_render import (
     CHART,
     FEED,
     FEED_INSTANCE,
     FIVE_VENUES_VALUES,
     HOSTNAME,
-    STAND_INS,
     ZONE,
     Obj,
     Pod,
-    allowed,
-    container_env,
     helm_render,
     helm_template,
-    kept_apart,
-    load,
     pods,
     read_values,
     schema_problems,
@@ -74,7 +71,8 @@ def test_the_five_venue_example_runs_each_venue_as_a_primary_and_a_replica() -> 
         for instance, pod in instances.items():
             settings = _settings(pod, objects)
             assert settings.connector == feed["connector"]
-            assert settings.ingest_instance == instance
+            # Its heartbeats name the feed, so two feeds of one connector are not one instance.
+            assert (settings.feed, settings.ingest_instance) == (feed["name"], instance)
             assert settings.venue_instruments() == tuple(feed["instruments"])
             for name, value in (feed.get("env") or {}).items():
                 assert container_env(pod.containers()[0], objects, STAND_INS).values[name] == value

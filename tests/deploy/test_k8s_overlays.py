@@ -1,6 +1,6 @@
 """The kustomize overlays: what dev and prod change over the base (namespace, image tags, replicas,
 the feed, anonymous API access in dev only), and the single-zone component. What every rendering
-must satisfy is in test_k8s_consistency.py."""
+must satisfy is in test_k8s_consistency.py and test_k8s_isolation.py."""
 
 from __future__ import annotations
 
@@ -10,18 +10,15 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.deploy.k8s_tools import (
+from tests.deploy.k8s_env import STAND_INS, container_env, load
+from tests.deploy.k8s_policies import allowed, kept_apart
+from tests.deploy.k8s_render import (
     DEPLOY,
     FEED_INSTANCE,
     HOSTNAME,
     SCALABLE,
-    STAND_INS,
     ZONE,
-    allowed,
-    container_env,
-    kept_apart,
     kustomize_build,
-    load,
     of_kind,
     parse,
     pods,

@@ -15,12 +15,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.deploy.k8s_tools import (
+from tests.deploy.k8s_env import SCHEDULED, STAND_INS, container_env, schedule_words
+from tests.deploy.k8s_render import (
     PRODUCTION_VALUES,
-    SCHEDULED,
-    STAND_INS,
     Obj,
-    container_env,
     helm_render,
     helm_template,
     kustomize_build,
@@ -28,7 +26,6 @@ from tests.deploy.k8s_tools import (
     of_kind,
     parse,
     pods,
-    schedule_words,
 )
 from tickwire_core.localstack._process import REPO_ROOT
 from tickwire_ingest.domain.history.config import parse_jobs

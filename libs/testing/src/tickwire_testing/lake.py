@@ -120,7 +120,7 @@ def _picked(relation: duckdb.DuckDBPyRelation, kind: Kind, day: dt.date) -> list
     result = []
     for row in rows:
         record = dict(zip(names, row, strict=True))
-        if kind.time_column == "day":
-            record["day"] = day
+        if kind.day_from_path:
+            record[kind.time_column] = day
         result.append(_normal(record))
     return sorted(result, key=repr)

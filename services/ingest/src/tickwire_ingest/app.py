@@ -46,8 +46,9 @@ def bootstrap(settings: IngestSettings, health: Health, stop: threading.Event) -
         Envelope(settings.connector, settings.ingest_instance),
         max_block_s=settings.max_block_ms / 1000,
     )
+    feed = settings.feed or settings.connector
     heartbeats = Heartbeats.for_service(
-        settings, "ingest", f"{settings.connector}/{settings.ingest_instance}", settings.heartbeat_s
+        settings, "ingest", f"{feed}/{settings.ingest_instance}", settings.heartbeat_s
     )
     beat_in_background(heartbeats, sink.stats, stop)
     if settings.connector == "simulator":

@@ -20,6 +20,12 @@ class IngestSettings(KafkaServiceSettings):
         pattern=r"^[a-z0-9][a-z0-9_-]{0,31}$",
         description="Carried on every raw record: primary, replica, ...",
     )
+    feed: str = Field(
+        "",
+        pattern=r"^([a-z0-9][a-z0-9-]{0,23})?$",
+        description="The feed's name: its instances beat as <feed>/<instance> (/v1/status), so "
+        "two feeds of one connector stay apart; empty = the connector's name.",
+    )
     max_block_ms: int = Field(
         2000,
         ge=0,

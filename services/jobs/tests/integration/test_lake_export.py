@@ -11,7 +11,8 @@ import psycopg
 import pyarrow.parquet as pq
 import pytest
 
-from tickwire_jobs.domain.lake_kinds import KINDS
+from tickwire_jobs.adapters.lake_schema import read_file_schema
+from tickwire_jobs.domain.lake_kinds import KINDS, Kind
 from tickwire_testing.cli import Tickwire
 from tickwire_testing.lake import database_rows, local_lake_rows
 
@@ -79,6 +80,19 @@ def test_files_are_sorted_zstd_and_carry_the_schema_docs(
     assert json.loads(schema.metadata[b"tickwire.column_docs"])["bid_price"] == "Best bid price."
     times = parquet.read(columns=["exchange_ts"]).column(0).to_pylist()
     assert times == sorted(times) and len(times) == 3000
+
+
+def test_a_time_column_named_day_is_the_path_s_day_only_when_it_is_a_date(lake_db: str) -> None:
+    kind = Kind("marks", "daily_marks", "day")
+    with psycopg.connect(lake_db, autocommit=True) as conn:
+        conn.execute(
+            "CREATE TABLE daily_marks (provider text, instrument text, day timestamptz, mark real)"
+        )
+        with pytest.raises(ValueError, match="has day as timestamp with time zone, not a date"):
+            read_file_schema(conn, kind)
+        conn.execute("ALTER TABLE daily_marks ALTER COLUMN day TYPE date")
+        schema = read_file_schema(conn, kind)
+    assert schema is not None and [c.name for c in schema.file_columns] == ["mark"]
 
 
 def test_a_rerun_of_an_unchanged_day_writes_nothing(

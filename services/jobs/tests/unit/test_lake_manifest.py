@@ -141,3 +141,12 @@ def test_kinds_are_one_table_and_picked_by_name() -> None:
     assert kinds_named(None) == KINDS
     with pytest.raises(ValueError, match="unknown kind candles"):
         kinds_named(["candles"])
+
+
+def test_the_path_holds_provider_instrument_and_a_time_column_that_is_the_day() -> None:
+    by_name = {k.name: k for k in KINDS}
+    assert by_name["quality_daily"].day_from_path
+    assert by_name["quality_daily"].path_columns == {"provider", "instrument", "day"}
+    for name in ("ticks", "bars", "short_volume"):
+        assert not by_name[name].day_from_path
+        assert by_name[name].path_columns == {"provider", "instrument"}

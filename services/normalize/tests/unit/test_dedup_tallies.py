@@ -2,41 +2,16 @@
 record per batch that dropped any and none otherwise, and a retried batch neither loses its ticks
 nor counts them as copies of themselves."""
 
-import json
-
 from tickwire_core.batch import Consumed
 from tickwire_core.serde import AvroSerde
 from tickwire_normalize.domain.dedup import DedupWindow
 from tickwire_normalize.domain.tallies import US_PER_DAY, CopyTally, copy_day
 from tickwire_normalize.domain.validate import Limits
 from tickwire_normalize.handler import NormalizeHandler
+from tickwire_testing.raw import quote_raw
 
 DAY = 19_700  # 2023-12-09
 T0 = DAY * US_PER_DAY + 3_600_000_000  # 01:00 UTC that day
-
-
-def quote_raw(seq: int, instance: str, instrument: str = "SIM-A", ts: int = T0) -> dict:
-    payload = {
-        "type": "quote",
-        "instrument": instrument,
-        "ts": ts,
-        "seq": seq,
-        "bid": "100",
-        "bid_size": "1",
-        "ask": "101",
-        "ask_size": "1",
-    }
-    return {
-        "provider": "simulator",
-        "feed": "quotes",
-        "ingest_instance": instance,
-        "instrument": instrument,
-        "received_ts": ts + 500,
-        "ingest_seq": seq,
-        "content_type": "application/json",
-        "payload": json.dumps(payload).encode(),
-        "history": False,
-    }
 
 
 def handler(instance: str = "normalize-0") -> NormalizeHandler:
@@ -95,12 +70,12 @@ def test_the_tally_adds_up_per_provider_instrument_and_day_and_encodes() -> None
 
 def test_a_batch_with_copies_publishes_one_tally_and_one_without_none() -> None:
     normalize = handler()
-    primary = [quote_raw(seq, "primary") for seq in range(1, 6)]
+    primary = [quote_raw(seq, "primary", T0) for seq in range(1, 6)]
     plain = normalize(batch(primary))
     assert tallies(plain.outputs) == [] and len(plain.outputs) == 5
 
-    replica = [quote_raw(seq, "replica") for seq in (2, 3, 4)]
-    fresh = [quote_raw(seq, "replica", instrument="SIM-B") for seq in (1, 2)]
+    replica = [quote_raw(seq, "replica", T0) for seq in (2, 3, 4)]
+    fresh = [quote_raw(seq, "replica", T0, "SIM-B") for seq in (1, 2)]
     outcome = normalize(batch([*replica, *fresh], first_offset=5))
     [tally] = tallies(outcome.outputs)
     assert (tally.topic, tally.key) == ("p.tallies", b"normalize-0")
@@ -116,22 +91,24 @@ def test_a_batch_with_copies_publishes_one_tally_and_one_without_none() -> None:
 
 def test_copies_within_one_batch_are_tallied_in_its_one_record() -> None:
     normalize = handler()
-    raws = [quote_raw(1, "primary"), quote_raw(1, "replica"), quote_raw(1, "replica")]
-    raws.append(quote_raw(7, "replica", ts=T0 + US_PER_DAY))
-    raws.append(quote_raw(7, "primary", ts=T0 + US_PER_DAY))
+    raws = [quote_raw(1, "primary", T0), quote_raw(1, "replica", T0), quote_raw(1, "replica", T0)]
+    raws.append(quote_raw(7, "replica", T0 + US_PER_DAY))
+    raws.append(quote_raw(7, "primary", T0 + US_PER_DAY))
     [tally] = tallies(normalize(batch(raws)).outputs)
     assert [(e["day"], e["duplicates"]) for e in tally.value["entries"]] == [(DAY, 2), (DAY + 1, 1)]
 
 
 def test_a_retried_batch_keeps_its_ticks_and_counts_its_copies_once() -> None:
     normalize = handler()
-    normalize(batch([quote_raw(1, "primary")]))
-    retried = batch([quote_raw(2, "primary"), quote_raw(1, "replica"), quote_raw(2, "replica")], 1)
+    normalize(batch([quote_raw(1, "primary", T0)]))
+    retried = batch(
+        [quote_raw(2, "primary", T0), quote_raw(1, "replica", T0), quote_raw(2, "replica", T0)], 1
+    )
     first = normalize(retried)
     again = normalize(retried)  # the first attempt's transaction aborted; the batch comes again
     for outcome in (first, again):
         assert [o.value["venue_seq"] for o in outcome.outputs if o.schema == "tick"] == [2]
         [tally] = tallies(outcome.outputs)
         assert tally.value["entries"][0]["duplicates"] == 2
-    following = normalize(batch([quote_raw(3, "primary"), quote_raw(3, "replica")], 4))
+    following = normalize(batch([quote_raw(3, "primary", T0), quote_raw(3, "replica", T0)], 4))
     assert [o.value["venue_seq"] for o in following.outputs if o.schema == "tick"] == [3]

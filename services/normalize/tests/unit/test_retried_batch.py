@@ -1,38 +1,13 @@
 """A batch retried after a failure (its transaction aborted, its partitions rewound) is handled
 as the first time: its ticks are not taken for copies of themselves."""
 
-import json
-
 from tickwire_core.batch import Consumed
 from tickwire_normalize.domain.dedup import DedupWindow
 from tickwire_normalize.domain.validate import Limits
 from tickwire_normalize.handler import NormalizeHandler
+from tickwire_testing.raw import quote_raw
 
 T0 = 1_700_000_000_000_000
-
-
-def quote_raw(seq: int, instance: str) -> dict:
-    payload = {
-        "type": "quote",
-        "instrument": "SIM-A",
-        "ts": T0 + seq,
-        "seq": seq,
-        "bid": "100",
-        "bid_size": "1",
-        "ask": "101",
-        "ask_size": "1",
-    }
-    return {
-        "provider": "simulator",
-        "feed": "quotes",
-        "ingest_instance": instance,
-        "instrument": "SIM-A",
-        "received_ts": T0 + seq + 500,
-        "ingest_seq": seq,
-        "content_type": "application/json",
-        "payload": json.dumps(payload).encode(),
-        "history": False,
-    }
 
 
 def seqs(outcome) -> list[int]:
@@ -41,12 +16,16 @@ def seqs(outcome) -> list[int]:
 
 def test_a_retried_batch_publishes_its_ticks_again_and_still_drops_real_copies() -> None:
     handler = NormalizeHandler("t", Limits(max_past_s=1e12), DedupWindow(3_600_000_000, 1000))
-    handler([Consumed("raw", 0, 0, b"k", b"", quote_raw(1, "primary"))])
-    raws = [quote_raw(2, "primary"), quote_raw(1, "replica"), quote_raw(2, "replica")]
+    handler([Consumed("raw", 0, 0, b"k", b"", quote_raw(1, "primary", T0 + 1))])
+    raws = [
+        quote_raw(2, "primary", T0 + 2),
+        quote_raw(1, "replica", T0 + 1),
+        quote_raw(2, "replica", T0 + 2),
+    ]
     retried = [Consumed("raw", 0, 1 + i, b"k", b"", raw) for i, raw in enumerate(raws)]
     assert seqs(handler(retried)) == [2]
     assert seqs(handler(retried)) == [2]  # the first attempt failed after the handler
-    later = [quote_raw(3, "primary"), quote_raw(3, "replica")]
+    later = [quote_raw(3, "primary", T0 + 3), quote_raw(3, "replica", T0 + 3)]
     assert seqs(
         handler([Consumed("raw", 0, 4 + i, b"k", b"", r) for i, r in enumerate(later)])
     ) == [3]

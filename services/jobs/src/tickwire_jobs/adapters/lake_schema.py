@@ -72,13 +72,7 @@ class FileSchema:
 
     @property
     def file_columns(self) -> tuple[Column, ...]:
-        return tuple(c for c in self.columns if c.name not in self.implied)
-
-    @property
-    def implied(self) -> frozenset[str]:
-        """Columns the partition path holds: left out of the files, where a hive reader's path
-        value would shadow them anyway. A date time column named `day` is the path's day."""
-        return frozenset(PARTITION_COLUMNS) | ({"day"} if self.kind.time_column == "day" else set())
+        return tuple(c for c in self.columns if c.name not in self.kind.path_columns)
 
     def arrow_schema(self) -> pa.Schema:
         fields = [
@@ -129,6 +123,12 @@ def read_file_schema(conn: psycopg.Connection[Any], kind: Kind) -> FileSchema | 
     missing = [c for c in (*PARTITION_COLUMNS, kind.time_column, *kind.order) if c not in names]
     if missing:
         raise ValueError(f"table {kind.table} has no column {', '.join(missing)}")
+    time_type = next(c.pg_type for c in columns if c.name == kind.time_column)
+    if kind.day_from_path and time_type != "date":
+        raise ValueError(
+            f"table {kind.table} has {kind.time_column} as {time_type}, not a date, so the lake's "
+            "partition path cannot hold it"
+        )
     # Partition columns first: they lead the sort order and the split into files.
     by_name = {c.name: c for c in columns}
     columns = [by_name[n] for n in PARTITION_COLUMNS] + [

@@ -9,7 +9,8 @@ from dataclasses import dataclass
 @dataclass(frozen=True)
 class Kind:
     """One `type=` of the lake. Every kind's table has `provider` and `instrument` columns, which
-    become the partition path and are left out of the files (readers get them from the path)."""
+    become the partition path and are left out of the files (readers get them from the path), as
+    is its time column when that is the path's day (`day_from_path`)."""
 
     name: str
     table: str
@@ -22,6 +23,21 @@ class Kind:
     where: str | None = None
     # Bookkeeping columns that say when a row was stored, not what it says.
     excluded: tuple[str, ...] = ()
+
+    @property
+    def day_from_path(self) -> bool:
+        """Whether the time column is the partition path's day: a date column named `day`. The
+        files leave it out, since a hive reader's path `day` would shadow it; readers rebuild it
+        from the path's year, month and day. (The file schema checks that it is a date.)"""
+        return self.time_column == "day"
+
+    @property
+    def path_columns(self) -> frozenset[str]:
+        """The table's columns the partition path holds, left out of the files."""
+        columns = set(PARTITION_COLUMNS)
+        if self.day_from_path:
+            columns.add(self.time_column)
+        return frozenset(columns)
 
 
 KINDS: tuple[Kind, ...] = (
