@@ -20,7 +20,7 @@ images:     ## every container image (services, test runner, Kafka, TimescaleDB)
 	bash scripts/images.sh
 
 unit:       ## unit tests only: no services needed
-	python3 -m uv run --frozen pytest -m "not integration and not e2e and not images"
+	python3 -m uv run --frozen pytest -m "not integration and not e2e and not images and not compose"
 
 check:      ## lint, strict typing, schema compatibility with the previous commit, vulnerability audit
 	python3 -m uv run --frozen ruff check .

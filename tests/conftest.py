@@ -1,5 +1,6 @@
 """The images `make images` builds, built once per session by scripts/images.sh (which installs
-a container runtime where none works, and rebuilds only images whose inputs changed)."""
+a container runtime where none works, and rebuilds only images whose inputs changed): the images
+tier runs them one by one, the compose tier as the compose file's stack."""
 
 from __future__ import annotations
 
