@@ -13,6 +13,7 @@ import kubernetes_validate  # type: ignore[import-untyped]
 import yaml
 
 from tickwire_core.localstack._process import REPO_ROOT, versions
+from tickwire_testing.installs import installed
 
 Obj = dict[str, Any]
 
@@ -36,15 +37,7 @@ HOSTNAME = "kubernetes.io/hostname"
 @functools.cache
 def tools_bin() -> Path:
     """helm and kustomize at their pinned versions, installed (or found) by the project's script."""
-    done = subprocess.run(
-        ["bash", str(REPO_ROOT / "scripts" / "install-deploy-tools.sh")],
-        capture_output=True,
-        text=True,
-        timeout=1800,
-        check=False,
-    )
-    assert done.returncode == 0, f"install-deploy-tools.sh failed:\n{done.stderr}"
-    return Path(done.stdout.strip().splitlines()[-1])
+    return installed("install-deploy-tools.sh", timeout=1800)
 
 
 def run_tool(tool: str, *args: str) -> subprocess.CompletedProcess[str]:

@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from tickwire_core.localstack._process import REPO_ROOT
+from tickwire_testing.installs import installed
 
 EXAMPLE = REPO_ROOT / "examples" / "airflow"
 READER = Path(__file__).with_name("read_airflow_dag.py")
@@ -43,15 +44,7 @@ pytestmark = pytest.mark.timeout(900)
 
 def airflow_env() -> Path:
     """The Airflow environment, installed (or found) by the project's script."""
-    done = subprocess.run(
-        ["bash", str(REPO_ROOT / "scripts" / "install-airflow.sh")],
-        capture_output=True,
-        text=True,
-        timeout=900,
-        check=False,
-    )
-    assert done.returncode == 0, f"install-airflow.sh failed:\n{done.stderr}"
-    return Path(done.stdout.strip().splitlines()[-1])
+    return installed("install-airflow.sh", timeout=900)
 
 
 @pytest.fixture(scope="module")
