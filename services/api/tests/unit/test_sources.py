@@ -23,12 +23,13 @@ from tickwire_api.domain.sources import (
         ("trade", SourceFilter(computed=True, vendor=False, name="trade")),
         ("mid", SourceFilter(computed=True, vendor=False, name="mid")),
         ("yahoo", SourceFilter(computed=False, vendor=True, name="yahoo")),
-        ("rollup", SourceFilter(computed=False, vendor=False, name="rollup", rollup=True)),
+        ("rollup", SourceFilter(computed=False, vendor=False, name="rollup")),
     ],
 )
 def test_what_each_filter_selects(value: str | None, expected: SourceFilter) -> None:
     assert source_filter(value) == expected
     assert source_filter(value).given is (value is not None)
+    assert source_filter(value).rollup is (value == "rollup")
 
 
 def test_both_kinds_without_a_filter_are_refused_naming_every_source() -> None:

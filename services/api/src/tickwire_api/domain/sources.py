@@ -31,7 +31,11 @@ class SourceFilter:
     computed: bool
     vendor: bool
     name: str | None
-    rollup: bool = False
+
+    @property
+    def rollup(self) -> bool:
+        """The rollups, which only their own name selects."""
+        return self.name == ROLLUP
 
     @property
     def given(self) -> bool:
@@ -41,7 +45,7 @@ class SourceFilter:
 def source_filter(value: str | None) -> SourceFilter:
     """None (no filter), 'computed', 'vendor', 'rollup', or one source's name."""
     if value == ROLLUP:
-        return SourceFilter(computed=False, vendor=False, name=ROLLUP, rollup=True)
+        return SourceFilter(computed=False, vendor=False, name=ROLLUP)
     if value is None:
         return SourceFilter(computed=True, vendor=True, name=None)
     if value == COMPUTED:
