@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # One integration pass with the suite's stack as containers (TICKWIRE_TEST_STACK=containers), so
-# that mode cannot rot: the sink's and normalize's integration tests and the compose roles' tests,
-# against Kafka and TimescaleDB containers of the local images, through the Docker API. With
+# that mode cannot rot: the sink's and normalize's integration tests, the compose roles' tests and
+# those of the second server (the other TimescaleDB build's, a container too), against Kafka and
+# TimescaleDB containers of the local images, through the Docker API. With
 # podman, its Docker-compatible service is started here on a socket of this run's own and stopped
 # on the way out; with docker, its engine's socket is used. `make test` runs it after the suite;
 # extra arguments go to pytest.
@@ -18,6 +19,7 @@ paths=(
   services/sink/tests/integration
   services/normalize/tests/integration
   tests/deploy/test_compose_database_roles.py
+  libs/testing/tests/integration/test_other_servers.py
 )
 started=$SECONDS
 runtime=$(bash scripts/install-containers.sh | tail -n 1)
@@ -25,6 +27,8 @@ export CONTAINERS_CONF=$repo_root/deploy/images/containers.conf
 # Fresh images first, outside pytest's timeouts: the session itself only builds missing ones, and
 # images.sh may wait here for another build to finish.
 bash scripts/images.sh kafka timescaledb >/dev/null
+# The Apache-only build's image too, for the tests of that path (the stack's second server).
+TICKWIRE_TIMESCALEDB_LICENSE=apache bash scripts/images.sh timescaledb >/dev/null
 
 if [[ $runtime == podman ]]; then
   # A socket of this run's own: another run's service, or the machine's, is left alone.

@@ -17,7 +17,8 @@ import secrets
 import socket
 import subprocess
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -121,9 +122,10 @@ class ContainerStack:
 
     @property
     def database_url(self) -> str:
-        return (
-            f"postgresql://{SUPERUSER}:{self._password}@127.0.0.1:{self.database_port}/{DATABASE}"
-        )
+        return self._url(self.database_port)
+
+    def _url(self, port: int) -> str:
+        return f"postgresql://{SUPERUSER}:{self._password}@127.0.0.1:{port}/{DATABASE}"
 
     def start(self) -> None:
         testcontainers_config.ryuk_disabled = True  # the module docstring says why
@@ -133,21 +135,10 @@ class ContainerStack:
         self._remove_leftovers(client)
         # Both start at once and become ready side by side.
         kafka = self._run(self._kafka_image, "kafka", 9092, self.kafka_port, self._kafka_env())
-        database = self._run(
-            self._timescaledb_image,
-            "timescaledb",
-            5432,
-            self.database_port,
-            {
-                "POSTGRES_USER": SUPERUSER,
-                "POSTGRES_PASSWORD": self._password,
-                "POSTGRES_DB": DATABASE,
-            },
-            command=["postgres", *self._postgres_options()],
-        )
+        database = self._run_database(self._timescaledb_image, self.database_port, self._license)
         _wait(kafka, self._kafka_answers, "Kafka")
-        _wait(database, self._database_answers, "TimescaleDB")
-        self._check_license()
+        _wait(database, lambda: self._database_answers(self.database_url), "TimescaleDB")
+        self._check_license(self.database_url, self._license or self._image_license)
         logger.info(
             "containers ready after %.1fs: Kafka %s on %s, TimescaleDB %s on 127.0.0.1:%d",
             time.monotonic() - began,
@@ -160,11 +151,35 @@ class ContainerStack:
     def stop(self) -> None:
         """Remove the containers with their volumes."""
         while self._containers:
-            container = self._containers.pop()
-            try:
-                container.stop()
-            except Exception as exc:  # the next session removes what is left
-                logger.warning("could not remove container %s: %s", container.image, exc)
+            self._remove(self._containers.pop())
+
+    @contextmanager
+    def other_server(self, timescaledb_license: str) -> Iterator[str]:
+        """A second TimescaleDB container, of the local image of the build `timescaledb_license`
+        names (built by scripts/images.sh if it is missing), removed on the way out; its URL."""
+        image = local_images(timescaledb_license)["timescaledb"]
+        client = self._client()
+        try:
+            client.client.images.get(image)
+        except ImageNotFound:
+            self._images_sh(["timescaledb"], timescaledb_license)
+        port = free_port()
+        url = self._url(port)
+        container = self._run_database(image, port, timescaledb_license)
+        try:
+            _wait(container, lambda: self._database_answers(url), f"TimescaleDB {image}")
+            self._check_license(url, timescaledb_license)
+            yield url
+        finally:
+            self._containers.remove(container)
+            self._remove(container)
+
+    @staticmethod
+    def _remove(container: DockerContainer) -> None:
+        try:
+            container.stop()
+        except Exception as exc:  # the next session removes what is left
+            logger.warning("could not remove container %s: %s", container.image, exc)
 
     # --- start-up steps --------------------------------------------------------------------------
 
@@ -191,14 +206,17 @@ class ContainerStack:
                 client.client.images.get(local_images(self._image_license or TIMESCALE)[name])
             except ImageNotFound:
                 missing.append(name)
-        if not missing:
-            return
-        # The build chosen here, whatever the machine has installed by the time images.sh runs.
+        if missing:
+            # The build chosen here, whatever the machine has installed by the time it runs.
+            self._images_sh(missing, self._image_license)
+
+    @staticmethod
+    def _images_sh(names: list[str], timescaledb_license: str | None) -> None:
         env = dict(os.environ)
-        if self._image_license is not None:
-            env[LICENSE_VAR] = self._image_license
+        if timescaledb_license is not None:
+            env[LICENSE_VAR] = timescaledb_license
         built = subprocess.run(
-            ["bash", "scripts/images.sh", *missing],
+            ["bash", "scripts/images.sh", *names],
             cwd=REPO_ROOT,
             env=env,
             capture_output=True,
@@ -208,7 +226,7 @@ class ContainerStack:
         )
         if built.returncode != 0:
             raise StackError(
-                f"scripts/images.sh {' '.join(missing)} failed with code "
+                f"scripts/images.sh {' '.join(names)} failed with code "
                 f"{built.returncode}:\n{built.stderr[-3000:]}"
             )
 
@@ -244,6 +262,22 @@ class ContainerStack:
         self._containers.append(container)
         return container
 
+    def _run_database(
+        self, image: str, host_port: int, timescaledb_license: str | None
+    ) -> DockerContainer:
+        return self._run(
+            image,
+            "timescaledb",
+            5432,
+            host_port,
+            {
+                "POSTGRES_USER": SUPERUSER,
+                "POSTGRES_PASSWORD": self._password,
+                "POSTGRES_DB": DATABASE,
+            },
+            command=["postgres", *self._postgres_options(timescaledb_license)],
+        )
+
     def _kafka_env(self) -> dict[str, str]:
         """LocalKafka's settings, whole: apache/kafka ignores its defaults once one is given (ours
         merges; both map KAFKA_FOO_BAR to foo.bar). The broker's traffic to itself has a listener
@@ -275,10 +309,11 @@ class ContainerStack:
             "KAFKA_OPTS": "-XX:+UseSerialGC -XX:+ExitOnOutOfMemoryError",
         }
 
-    def _postgres_options(self) -> list[str]:
+    @staticmethod
+    def _postgres_options(timescaledb_license: str | None) -> list[str]:
         # The settings of the local mode's throwaway server (plugin.stack says why).
         settings = server_settings(
-            timescaledb_license=self._license, fast_unsafe=True, background_jobs=False
+            timescaledb_license=timescaledb_license, fast_unsafe=True, background_jobs=False
         )
         return [option for name, value in settings.items() for option in ("-c", f"{name}={value}")]
 
@@ -290,21 +325,22 @@ class ContainerStack:
             )
         return len(self._admin.list_topics(timeout=2).brokers) == 1
 
-    def _database_answers(self) -> bool:
+    @staticmethod
+    def _database_answers(url: str) -> bool:
         # The images' first-start work listens on a socket only, so TCP answers once it is done.
-        with psycopg.connect(self.database_url, connect_timeout=2, autocommit=True) as conn:
+        with psycopg.connect(url, connect_timeout=2, autocommit=True) as conn:
             conn.execute("CREATE EXTENSION IF NOT EXISTS timescaledb")
         return True
 
-    def _check_license(self) -> None:
-        with psycopg.connect(self.database_url, autocommit=True) as conn:
+    @staticmethod
+    def _check_license(url: str, expected: str | None) -> None:
+        with psycopg.connect(url, autocommit=True) as conn:
             row = conn.execute("SHOW timescaledb.license").fetchone()
         found = row[0] if row else None
-        expected = self._license or self._image_license
         if expected is not None and found != expected:
             raise StackError(
-                f"{self._timescaledb_image} runs timescaledb.license {found!r}, not the expected "
-                f"{expected!r}"
+                f"the TimescaleDB container at {url.rpartition('@')[2]} runs "
+                f"timescaledb.license {found!r}, not the expected {expected!r}"
             )
         logger.info("TimescaleDB container runs timescaledb.license=%s", found)
 

@@ -11,9 +11,11 @@ TimescaleDB, in the mode TICKWIRE_TEST_STACK names (docs/testing.md has the thre
 A real S3-compatible object store (SeaweedFS) is started as a local process in every mode,
 unless AWS_ENDPOINT_URL with AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY names one.
 TICKWIRE_TIMESCALEDB_LICENSE picks the database's build as for `make run` (the full one by
-default, locally). `timescale_server_url` and `apache_server_url` are servers of either build
-(the stack's own where it fits), for the tests of each path. Nothing here skips: a stack that
-cannot start fails the tests that need it."""
+default, locally). `timescale_server_url` and `apache_server_url` are servers of either build,
+for the tests of each path: the stack's own where it fits, else the one
+TICKWIRE_TEST_TIMESCALE_DATABASE_URL / TICKWIRE_TEST_APACHE_DATABASE_URL names, else a second
+server started as the stack's was (a local process, or a container); in `env` mode a missing one
+is an error. Nothing here skips: a stack that cannot start fails the tests that need it."""
 
 from __future__ import annotations
 
@@ -21,9 +23,9 @@ import os
 import shutil
 import tempfile
 import uuid
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import AbstractContextManager, contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -42,9 +44,19 @@ if TYPE_CHECKING:  # pyarrow loads only in sessions that use the object store
 class Stack:
     kafka_bootstrap_servers: str
     database_url: str
+    # A second server of the given TimescaleDB build, started the way this stack's was; None: a
+    # local PostgreSQL.
+    other_server: Callable[[str], AbstractContextManager[str]] | None = field(
+        default=None, compare=False
+    )
 
 
 STACK_MODE_VAR = "TICKWIRE_TEST_STACK"
+# Servers of each TimescaleDB build the stack's own server is not, named by the environment.
+SERVER_VARS = {
+    "timescale": "TICKWIRE_TEST_TIMESCALE_DATABASE_URL",
+    "apache": "TICKWIRE_TEST_APACHE_DATABASE_URL",
+}
 STACK_MODES = ("local", "env", "containers")
 ADDRESS_VARS = ("KAFKA_BOOTSTRAP_SERVERS", "DATABASE_URL")
 
@@ -78,7 +90,11 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         containers = ContainerStack(os.environ, requested_license(os.environ))
         try:
             containers.start()
-            yield Stack(containers.kafka_bootstrap_servers, containers.database_url)
+            yield Stack(
+                containers.kafka_bootstrap_servers,
+                containers.database_url,
+                other_server=containers.other_server,
+            )
         finally:
             containers.stop()
     else:
@@ -160,17 +176,43 @@ def s3_bucket(object_store: ObjectStore) -> Iterator[S3Bucket]:
         yield bucket
 
 
+def server_license(url: str) -> str | None:
+    with psycopg.connect(url, autocommit=True) as conn:
+        row = conn.execute("SELECT current_setting('timescaledb.license', true)").fetchone()
+    return None if row is None else str(row[0])
+
+
 @contextmanager
 def server_with_license(stack: Stack, timescaledb_license: str) -> Iterator[str]:
     """The URL of a server whose TimescaleDB runs `timescaledb_license`: the stack's own if it
-    does, else a second local PostgreSQL on the build for it, stopped on the way out."""
-    from tickwire_core.localstack.postgres import LocalPostgres
-
-    with psycopg.connect(stack.database_url, autocommit=True) as conn:
-        row = conn.execute("SELECT current_setting('timescaledb.license', true)").fetchone()
-    if row is not None and row[0] == timescaledb_license:
+    does, else the one SERVER_VARS names, else a second server started as the stack's was (a
+    container, or a local PostgreSQL on the build for it), stopped on the way out."""
+    if server_license(stack.database_url) == timescaledb_license:
         yield stack.database_url
         return
+    var = SERVER_VARS[timescaledb_license]
+    named = os.environ.get(var)
+    if named:
+        found = server_license(named)
+        if found != timescaledb_license:
+            raise ConfigError(f"{var} names a server running timescaledb.license {found!r}")
+        yield named
+        return
+    if stack_mode(os.environ) == "env":
+        raise ConfigError(
+            f"the stack's server does not run timescaledb.license={timescaledb_license}: "
+            f"name one that does in {var}"
+        )
+    if stack.other_server is not None:
+        with stack.other_server(timescaledb_license) as url:
+            yield url
+        return
+    yield from local_server(timescaledb_license)
+
+
+def local_server(timescaledb_license: str) -> Iterator[str]:
+    from tickwire_core.localstack.postgres import LocalPostgres
+
     pg_root = Path(tempfile.mkdtemp(prefix="tickwire-test-postgres-"))  # as in stack()
     postgres = LocalPostgres(
         pg_root / "postgres",

@@ -84,13 +84,13 @@ def test_the_broker_advertises_the_host_port_it_is_published_on() -> None:
 
 
 def test_the_database_container_runs_the_local_servers_settings() -> None:
-    options = ContainerStack({}, "apache")._postgres_options()
+    options = ContainerStack._postgres_options("apache")
     settings = dict(option.split("=", 1) for option in options[1::2])
     assert set(options[::2]) == {"-c"}
     assert settings["timescaledb.max_background_workers"] == "0"
     assert settings["timescaledb.license"] == "apache"
     assert settings["fsync"] == "off"
-    unset = ContainerStack(PUBLIC_TIMESCALEDB, None)._postgres_options()
+    unset = ContainerStack._postgres_options(None)
     assert "timescaledb.license" not in dict(option.split("=", 1) for option in unset[1::2])
 
 
