@@ -291,11 +291,14 @@ def test_summary_counts_by_day_source_service_and_reason(
     ]
 
 
-def test_redrive_needs_its_table_and_a_reachable_database(cli, closed_port) -> None:
+def test_redrive_needs_its_table_and_a_reachable_database(
+    cli, closed_port, database_url: str
+) -> None:
     done = cli("deadletters", "redrive", "--all")  # the test's database, never migrated
     assert done.returncode == 1
     [message] = done.stderr.strip().splitlines()
-    assert message.startswith("tickwire: error: the database at 127.0.0.1:")
+    host = psycopg.conninfo.conninfo_to_dict(database_url)["host"]
+    assert message.startswith(f"tickwire: error: the database at {host}:")
     assert message.endswith(
         "has no deadletter_redrives table (hint: apply the migrations first: `tickwire migrate`)"
     )

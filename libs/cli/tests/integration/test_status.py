@@ -15,6 +15,7 @@ import pytest
 from psycopg.conninfo import conninfo_to_dict
 
 from tickwire_sink.adapters.migrations import migrate
+from tickwire_testing.forward import loopback_forward
 
 pytestmark = pytest.mark.integration
 
@@ -156,15 +157,20 @@ def test_a_database_without_the_status_tables_says_to_migrate(tickwire, database
 
 
 def test_without_database_url_it_reads_the_local_run_password(tickwire, stack, tmp_path) -> None:
-    """The local run's database is 127.0.0.1:TICKWIRE_PG_PORT/tickwire with the password its
-    PostgreSQL generated into the state dir: here the suite's own server, which is one."""
+    """The local run's database is 127.0.0.1:TICKWIRE_PG_PORT/tickwire, as the user tickwire, with
+    the password its PostgreSQL generated into the state dir: here the suite's own server (whose
+    user and database have those names in every mode), reached through a loopback port."""
     info = conninfo_to_dict(stack.database_url)
-    if info.get("host") != "127.0.0.1" or info.get("dbname") != "tickwire":
-        pytest.skip("the suite's database was named by DATABASE_URL, not started locally")
+    assert (info["user"], info["dbname"]) == ("tickwire", "tickwire")
+    with loopback_forward(str(info["host"]), int(info.get("port") or 5432)) as port:
+        check_the_local_run_password(tickwire, tmp_path, str(info["password"]), port)
+
+
+def check_the_local_run_password(tickwire, tmp_path, password: str, port: int) -> None:
     postgres_dir = tmp_path / "state" / "postgres"
     postgres_dir.mkdir(parents=True)
-    (postgres_dir / "password").write_text(f"{info['password']}\n")
-    local = tickwire.with_env(TICKWIRE_PG_PORT=str(info["port"]))
+    (postgres_dir / "password").write_text(f"{password}\n")
+    local = tickwire.with_env(TICKWIRE_PG_PORT=str(port))
     done = local("status")
     rows = [json.loads(line) for line in done.stdout.splitlines()]
     assert [r for r in rows if r["kind"] == "database" and r["state"] != "not migrated"] == []
