@@ -5,6 +5,15 @@ ARG BASE_IMAGE=docker.io/library/python:3.11.14-slim-bookworm@sha256:65a93d69fa7
 
 FROM ${BASE_IMAGE}
 
+# What the tests run besides Python: psql (the compose roles' script, as the db-roles job runs it)
+# and a headless Chromium with its WebDriver (the dashboard's tests), as the scripts install them
+# on a host (scripts/install-chromium.sh). Versions: the base's Debian release.
+# hadolint ignore=DL3008
+RUN apt-get update -q \
+    && apt-get install --yes --quiet --no-install-recommends \
+        postgresql-client chromium chromium-driver fonts-liberation \
+    && apt-get clean \
+    && rm -rf /var/lib/apt/lists/*
 # --break-system-packages: Debian's own Python marks its site-packages as managed by apt.
 RUN --mount=type=secret,id=build-ca \
     if [ -f /run/secrets/build-ca ]; then export PIP_CERT=/run/secrets/build-ca; fi \

@@ -190,17 +190,36 @@ def test_killed_services_restart_and_nothing_is_lost_or_stored_twice(
 def test_the_test_runner_passes_integration_tests_against_the_stack(
     compose_stack: ComposeStack,
 ) -> None:
-    # A sample of the integration tier that `run --rm tests` runs whole: normalize's exactly-once
-    # loop and the sink's, each test on its own topics and database beside the running pipeline.
-    done = compose_stack.compose(
-        "--profile", "test", "run", "--rm", "--no-deps", "-T", "tests",
-        "pytest", "-p", "no:cacheprovider", "-q", "--color=no", "-m", "integration",
-        "services/normalize/tests/integration",
-        "services/sink/tests/integration/test_sink_loop.py",
-        "services/sink/tests/integration/test_tick_writer.py",
-        files=(COMPOSE_FILE, TEST_FILE),
-        timeout=1200,
+    # A sample of the integration tier that `run --rm tests` runs whole, each test on its own
+    # topics and database beside the running pipeline: normalize's exactly-once loop and the
+    # sink's; both TimescaleDB paths (the Apache one on the file's second server) and the compose
+    # roles' script through the runner's psql; the dashboard in the runner's Chromium; the CLI's
+    # local-run check through a loopback port.
+    files = (COMPOSE_FILE, TEST_FILE)
+    # `run --no-deps` starts none of the runner's dependencies: the one the stack lacks is started
+    # here, as `run` would start it, and removed after.
+    compose_stack.compose(
+        "--profile", "test", "up", "--detach", "--no-build", "--no-deps", "timescaledb-apache",
+        files=files,
     )  # fmt: skip
+    try:
+        compose_stack.wait("timescaledb-apache", "service_healthy")
+        done = compose_stack.compose(
+            "--profile", "test", "run", "--rm", "--no-deps", "-T", "tests",
+            "pytest", "-p", "no:cacheprovider", "-q", "--color=no", "-m", "integration",
+            "services/normalize/tests/integration",
+            "services/sink/tests/integration/test_sink_loop.py",
+            "services/sink/tests/integration/test_tick_writer.py",
+            "services/sink/tests/integration/test_rollups.py",
+            "services/sink/tests/integration/test_timescale_storage.py::test_the_policies_exist_and_do_their_work",
+            "services/api/tests/integration/test_dashboard_jobs.py",
+            "libs/cli/tests/integration/test_status.py",
+            files=files,
+            timeout=1200,
+        )  # fmt: skip
+    finally:
+        apache = compose_stack.container("timescaledb-apache")
+        compose_stack.runtime("rm", "--force", "--volumes", apache)
     summary = done.stdout.strip().splitlines()[-1]
     print(summary)
     assert re.search(r"\b\d+ passed\b", summary), done.stdout[-3000:]
