@@ -85,18 +85,25 @@ if [[ -n $ca ]]; then
   build_cmd+=(--secret "id=build-ca,src=$ca")
 fi
 
-# build TAG KEY BUILD-ARGUMENTS...: runs the build unless TAG is fresh.
+# build TAG KEY BUILD-ARGUMENTS...: runs the build unless TAG is fresh. The image it replaces under
+# TAG is removed, unless something still uses it (a container, another tag, a child image): left
+# alone, every rebuild would keep a nameless image of up to 2 GB. The layers the new image shares
+# with it stay, and with them the cache that keeps rebuilds short.
 build() {
-  local tag=$1 key=$2 started
+  local tag=$1 key=$2 started replaced
   shift 2
   if fresh "$tag" "$key"; then
     log "$tag is up to date"
   else
     started=$SECONDS
+    replaced=$(image_id "$tag")
     log "building $tag"
     "${build_cmd[@]}" --tag "$tag" "$@" >/dev/null
     remember "$tag" "$key"
     log "built $tag in $((SECONDS - started)) s"
+    if [[ -n $replaced && $replaced != "$(image_id "$tag")" ]]; then
+      "$runtime" image rm "$replaced" >/dev/null 2>&1 || log "kept the image $tag replaced: in use"
+    fi
   fi
   printf '%s %s\n' "$tag" "$(image_id "$tag")"
 }
