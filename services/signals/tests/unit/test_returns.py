@@ -36,8 +36,12 @@ def quote(i: int, mid: float) -> dict[str, Any]:
 
 
 def ewm_scale(returns: np.ndarray, span: int) -> np.ndarray:
-    """The scale that judges each return: the EWMA RMS of the returns before it."""
-    return np.sqrt(pd.Series(returns**2).ewm(span=span, adjust=True).mean().shift(1).to_numpy())
+    """The scale that judges each return: the larger of the EWMA RMS of the returns before it
+    over `span` and over span / 20."""
+    squares = pd.Series(returns**2)
+    slow = squares.ewm(span=span, adjust=True).mean().shift(1)
+    fast = squares.ewm(span=max(2, span // 20), adjust=True).mean().shift(1)
+    return np.sqrt(np.maximum(slow, fast).to_numpy())
 
 
 def test_trade_returns_are_judged_by_the_ewma_volatility_of_the_returns_before_them() -> None:

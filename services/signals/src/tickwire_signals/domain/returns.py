@@ -13,32 +13,46 @@ from typing import Any
 
 
 class EwmaScale:
-    """Exponentially weighted RMS of log returns, weights normalised over the returns seen (as
-    pandas' ewm(adjust=True)), so the first returns are not damped towards zero; a return enters
-    clipped at the cap its caller gives, so one wild price moves the scale by a bounded step."""
+    """The larger of two exponentially weighted RMS of log returns, over `span` returns and over
+    a twentieth of that: the fast one lets a burst of volatility raise the scale within a few
+    prices, the slow one keeps a calm stretch from shrinking it. Weights are normalised over the
+    returns seen (pandas' ewm(adjust=True)), so the first returns are not damped towards zero; a
+    return enters clipped at the cap its caller gives, so one wild price moves it a bounded step."""
 
-    __slots__ = ("count", "decay", "den", "num")
+    __slots__ = ("count", "decay", "den", "fast_decay", "fast_den", "fast_num", "num")
 
     def __init__(self, span: int) -> None:
         self.decay = 1.0 - 2.0 / (span + 1.0)  # alpha = 2 / (span + 1), as pandas' span
-        self.num = 0.0  # sum of decay^i * r_i^2, newest i = 0
-        self.den = 0.0  # sum of decay^i
+        self.fast_decay = 1.0 - 2.0 / (fast_span(span) + 1.0)
+        self.num = self.fast_num = 0.0  # sum of decay^i * r_i^2, newest i = 0
+        self.den = self.fast_den = 0.0  # sum of decay^i
         self.count = 0
 
     def scale(self) -> float:
-        return math.sqrt(self.num / self.den) if self.den > 0.0 else 0.0
+        if self.den <= 0.0:
+            return 0.0
+        return math.sqrt(max(self.num / self.den, self.fast_num / self.fast_den))
 
     def push(self, log_return: float, cap: float = math.inf) -> None:
         r = min(abs(log_return), cap)
-        self.num = r * r + self.decay * self.num
+        square = r * r
+        self.num = square + self.decay * self.num
         self.den = 1.0 + self.decay * self.den
+        self.fast_num = square + self.fast_decay * self.fast_num
+        self.fast_den = 1.0 + self.fast_decay * self.fast_den
         self.count += 1
 
     def to_list(self) -> list[float | int]:
-        return [self.num, self.den, self.count]
+        return [self.num, self.den, self.fast_num, self.fast_den, self.count]
 
     def load(self, values: list[Any]) -> None:
-        self.num, self.den, self.count = float(values[0]), float(values[1]), int(values[2])
+        self.num, self.den = float(values[0]), float(values[1])
+        self.fast_num, self.fast_den = float(values[2]), float(values[3])
+        self.count = int(values[4])
+
+
+def fast_span(span: int) -> int:
+    return max(2, span // 20)
 
 
 class ReturnWindow:
