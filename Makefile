@@ -1,5 +1,5 @@
 # The README's two commands are `make run` and `make test`; the rest are for developers.
-.PHONY: run test stop status install check audit unit bench images
+.PHONY: run test stop status install check audit unit bench images eval-anomalies
 
 run:        ## the whole pipeline on the simulator feed, with its own Kafka and TimescaleDB
 	bash scripts/run.sh
@@ -35,6 +35,9 @@ audit:      ## every package in uv.lock against PyPI's advisories (pip-audit, el
 	python3 -m uv export --frozen --no-hashes --all-packages --all-groups --no-emit-workspace \
 		--format requirements-txt --quiet -o .tickwire/lock-requirements.txt
 	python3 -m uv run --frozen python scripts/audit.py .tickwire/lock-requirements.txt $(AUDIT_FLAGS)
+
+eval-anomalies: ## precision and recall of the anomaly rules on the simulator with labelled faults (no services)
+	python3 -m uv run --frozen python benchmarks/anomaly_eval.py
 
 bench:      ## throughput and latency on the local stack (end to end, backfill, normalize, signals, sink, the API, the lake export), bytes per tick compressed
 	python3 -m uv run --frozen python benchmarks/e2e_throughput.py

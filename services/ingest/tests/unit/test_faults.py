@@ -115,6 +115,32 @@ def test_a_spike_moves_one_update_by_the_factor_and_the_walk_carries_on() -> Non
     assert spiked == sim.fault_counts.spike
 
 
+def test_sized_spikes_displace_the_mid_by_their_labelled_size_with_either_sign() -> None:
+    n, sizes = 10_000, (0.01, 0.03)
+    sim = simulator(spike=0.04, spike_sizes=sizes)
+    out = only_messages(run(sim, n))
+    seen = set()
+    for got, want in zip(out, clean(n), strict=True):
+        if faults.SPIKE in got.faults:
+            seen.add(got.spike)
+            assert math.log(mid(got) / mid(want)) == pytest.approx(got.spike, abs=2e-3)
+        else:
+            assert got == want and got.spike == 0.0
+    assert seen == {-0.03, -0.01, 0.01, 0.03}
+
+
+def test_drift_trends_the_walk_without_changing_its_noise() -> None:
+    flat = Simulator(SimConfig(INSTRUMENTS[:1], seed=3))
+    trending = Simulator(SimConfig(INSTRUMENTS[:1], seed=3, drift_per_tick=1e-3))
+    n = 2_000
+    log_ratio = [
+        math.log(mid(trending.next_message(T0 + i)) / mid(flat.next_message(T0 + i)))
+        for i in range(n)
+    ]
+    # The same draws, shifted by the drift: after k updates the trend is k * drift.
+    assert log_ratio[-1] == pytest.approx(n * 1e-3, abs=5e-3)
+
+
 def test_duplicates_repeat_the_identical_message_right_after_it() -> None:
     n, p = 10_000, 0.04
     sim = simulator(duplicate=p)
@@ -260,6 +286,7 @@ def test_all_faults_at_once_are_each_counted_and_tagged() -> None:
         {"duplicate": 1.5},
         {"spike_factor": 0.0},
         {"spike_factor": math.inf},
+        {"spike_sizes": (0.01, -0.02)},
         {"silence_s": -1.0},
         {"gap_size": 0},
     ],

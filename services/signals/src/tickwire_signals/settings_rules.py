@@ -15,7 +15,8 @@ from tickwire_signals.domain.config import (
     ZScoreParams,
 )
 
-_ZSCORE_KEYS = {
+_ZSCORE_KEYS: dict[str, type] = {
+    "method": str,
     "window": int,
     "min_points": int,
     "warn": float,
@@ -100,6 +101,7 @@ def _zscore(prefix: str, values: Mapping[str, object], base: ZScoreParams) -> ZS
     unknown = set(values) - set(_ZSCORE_KEYS)
     if unknown:
         raise ValueError(f"unknown z-score settings: {', '.join(prefix + k for k in unknown)}")
+    method = base.method
     params = {
         "window": base.window,
         "min_points": base.min_points,
@@ -108,9 +110,15 @@ def _zscore(prefix: str, values: Mapping[str, object], base: ZScoreParams) -> ZS
         "rebase_after": base.rebase_after,
     }
     for key, value in values.items():
-        params[key] = _number(prefix + key, value, _ZSCORE_KEYS[key])
+        if key == "method":
+            if not isinstance(value, str):
+                raise ValueError(f"{prefix}method must be a string, got {value!r}")
+            method = value
+        else:
+            params[key] = _number(prefix + key, value, _ZSCORE_KEYS[key])
     try:
         return ZScoreParams(
+            method=method,
             window=int(params["window"]),
             min_points=int(params["min_points"]),
             warn=float(params["warn"]),

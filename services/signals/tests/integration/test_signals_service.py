@@ -70,7 +70,7 @@ def test_known_sequence_gives_exactly_the_expected_anomalies_and_bars(
 
     spike_ts, cross_ts = T0 + SPIKE * STEP, T0 + CROSS * STEP
     critical = [(a["rule"], a["ts"]) for a in anomalies if a["severity"] == "critical"]
-    assert ("zscore", spike_ts) in critical and ("crossed_market", cross_ts) in critical
+    assert ("return_zscore", spike_ts) in critical and ("crossed_market", cross_ts) in critical
     assert sum(1 for a in anomalies if a["ts"] in (spike_ts, cross_ts)) == 2
     one_second = [b for b in bars if b["interval"] == "1s"]
     assert [b["start_ts"] for b in one_second] == [T0 + k * 1_000_000 for k in range(6)]

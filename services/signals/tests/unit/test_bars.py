@@ -19,7 +19,7 @@ quote = partial(testing.quote, instrument=INSTRUMENT)
 T0 = 1_700_006_400_000_000  # 2023-11-15T00:00:00Z
 S = 1_000_000
 # Thresholds nothing reaches: these tests are about bars, every price is used.
-CONFIG = SignalsConfig(zscore=ZScoreParams(warn=1e6, critical=1e6))
+CONFIG = SignalsConfig(zscore=ZScoreParams(warn=1e6, critical=1e6, method="level"))
 INTERVALS = {"1s": S, "1m": 60 * S}
 
 

@@ -53,7 +53,10 @@ def test_rules_setting_reads_plain_values() -> None:
     config = config_from_rules(
         {
             "zscore": {"window": 100, "warn": 3},
-            "zscore_overrides": {"perp": {"critical": 5.5}, "option": {"window": 40}},
+            "zscore_overrides": {
+                "perp": {"critical": 5.5},
+                "option": {"window": 40, "method": "level"},
+            },
             "bar_intervals": "1s, 5m",
             "allowed_lateness_s": 0.5,
             "stale_quote_timeout_s": 30,
@@ -69,7 +72,7 @@ def test_rules_setting_reads_plain_values() -> None:
         zscore=base,
         zscore_overrides={
             "perp": ZScoreParams(window=100, warn=3.0, critical=5.5),
-            "option": ZScoreParams(window=40, warn=3.0),
+            "option": ZScoreParams(window=40, warn=3.0, method="level"),
         },
         bar_intervals=(BarInterval("1s", S), BarInterval("5m", 300 * S)),
         allowed_lateness_us=500_000,
@@ -96,6 +99,8 @@ def test_rules_setting_reads_plain_values() -> None:
         ({"zscore": {"min_points": 300}}, "zscore: z-score min_points must be between 2"),
         ({"zscore": {"warn": 5, "critical": 4}}, "0 < warn <= critical"),
         ({"zscore": [200]}, "zscore must be a mapping"),
+        ({"zscore": {"method": 1}}, "zscore.method must be a string"),
+        ({"zscore": {"method": "mad"}}, "zscore: z-score method must be one of return, level"),
         ({"zscore": {"windw": 10}}, "unknown z-score settings: zscore.windw"),
         ({"zscore_overrides": {"bond": {"window": 10}}}, "unknown instrument classes"),
         ({"zscore_overrides": {"perp": 3}}, "zscore_overrides.perp must be a mapping"),

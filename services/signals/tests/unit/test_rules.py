@@ -10,10 +10,12 @@ import pandas as pd
 import pytest
 
 from tickwire_signals.domain import Emitted, InstrumentState, SignalEngine, SignalsConfig
+from tickwire_signals.domain.config import ZScoreParams
 from tickwire_testing import signals as testing
 
 T0 = 1_700_006_400_000_000  # 2023-11-15T00:00:00Z
 S = 1_000_000
+LEVEL = SignalsConfig(zscore=ZScoreParams(method="level"))
 
 
 def tick(kind: str, ts: int, instrument: str = "XRP-USD", **values: Any) -> dict[str, Any]:
@@ -43,7 +45,8 @@ def test_crossed_and_locked_quotes_are_reported_and_not_used() -> None:
     bids = np.round(0.6 + rng.normal(0, 0.001, 300), 4)
     good = [quote(T0 + i * 10_000, float(b), float(b) + 0.0002) for i, b in enumerate(bids)]
     crossed, locked = quote(T0 + 1_005_000, 0.61, 0.6), quote(T0 + 2_005_000, 0.605, 0.605)
-    out, state = run([*good[:100], crossed, *good[100:200], locked, *good[200:]])
+    ticks = [*good[:100], crossed, *good[100:200], locked, *good[200:]]
+    out, state = run(ticks, SignalEngine(LEVEL))  # whose window shows which prices were used
     book = [a for a in out.anomalies if a["rule"] != "zscore"]
     assert [(a["rule"], a["severity"], a["ts"], a["value"], a["threshold"]) for a in book] == [
         ("crossed_market", "critical", T0 + 1_005_000, 0.61 - 0.6, 0.0),
@@ -85,7 +88,7 @@ def test_the_first_price_after_a_gap_is_judged_against_the_last_price_before_it(
         tick("trade", T0 + 93_000, last_traded_price=after),
         tick("trade", T0 + 94_000, last_traded_price=after * 1.05),
     ]
-    out, _ = run([*before, gap, *waiting, *then])
+    out, _ = run([*before, gap, *waiting, *then], SignalEngine(LEVEL))
     jumps = [a for a in out.anomalies if a["rule"] == "gap_jump"]
     bps = (after - last) / last * 1e4
     if severity is None:
@@ -103,6 +106,10 @@ def test_the_first_price_after_a_gap_is_judged_against_the_last_price_before_it(
     assert len(zscores) == (abs(z) >= 2.5)
     if zscores:
         assert zscores[0]["value"] == pytest.approx(z, rel=1e-9)
+    # The return rule leaves the first price after a gap to the gap-jump rule alone.
+    out, _ = run([*before, gap, *waiting, *then])
+    assert [a for a in out.anomalies if a["rule"] == "gap_jump"] == jumps
+    assert all(a["ts"] != T0 + 93_000 for a in out.anomalies if a["rule"] == "return_zscore")
 
 
 def test_a_gap_with_no_price_before_it_is_not_judged() -> None:

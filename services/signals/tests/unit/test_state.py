@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import math
 import random
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -29,6 +30,7 @@ CONFIG = SignalsConfig(
     vwap_window_us=3 * S,
     momentum_window=3,
 )
+LEVEL = replace(CONFIG, zscore=replace(CONFIG.zscore, method="level"))
 KINDS = [
     "quote",
     "quote",
@@ -78,16 +80,18 @@ def outputs(out: Emitted) -> tuple[list[Any], list[Any], list[Any]]:
     return out.anomalies, out.bars, out.signals
 
 
-def run_through(ticks: list[dict[str, Any]], split: int | None) -> tuple[Any, dict[str, Any]]:
+def run_through(
+    ticks: list[dict[str, Any]], split: int | None, config: SignalsConfig = CONFIG
+) -> tuple[Any, dict[str, Any]]:
     """All ticks through one state, or through a state restored from JSON after `split` ticks
     (by a new engine, so nothing but the state carries over)."""
-    engine = SignalEngine(CONFIG)
+    engine = SignalEngine(config)
     state = engine.new_state("sim", "BTC-USD-PERP")
     out = Emitted()
     for offset, tick in enumerate(ticks):
         if offset == split:
             stored = json.dumps(state.to_dict(), allow_nan=False)
-            engine = SignalEngine(CONFIG)
+            engine = SignalEngine(config)
             state = InstrumentState.from_dict(json.loads(stored))
         engine.apply(state, tick, out, offset=offset)
     engine.advance(state, T0 + 10**12, out)
@@ -102,24 +106,28 @@ steps = st.lists(
 
 
 @settings(max_examples=200, deadline=None)
-@given(steps=steps, data=st.data())
+@given(steps=steps, data=st.data(), level=st.booleans())
 def test_a_restored_state_goes_on_exactly_as_one_run(
-    steps: list[Step], data: st.DataObject
+    steps: list[Step], data: st.DataObject, level: bool
 ) -> None:
     ticks = stream(steps)
     split = data.draw(st.integers(0, len(ticks)), label="split")
-    assert run_through(ticks, split) == run_through(ticks, None)
+    config = LEVEL if level else CONFIG
+    assert run_through(ticks, split, config) == run_through(ticks, None, config)
 
 
-def test_a_long_stream_split_anywhere_and_the_state_stays_bounded() -> None:
+@pytest.mark.parametrize(("config", "rule"), [(CONFIG, "return_zscore"), (LEVEL, "zscore")])
+def test_a_long_stream_split_anywhere_and_the_state_stays_bounded(
+    config: SignalsConfig, rule: str
+) -> None:
     rng = random.Random(4)
     ticks = stream(
         [(rng.choice(KINDS), rng.randint(0, 400_000), rng.gauss(0, 1.5)) for _ in range(3_000)]
     )
-    whole, final = run_through(ticks, None)
+    whole, final = run_through(ticks, None, config)
     anomalies, bars, signals = whole
     # The stream reaches every rule and feature, so the comparison below covers all of them.
-    assert {a["rule"] for a in anomalies} == {"zscore", "crossed_market", "gap_jump", "late_tick"}
+    assert {a["rule"] for a in anomalies} == {rule, "crossed_market", "gap_jump", "late_tick"}
     assert {s["name"] for s in signals} >= {
         "mid",
         "spread",
@@ -133,7 +141,7 @@ def test_a_long_stream_split_anywhere_and_the_state_stays_bounded() -> None:
     }
     assert {b["source"] for b in bars} == {"trade"}
     for split in range(0, 3_001, 250):
-        assert run_through(ticks, split) == (whole, final)
+        assert run_through(ticks, split, config) == (whole, final)
     assert final["last_offset"] == 2_999 and final["ticks_applied"] == 3_000
     assert final["late_ticks"] == sum(a["rule"] == "late_tick" for a in anomalies) > 0
     restored = InstrumentState.from_dict(final)
@@ -141,7 +149,7 @@ def test_a_long_stream_split_anywhere_and_the_state_stays_bounded() -> None:
     for series in restored.series:
         assert len(series.closes) == 4 and len(series.returns) == 3
     # Open bars: those the watermark (newest event time - 1 s lateness) has not passed yet.
-    engine = SignalEngine(CONFIG)
+    engine = SignalEngine(config)
     state = engine.new_state("sim", "BTC-USD-PERP")
     most = 0
     for tick in ticks:
@@ -149,6 +157,15 @@ def test_a_long_stream_split_anywhere_and_the_state_stays_bounded() -> None:
         most = max(most, len(state.series[0].open_bars))
         assert len(state.series[1].open_bars) <= 2
     assert most == 2  # ceil(lateness / interval) + 1
+
+
+def test_a_state_saved_before_the_return_rule_loads_and_warms_it_up_again() -> None:
+    ticks = stream([("quote", 100_000, 0.5 * (-1) ** i) for i in range(40)])
+    _, final = run_through(ticks, None)
+    del final["returns"]  # as the version before the return rule wrote it
+    restored = InstrumentState.from_dict(final)
+    assert restored.returns.mid.count == 0 and restored.returns.span == 12
+    assert restored.to_dict()["zscore"] == final["zscore"]
 
 
 def test_another_format_version_is_refused() -> None:

@@ -16,7 +16,7 @@ from tickwire_testing import signals as testing
 
 T0 = 1_700_006_400_000_000  # 2023-11-15T00:00:00Z
 # A warn threshold this small reports every judged price, so the whole z series can be compared.
-EVERY = ZScoreParams(warn=1e-9, critical=1e9)
+EVERY = ZScoreParams(method="level", warn=1e-9, critical=1e9)
 
 
 def trades(prices: list[float] | np.ndarray) -> list[dict[str, Any]]:
@@ -82,13 +82,15 @@ def test_the_z_series_is_pandas_rolling_of_the_previous_prices_and_the_window_sl
 @pytest.mark.parametrize("min_points", [30, 10])
 def test_fewer_than_min_points_cannot_judge_even_an_outlier(min_points: int) -> None:
     prices = [100.0 + 0.01 * (i % 3) for i in range(min_points - 1)] + [1000.0, 100.0, 100.01]
-    config = SignalsConfig(zscore=ZScoreParams(min_points=min_points))
+    config = SignalsConfig(zscore=ZScoreParams(method="level", min_points=min_points))
     out, _ = run(config, trades(prices))
     # The outlier comes with min_points - 1 prices before it: used, not judged.
     assert by_ts(out) == {}
     assert max(b["high"] for b in out.bars) == 1000.0
     out, _ = run(
-        SignalsConfig(zscore=ZScoreParams(warn=1e-9, critical=1e9, min_points=min_points)),
+        SignalsConfig(
+            zscore=ZScoreParams(method="level", warn=1e-9, critical=1e9, min_points=min_points)
+        ),
         trades(prices),
     )
     assert_matches(by_ts(out), reference(np.array(prices), min_points=min_points))
@@ -117,7 +119,9 @@ def test_a_critical_spike_is_reported_and_left_out_of_the_window_and_bars() -> N
     clean = 100 + rng.normal(0, 0.05, 400)
     assert reference(clean)["z"].abs().max() < 4.0  # the clean series has no critical point
     prices = np.insert(clean, 250, 101.0)
-    out, state = run(SignalsConfig(zscore=ZScoreParams(warn=1e-9, critical=4.0)), trades(prices))
+    out, state = run(
+        SignalsConfig(zscore=ZScoreParams(method="level", warn=1e-9, critical=4.0)), trades(prices)
+    )
     found = by_ts(out)
     spike = found.pop(T0 + 250 * 1_000)
     window = prices[50:250]
@@ -138,7 +142,7 @@ def test_a_lasting_level_shift_restarts_the_window_after_rebase_after_criticals(
     rng = np.random.default_rng(5)
     before, after = 100 + rng.normal(0, 0.05, 100), 110 + rng.normal(0, 0.05, 100)
     prices = np.concatenate([before, after])
-    params = ZScoreParams(warn=1e-9, critical=4.0, rebase_after=5)
+    params = ZScoreParams(method="level", warn=1e-9, critical=4.0, rebase_after=5)
     out, _ = run(SignalsConfig(zscore=params), trades(prices))
     found = by_ts(out)
     shifted = [found.pop(T0 + i * 1_000) for i in range(100, 105)]

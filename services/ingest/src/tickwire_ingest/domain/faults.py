@@ -10,7 +10,7 @@ from dataclasses import dataclass, fields
 from typing import Any
 
 CROSSED = "crossed"  # a quote whose bid is above its ask
-SPIKE = "spike"  # one update priced off the mid times `spike_factor`
+SPIKE = "spike"  # one update priced off the mid times `spike_factor` (or a drawn size)
 DUPLICATE = "duplicate"  # the same message sent twice in a row
 OUT_OF_ORDER = "out_of_order"  # held back and sent after the instrument's next message
 MALFORMED = "malformed"  # truncated JSON, or a price field of the wrong JSON type
@@ -28,6 +28,9 @@ class FaultConfig:
     crossed: float = 0.0
     spike: float = 0.0
     spike_factor: float = 1.2
+    # Where given, each spike instead displaces the mid by one of these log sizes, drawn with a
+    # random sign: spikes of several sizes in one run, each labelled with its own.
+    spike_sizes: tuple[float, ...] = ()
     duplicate: float = 0.0
     out_of_order: float = 0.0
     malformed: float = 0.0
@@ -43,6 +46,8 @@ class FaultConfig:
                 raise ValueError(f"fault rate {kind}={rate!r} is not a probability in [0, 1]")
         if not (self.spike_factor > 0 and math.isfinite(self.spike_factor)):
             raise ValueError(f"spike_factor={self.spike_factor!r} must be a positive number")
+        if not all(size > 0 and math.isfinite(size) for size in self.spike_sizes):
+            raise ValueError(f"spike_sizes={self.spike_sizes!r} must be positive numbers")
         if not (self.silence_s >= 0 and math.isfinite(self.silence_s)):
             raise ValueError(f"silence_s={self.silence_s!r} must be a non-negative number")
         if self.gap_size < 1:
@@ -88,6 +93,13 @@ class FaultDice:
     def hits(self, kind: str) -> bool:
         rate: float = getattr(self.config, kind)
         return rate > 0 and self.rng.random() < rate
+
+
+def spike_displacement(config: FaultConfig, rng: random.Random) -> float:
+    """The log displacement of one spike: the configured factor's, or a drawn size and sign."""
+    if not config.spike_sizes:
+        return math.log(config.spike_factor)
+    return rng.choice(config.spike_sizes) * rng.choice((-1.0, 1.0))
 
 
 def cross(body: dict[str, Any]) -> None:

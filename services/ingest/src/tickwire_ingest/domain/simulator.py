@@ -28,6 +28,7 @@ class SimConfig:
     seed: int = 42
     trade_probability: float = 0.25
     volatility_per_tick: float = 0.0002  # stddev of the mid's log-return per update
+    drift_per_tick: float = 0.0  # mean of that log-return: a trending market where non-zero
     spread_bps: float = 2.0  # typical half of a liquid spread, before noise
     mean_size: float = 1.0
     faults: FaultConfig = field(default_factory=FaultConfig)  # none by default
@@ -50,6 +51,7 @@ class SimMessage:
     feed: str  # "quotes" or "trades"
     payload: bytes  # the venue's JSON
     faults: tuple[str, ...] = ()  # kinds injected into this message; never part of the payload
+    spike: float = 0.0  # an injected spike's log displacement of the mid, 0.0 where none
 
 
 @dataclass
@@ -96,10 +98,12 @@ class Simulator:
         if dice.hits(faults.GAP):
             book.seq += self.config.faults.gap_size
             injected.append(faults.GAP)
-        spike = dice.hits(faults.SPIKE)
-        if spike:
+        displacement, factor = 0.0, 1.0
+        if dice.hits(faults.SPIKE):
             injected.append(faults.SPIKE)
-        factor = self.config.faults.spike_factor if spike else 1
+            displacement = faults.spike_displacement(self.config.faults, dice.rng)
+            sized = bool(self.config.faults.spike_sizes)
+            factor = math.exp(displacement) if sized else self.config.faults.spike_factor
         body, feed = self._update(book, exchange_ts, factor)
         if feed == "quotes" and dice.hits(faults.CROSSED):
             faults.cross(body)
@@ -110,7 +114,7 @@ class Simulator:
             injected.append(faults.MALFORMED)
         for kind in injected:
             counts.add(kind)
-        message = SimMessage(book.spec.name, feed, payload, tuple(injected))
+        message = SimMessage(book.spec.name, feed, payload, tuple(injected), displacement)
         sent: list[SimMessage] = [message]
         if dice.hits(faults.DUPLICATE):
             counts.add(faults.DUPLICATE)
@@ -134,7 +138,7 @@ class Simulator:
     ) -> tuple[dict[str, object], str]:
         rng = self._rng
         book.seq += 1
-        book.mid *= math.exp(rng.gauss(0.0, self.config.volatility_per_tick))
+        book.mid *= math.exp(rng.gauss(self.config.drift_per_tick, self.config.volatility_per_tick))
         # A spike prices this one update off a displaced mid; the walk itself is not moved.
         mid = book.mid * spike_factor if spike_factor != 1 else book.mid
         tick = book.spec.tick_size

@@ -1,5 +1,5 @@
-"""What the signals domain is tuned by: z-score thresholds per instrument class, bar intervals,
-lateness, the stale-quote timeout and the feature windows. Times are UTC microseconds."""
+"""What the signals domain is tuned by: the price rule and its thresholds per instrument class, bar
+intervals, lateness, the stale-quote timeout and the feature windows. Times are UTC microseconds."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from types import MappingProxyType
 US_PER_S = 1_000_000
 DAY_US = 86_400 * US_PER_S
 INSTRUMENT_CLASSES = ("spot", "perp", "future", "option")
+PRICE_METHODS = ("return", "level")
 
 _OPTION = re.compile(r".+-[0-9]{8}-[0-9.]+-[CP]")
 _FUTURE = re.compile(r".+-[0-9]{8}")
@@ -30,15 +31,19 @@ def instrument_class(instrument: str) -> str:
 
 @dataclass(frozen=True)
 class ZScoreParams:
-    """The rolling z-score rule. `rebase_after` consecutive critical prices on the same side mean
-    the level has moved, not that the feed is wrong: the window restarts empty so the new level is
-    not shut out forever (critical prices never enter the window, so nothing else would let it)."""
+    """The price rule. `method` "return" (rule return_zscore) judges a price's log return from the
+    last used mid by an EWMA volatility of such returns over a span of `window` prices; "level"
+    (rule zscore) judges the price against the mean and stddev of the last `window` prices.
+    `rebase_after` consecutive critical prices on the same side mean the price has moved, not that
+    the feed is wrong: the judge restarts from there so the new level is not shut out forever
+    (critical prices are never used, so nothing else would let it)."""
 
     window: int = 200
     min_points: int = 30
     warn: float = 2.5
     critical: float = 4.0
     rebase_after: int = 5
+    method: str = "return"
 
     def __post_init__(self) -> None:
         if self.window < 2:
@@ -54,6 +59,10 @@ class ZScoreParams:
             )
         if self.rebase_after < 1:
             raise ValueError(f"z-score rebase_after must be at least 1, got {self.rebase_after}")
+        if self.method not in PRICE_METHODS:
+            raise ValueError(
+                f"z-score method must be one of {', '.join(PRICE_METHODS)}, got {self.method!r}"
+            )
 
 
 @dataclass(frozen=True)

@@ -2,13 +2,16 @@
 out, through an InstrumentState it mutates. Pure: the stream wiring owns the state and the I/O.
 
 A tick's price is its mid where the book has both sides, else its trade price (trades, and
-tickers without a book). Prices the z-score rule finds critical, crossed and locked books are not
-used: they enter neither the z-score window nor a bar nor a feature. A gap jump, however large,
-only reports: markets do move while a feed is down. Late ticks (their finest bar already closed)
-are counted and reported, and change nothing else; gap ticks only arm the gap-jump rule."""
+tickers without a book). Prices the price rule (return_zscore, or zscore by setting) finds
+critical, crossed and locked books are not used: they enter neither the rule's memory nor a bar
+nor a feature. The first price after a gap is judged by the gap-jump rule alone, which only
+reports, however large the jump: markets do move while a feed is down. Late ticks (their finest
+bar already closed) are counted and reported, and change nothing else; gap ticks only arm the
+gap-jump rule."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 from typing import Any
 
@@ -58,7 +61,7 @@ class SignalEngine:
             self.advance(state, ts - self._lateness, out)
         if kind == "trade":
             price = tick.get("last_traded_price")
-            if price is not None and self._use(state, price, ts, out):
+            if price is not None and self._use(state, price, ts, out, mid=False):
                 volume = tick.get("last_traded_volume") or 0.0
                 for series in state.series:
                     series.bar_for(ts).add_trade(price, volume, ts)
@@ -75,7 +78,7 @@ class SignalEngine:
             if bid >= ask:
                 state.excluded_ticks += 1
                 out.anomalies.append(rules.crossed(state, ts, bid, ask))
-            elif self._use(state, (bid + ask) / 2, ts, out):
+            elif self._use(state, (bid + ask) / 2, ts, out, mid=True):
                 for series in state.series:
                     series.bar_for(ts).add_quote(bid, ask, ts)
             return
@@ -83,7 +86,7 @@ class SignalEngine:
         # not the bars.
         price = tick.get("last_traded_price") if kind == "ticker" else None
         if price is not None:
-            self._use(state, price, ts, out)
+            self._use(state, price, ts, out, mid=False)
 
     def advance(self, state: InstrumentState, watermark_ts: int, out: Emitted) -> None:
         """Close every bar ending at or before watermark_ts (event time, lateness already taken
@@ -155,28 +158,94 @@ class SignalEngine:
                 found.append(rules.stale(state, now_event_ts, timeout, witness.instrument))
         return found
 
-    def _use(self, state: InstrumentState, price: float, ts: int, out: Emitted) -> bool:
-        """Judge a price (gap jump, z-score); True when it is used, which pushes it into the
-        z-score window."""
-        if state.gap is not None:
-            before = state.last_price
-            if before is not None and before > 0.0:
-                jump = rules.gap_jump(
-                    state,
-                    ts,
-                    price,
-                    before,
-                    state.gap,
-                    self.config.gap_jump_warn_bps,
-                    self.config.gap_jump_critical_bps,
-                )
-                if jump is not None:
-                    out.anomalies.append(jump)
-            state.gap = None
-        window = state.zscore
+    def _use(self, state: InstrumentState, price: float, ts: int, out: Emitted, mid: bool) -> bool:
+        """Judge a price (gap jump, then the price rule); True when it is used, which makes it
+        part of the rule's memory. `mid`: the price is a book's mid, not a trade's."""
         params = self._params.get(state.instrument)
         if params is None:
             params = self._params[state.instrument] = self.config.zscore_for(state.instrument)
+        after_gap = state.gap is not None
+        if after_gap:
+            self._judge_gap(state, price, ts, out)
+        if params.method == "level":
+            if not self._judge_level(state, price, ts, out, params):
+                return False
+        elif not after_gap and not self._judge_return(state, price, ts, out, params, mid):
+            return False
+        state.critical_run = 0
+        if mid:
+            state.returns.last_mid = price
+            state.returns.since_mid = 0
+        state.last_price = price
+        return True
+
+    def _judge_gap(self, state: InstrumentState, price: float, ts: int, out: Emitted) -> None:
+        assert state.gap is not None
+        before = state.last_price
+        if before is not None and before > 0.0:
+            jump = rules.gap_jump(
+                state,
+                ts,
+                price,
+                before,
+                state.gap,
+                self.config.gap_jump_warn_bps,
+                self.config.gap_jump_critical_bps,
+            )
+            if jump is not None:
+                out.anomalies.append(jump)
+        state.gap = None
+
+    def _judge_return(
+        self,
+        state: InstrumentState,
+        price: float,
+        ts: int,
+        out: Emitted,
+        params: ZScoreParams,
+        mid: bool,
+    ) -> bool:
+        """False when the price is critical (not used). Every judged return enters its lane's
+        scale, clipped at the critical move: a burst of volatility must raise the scale even
+        though its largest moves are not used, and one spike may raise it only so far."""
+        returns = state.returns
+        reference = returns.last_mid if returns.last_mid is not None else state.last_price
+        if reference is None or reference <= 0.0 or price <= 0.0:
+            return True
+        returns.since_mid += 1
+        lane = returns.mid if mid else returns.trade
+        steps = math.sqrt(returns.since_mid) if mid else 1.0
+        log_return = math.log(price / reference) / steps
+        if lane.count < params.min_points:
+            lane.push(log_return)
+            return True
+        scale = lane.scale()
+        if scale <= 0.0:  # a price that has never moved cannot judge a move
+            lane.push(log_return)
+            return True
+        z = log_return / scale
+        lane.push(log_return, params.critical * scale)
+        if -params.warn < z < params.warn:
+            return True
+        critical = self._count_critical(state, z, params)
+        rebased = critical and state.critical_run >= params.rebase_after
+        judged_by = (reference, reference * scale * steps, min(lane.count - 1, params.window))
+        out.anomalies.append(
+            rules.return_zscore(state, ts, price, judged_by, z, params, rebased, mid)
+        )
+        if rebased:
+            # The price has moved for good: judge the next prices from here.
+            state.critical_run = 0
+            if mid:
+                returns.last_mid = price
+                returns.since_mid = 0
+            state.last_price = price
+        return not critical
+
+    def _judge_level(
+        self, state: InstrumentState, price: float, ts: int, out: Emitted, params: ZScoreParams
+    ) -> bool:
+        window = state.zscore
         if len(window) >= params.min_points:
             mean, stddev = window.mean_stddev()
             z = (price - mean) / stddev if stddev > 0.0 else 0.0  # equal prices cannot judge
@@ -184,9 +253,16 @@ class SignalEngine:
                 state, ts, price, mean, stddev, z, params, out
             ):
                 return False
-        state.critical_run = 0
         window.push(price)
-        state.last_price = price
+        return True
+
+    def _count_critical(self, state: InstrumentState, z: float, params: ZScoreParams) -> bool:
+        if abs(z) < params.critical:
+            return False
+        side = 1 if z > 0 else -1
+        state.critical_run = state.critical_run + 1 if side == state.critical_side else 1
+        state.critical_side = side
+        state.excluded_ticks += 1
         return True
 
     def _report_z(
@@ -200,14 +276,8 @@ class SignalEngine:
         params: ZScoreParams,
         out: Emitted,
     ) -> bool:
-        critical = abs(z) >= params.critical
-        rebased = False
-        if critical:
-            side = 1 if z > 0 else -1
-            state.critical_run = state.critical_run + 1 if side == state.critical_side else 1
-            state.critical_side = side
-            state.excluded_ticks += 1
-            rebased = state.critical_run >= params.rebase_after
+        critical = self._count_critical(state, z, params)
+        rebased = critical and state.critical_run >= params.rebase_after
         judged_by = (mean, stddev, len(state.zscore))
         record = rules.zscore(state, ts, price, judged_by, z, params, rebased)
         if rebased:

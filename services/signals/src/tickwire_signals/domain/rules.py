@@ -1,5 +1,5 @@
-"""The anomaly rules' verdicts as anomaly records: z-score, crossed or locked book, gap jump, late
-tick and stale quote. Each returns None where its rule finds nothing to report."""
+"""The anomaly rules' verdicts as anomaly records: return and level z-scores, crossed or locked
+book, gap jump, late tick and stale quote. Each returns None where it finds nothing to report."""
 
 from __future__ import annotations
 
@@ -47,6 +47,46 @@ def zscore(
         threshold,
         detail,
         window,
+    )
+
+
+def return_zscore(
+    state: InstrumentState,
+    ts: int,
+    price: float,
+    judged_by: tuple[float, float, int],
+    z: float,
+    params: ZScoreParams,
+    rebased: bool,
+    mid: bool,
+) -> Record:
+    """`judged_by` is (reference price, volatility in price units, returns behind it); the
+    caller has found |z| at or above the warn threshold."""
+    critical = abs(z) >= params.critical
+    severity, threshold = ("critical", params.critical) if critical else ("warning", params.warn)
+    reference, volatility, count = judged_by
+    lane = "mid" if mid else "trade"
+    detail = (
+        f"{lane} price {price:.10g} moved {z:+.2f} times the recent volatility "
+        f"({volatility:.6g} over {count} returns) from the last used mid {reference:.10g}"
+    )
+    if critical:
+        detail += "; not used"
+        if rebased:
+            detail += (
+                f"; {params.rebase_after} critical prices in a row on this side: the next "
+                "prices are judged from this one"
+            )
+    return anomaly(
+        state.provider,
+        state.instrument,
+        ts,
+        "return_zscore",
+        severity,
+        z,
+        threshold,
+        detail,
+        judged_by,
     )
 
 

@@ -1,5 +1,9 @@
 """Everything the engine keeps per provider|instrument, bounded by the config's windows, and its
-JSON-safe dict form (the stream table stores it as JSON; the round trip is exact)."""
+JSON-safe dict form (the stream table stores it as JSON; the round trip is exact).
+
+Format 1 grew the return rule's memory ("returns") and the provider's resumption ("resumed_ts")
+after it was first written: a state saved without them loads with them fresh (the return rule
+then warms up again over min_points prices), and older readers skip keys they do not know."""
 
 from __future__ import annotations
 
@@ -7,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from tickwire_signals.domain.config import SignalsConfig
+from tickwire_signals.domain.returns import ReturnWindow
 from tickwire_signals.domain.series import BarSeries
 from tickwire_signals.domain.vwap import VwapWindow
 from tickwire_signals.domain.zscore import ZWindow
@@ -21,11 +26,12 @@ class InstrumentState:
     zscore: ZWindow
     series: list[BarSeries]  # one per bar interval, finest first
     vwap: VwapWindow
+    returns: ReturnWindow
     last_offset: int = -1  # input offset of the last tick applied: redeliveries are skipped by it
     ticks_applied: int = 0
     late_ticks: int = 0
     excluded_ticks: int = 0  # priced ticks not used: critical z-score, crossed or locked book
-    critical_run: int = 0  # consecutive critical z-scores on one side ...
+    critical_run: int = 0  # consecutive critical prices on one side ...
     critical_side: int = 0  # ... that side, +1 or -1
     max_ts: int | None = None  # newest exchange_ts applied
     watermark_ts: int | None = None  # bars ending at or before it are closed
@@ -48,6 +54,7 @@ class InstrumentState:
                 for i in config.bar_intervals
             ],
             vwap=VwapWindow(config.vwap_window_us // config.finest.length_us),
+            returns=ReturnWindow(params.window),
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -58,6 +65,7 @@ class InstrumentState:
             "zscore": self.zscore.to_dict(),
             "series": [s.to_dict() for s in self.series],
             "vwap": self.vwap.to_dict(),
+            "returns": self.returns.to_dict(),
             "last_offset": self.last_offset,
             "ticks_applied": self.ticks_applied,
             "late_ticks": self.late_ticks,
@@ -86,6 +94,11 @@ class InstrumentState:
             zscore=ZWindow.from_dict(data["zscore"]),
             series=[BarSeries.from_dict(s) for s in data["series"]],
             vwap=VwapWindow.from_dict(data["vwap"]),
+            returns=(
+                ReturnWindow.from_dict(data["returns"])
+                if "returns" in data
+                else ReturnWindow(int(data["zscore"]["size"]))  # the same window setting
+            ),
             last_offset=int(data["last_offset"]),
             ticks_applied=int(data["ticks_applied"]),
             late_ticks=int(data["late_ticks"]),
