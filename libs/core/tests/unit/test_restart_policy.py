@@ -58,7 +58,7 @@ def test_too_many_exits_in_the_window_is_a_crash_loop() -> None:
 def test_exits_older_than_the_window_do_not_count() -> None:
     service = Restarts(POLICY, 0.0)
     now = 0.0
-    for _ in range(40):  # runs of 76 s and 1 s delays: an exit every 77 s, 4 in any 300 s
+    for _ in range(40):  # runs of 76 s and 1 s delays: an exit every 77 s (over 75), 4 in any 300 s
         now += 76
         crash_and_restart(service, now)
         now = service.started_at
@@ -91,3 +91,12 @@ def test_the_defaults_and_their_settings() -> None:
 def test_a_bad_setting_names_itself(var: str, value: str) -> None:
     with pytest.raises(ConfigError, match=var):
         RestartPolicy.from_environ({var: value})
+
+
+def test_exits_a_minute_apart_still_add_up_to_a_crash_loop() -> None:
+    service = Restarts(POLICY, 0.0)
+    now = 0.0
+    for _ in range(4):  # runs of 60 s and 1 s delays: 5 exits in 245 s
+        crash_and_restart(service, now + 60)
+        now = service.started_at
+    assert service.exited(now + 60) is ServiceState.CRASH_LOOPING

@@ -23,12 +23,12 @@ BACKOFF_S = ("TICKWIRE_RESTART_BACKOFF_S", 1.0)
 # 30 s: a service waiting on something slow to come back (the database) is still tried twice a
 # minute, yet a broken one does not flood its log; the delay doubles from BACKOFF_S up to this.
 BACKOFF_MAX_S = ("TICKWIRE_RESTART_BACKOFF_MAX_S", 30.0)
-# 60 s: longer than a service's start-up (~5 s) and its first heartbeat and batches, so a service
-# that ran this long got past start-up and its next exit is a new fault, retried after BACKOFF_S.
+# 60 s: longer than a service's start-up (seconds; ~15 s on a busy machine), first heartbeat and
+# batches, so a service that ran this long got going and its next exit is a new fault.
 RESET_AFTER_S = ("TICKWIRE_RESTART_RESET_AFTER_S", 60.0)
-# 5 exits in 300 s: the backoff alone (1+2+4+8 s) lets a service that exits at once exit 5 times
-# in well under a minute, while a service that fails once in a while (a minute apart or more on
-# average) never reaches 5 in 5 minutes and is always restarted.
+# 5 exits in 300 s: one that exits at once does so 5 times within 15 s of backoff (1+2+4+8) and
+# five start-ups, ~90 s at worst, so it is declared in minutes; one whose exits are over 75 s apart
+# (on average) never has 5 of them in 300 s and is always restarted.
 CRASH_LOOP_EXITS = ("TICKWIRE_CRASH_LOOP_EXITS", 5)
 CRASH_LOOP_WINDOW_S = ("TICKWIRE_CRASH_LOOP_WINDOW_S", 300.0)
 
