@@ -106,7 +106,7 @@ class Supervisor:
             except StackError:
                 process = self.pipeline.services[name].process
                 if process is None or process.poll() is None:
-                    raise  # running yet not ready in time: a fault restarting would not mend
+                    raise  # running but never ready: the run's start-up fails, naming its log
                 self.record_exit(name, process.returncode)
 
     def check(self) -> None:
@@ -121,13 +121,10 @@ class Supervisor:
                 svc = self.pipeline.spawn(name)
                 restarts.restarted(self.clock())
                 pid = svc.process.pid if svc.process is not None else 0
-                logger.warning(
+                logger.info(
                     "service %s restarted (restart %d) pid=%d", name, restarts.restarts, pid
                 )
                 self._write(name)
-
-    def crash_looping(self) -> list[str]:
-        return [n for n, r in self.restarts.items() if r.state is ServiceState.CRASH_LOOPING]
 
     def clear(self) -> None:
         """Remove the state files (an earlier run's, or ours once everything stopped)."""
