@@ -34,6 +34,12 @@ def run(
     TICKWIRE_<SERVICE>_HEALTH_PORT. The database runs the full TimescaleDB build where installed;
     TICKWIRE_TIMESCALEDB_LICENSE=apache picks the Apache-only one.
 
+    A service that exits is started again after a backoff (TICKWIRE_RESTART_BACKOFF_S, default
+    1 s, doubling up to TICKWIRE_RESTART_BACKOFF_MAX_S, 30 s); one that exits
+    TICKWIRE_CRASH_LOOP_EXITS times (5) within TICKWIRE_CRASH_LOOP_WINDOW_S (300 s) is left
+    stopped as crash-looping while the rest runs on; `tickwire status` shows both. Kafka or
+    PostgreSQL exiting stops the run.
+
     Example: tickwire run   (then, in another terminal: tickwire status)
     """
     env: Env = ctx.obj

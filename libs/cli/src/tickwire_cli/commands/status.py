@@ -16,6 +16,8 @@ from tickwire_cli.unmapped import UnmappedFields, unmapped_fields
 from tickwire_core.localstack import runner
 
 EXIT_NOTHING_RUNS = 3
+# Something runs, but a service of the local run kept exiting and is left stopped.
+EXIT_CRASH_LOOPING = 4
 
 # Ages from the database's clock, the one that stamped heartbeat_at and the ticks.
 _SERVICES = """
@@ -51,13 +53,26 @@ class Row:
     lag: int | None = None
     circuit: str | None = None
     detail: str | None = None
+    restarts: int | None = None  # of a local run's service, by the run
+    exit_code: int | None = None  # of its last exit (negative: the signal that ended it)
 
 
 def process_rows(env: Env) -> list[Row]:
-    return [
-        Row("process", name, "running" if pid else "stopped", pid=pid)
-        for name, pid in runner.processes(env.local.state_dir).items()
-    ]
+    """Each process of the local run; a service also with its restarts and last exit, and as
+    `restarting` or `crash-looping` while the run does not have it running."""
+    reports = runner.supervision(env.local.state_dir)
+    rows = []
+    for name, pid in runner.processes(env.local.state_dir).items():
+        row = Row("process", name, "running" if pid else "stopped", pid=pid)
+        report = reports.get(name)
+        if report is not None:
+            if not pid and report.state != "running":
+                row.state = report.state
+            row.restarts = report.restarts
+            row.exit_code = report.exit_code
+            row.detail = report.detail
+        rows.append(row)
+    return rows
 
 
 def database_rows(env: Env, heartbeat_timeout_s: float, stale_after_s: float) -> list[Row]:
@@ -173,10 +188,12 @@ def status(
     (last tick age, gaps), per provider the venue fields no mapping reads (so a new field is
     noticed), from the database's service_status and feed_status, and each batch job's last run
     (backfill, lake-export, quality, migrate, topics-check: status, age, rows, error) from
-    job_runs. When
-    the database cannot be reached the processes are still shown, with a row saying so. A table
-    on a terminal, one JSON object per row when piped. Exit code: 0 when something runs (a
-    local process, or an instance whose heartbeat is alive), 3 when nothing does.
+    job_runs. Each service of the local run shows how often the run restarted it and its last
+    exit; one that exits is restarted after a backoff (state `restarting`), one that kept exiting
+    is left stopped (state `crash-looping`). When the database cannot be reached the processes
+    are still shown, with a row saying so. A table on a terminal, one JSON object per row when
+    piped. Exit code: 0 when something runs (a local process, or an instance whose heartbeat is
+    alive), 3 when nothing does, 4 when something runs but a service is crash-looping.
 
     Example: tickwire status | jq 'select(.kind == "feed")'
     """
@@ -185,11 +202,11 @@ def status(
     if stdout_is_terminal():
         print_table(
             f"tickwire status ({env.local.state_dir}, database {env.database_display()})",
-            ["kind", "name", "state", "age", "pid", "in", "out", "refused", "lag", "circuit",
-             "detail"],
+            ["kind", "name", "state", "age", "pid", "restarts", "in", "out", "refused", "lag",
+             "circuit", "detail"],
             [
-                [r.kind, r.name, r.state, _age(r.age_s), r.pid, r.rows_in, r.rows_out,
-                 r.rows_refused, r.lag, r.circuit, _cell(r.detail)]
+                [r.kind, r.name, r.state, _age(r.age_s), r.pid, r.restarts, r.rows_in,
+                 r.rows_out, r.rows_refused, r.lag, r.circuit, _cell(r.detail)]
                 for r in rows
             ],
         )  # fmt: skip
@@ -199,6 +216,8 @@ def status(
     # A job's run is not the pipeline running (and a killed run stays 'running' for ever).
     if not any(r.state in ("running", "alive") for r in rows if r.kind != "job"):
         raise typer.Exit(EXIT_NOTHING_RUNS)
+    if any(r.state == "crash-looping" for r in rows if r.kind == "process"):
+        raise typer.Exit(EXIT_CRASH_LOOPING)
 
 
 def register(app: typer.Typer) -> None:

@@ -1,6 +1,6 @@
-"""Where the local run lives: its state directory, the ports of its broker, database and services
-and its TimescaleDB build, read once from the environment (TICKWIRE_STATE_DIR, TICKWIRE_*_PORT,
-TICKWIRE_TIMESCALEDB_LICENSE) by the command."""
+"""Where the local run lives: its state directory, the ports of its broker, database and services,
+its TimescaleDB build and its services' restart policy, read once from the environment
+(TICKWIRE_STATE_DIR, TICKWIRE_*_PORT, TICKWIRE_TIMESCALEDB_LICENSE, TICKWIRE_RESTART_*) once."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from pathlib import Path
 from tickwire_core.errors import ConfigError
 from tickwire_core.localstack._process import REPO_ROOT
 from tickwire_core.localstack.postgres import stored_dsn
+from tickwire_core.localstack.restarts import RestartPolicy
 from tickwire_core.localstack.timescaledb import requested_license
 
 # Each service's /readyz port (the API's own port): the variable that moves it and its default.
@@ -45,6 +46,7 @@ class LocalRun:
     )
     # "timescale", "apache", or None for the full build where installed (timescaledb.choose).
     timescaledb_license: str | None = None
+    restart_policy: RestartPolicy = field(default_factory=RestartPolicy)
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str]) -> LocalRun:
@@ -56,6 +58,7 @@ class LocalRun:
             pg_port=_port(environ, *PG_PORT),
             service_ports={name: _port(environ, *var) for name, var in SERVICE_PORTS.items()},
             timescaledb_license=requested_license(environ),
+            restart_policy=RestartPolicy.from_environ(environ),
         )
 
     @property

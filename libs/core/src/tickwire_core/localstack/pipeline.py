@@ -98,24 +98,39 @@ class Pipeline:
             )
 
     def start(self, timeout: float = 90.0) -> None:
+        """Start every service in order, each once the one before is ready."""
+        self.prepare()
+        for name in service_names(self.replica):
+            self.spawn(name)
+            self.wait_ready(name, timeout)
+
+    def prepare(self) -> None:
+        """What precedes the first start: leftovers stopped, topics created, logs emptied."""
         self.state_dir.mkdir(parents=True, exist_ok=True)
         self.stop_leftovers()
         created = create_topics(self.kafka_bootstrap_servers, prefix=self.topic_prefix)
         logger.info("topics created: %s", created or "none (all existed)")
-        for name in service_names(self.replica):
-            svc = self.services[name]
+        for svc in self.services.values():
             svc.log_path.write_text("")
-            proc = spawn([sys.executable, "-m", module(name)], svc.log_path, env=svc.env)
-            svc.process = proc
-            svc.pid_file.write(proc.pid)
-            wait_until(
-                svc.is_ready,
-                what=f"service {name}",
-                log_path=svc.log_path,
-                timeout=timeout,
-                process=proc,
-            )
-            logger.info("service %s ready on port %d", name, svc.port)
+
+    def spawn(self, name: str) -> ServiceProcess:
+        """Start one service without waiting for it; a restart appends to the same log."""
+        svc = self.services[name]
+        svc.process = spawn([sys.executable, "-m", module(name)], svc.log_path, env=svc.env)
+        svc.pid_file.write(svc.process.pid)
+        return svc
+
+    def wait_ready(self, name: str, timeout: float = 90.0) -> None:
+        """Until the service answers /readyz; StackError if it exits or takes too long."""
+        svc = self.services[name]
+        wait_until(
+            svc.is_ready,
+            what=f"service {name}",
+            log_path=svc.log_path,
+            timeout=timeout,
+            process=svc.process,
+        )
+        logger.info("service %s ready on port %d", name, svc.port)
 
     def stop(self, timeout: float = 30.0) -> dict[str, int | None]:
         """SIGTERM in stop order; returns each service's exit code (None if it was not ours)."""

@@ -1,5 +1,5 @@
 """The local run behind `tickwire run | stop | status`: the broker and the database (unless others
-are named), every service on the simulator feed and the API; Ctrl-C or SIGTERM stops it all."""
+are named), every service (restarted when it exits) and the API; Ctrl-C or SIGTERM stops it all."""
 
 from __future__ import annotations
 
@@ -23,6 +23,8 @@ from tickwire_core.localstack.pipeline import (
     service_names,
 )
 from tickwire_core.localstack.postgres import LocalPostgres
+from tickwire_core.localstack.restarts import ServiceState
+from tickwire_core.localstack.supervisor import ServiceReport, Supervisor, read_reports
 
 logger = logging.getLogger("tickwire.localstack")
 
@@ -72,7 +74,8 @@ def run(
     replica: bool = False,
 ) -> None:
     """Run until SIGINT or SIGTERM (then return) or until something fails (then raise
-    StackError). Kafka and PostgreSQL are started here unless their addresses are given."""
+    StackError). Kafka and PostgreSQL are started here unless their addresses are given. A service
+    that exits is restarted (supervisor.py); Kafka or PostgreSQL exiting stops the run."""
     state = local.state_dir
     other = RunnerPidFile(state).live_pid()
     if other is not None:
@@ -85,7 +88,7 @@ def run(
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
-    kafka = postgres = pipeline = None
+    kafka = postgres = pipeline = supervisor = None
     try:
         names = service_names(replica)
         for name in names:
@@ -115,8 +118,9 @@ def run(
             ports=dict(local.service_ports),
             replica=replica,
         )
+        supervisor = Supervisor(pipeline, local.restart_policy)
         say("starting services: " + ", ".join(names))
-        pipeline.start()
+        supervisor.start()
         api = pipeline.urls()["api"]
         say(
             "\ntickwire is running on the simulator feed"
@@ -128,17 +132,24 @@ def run(
             f"  Service logs:   {state / 'services'}/<service>.log\n"
             "Ctrl-C stops everything; `tickwire status` shows how it is doing."
         )
-        while not stop.wait(1.0):
-            for name, svc in pipeline.services.items():
-                if svc.process is not None and svc.process.poll() is not None:
-                    raise StackError(
-                        f"service {name} exited with code {svc.process.returncode}; "
-                        f"its log is {svc.log_path}"
-                    )
+        down = [n for n, r in supervisor.restarts.items() if r.state is not ServiceState.RUNNING]
+        if down:
+            say("not running (see the log and `tickwire status`): " + ", ".join(down))
+        while not stop.wait(0.5):
+            supervisor.check()
+            # The broker and the database are not restarted: starting them waits up to 90 s,
+            # which this loop must not, and what ends them here (a full disk, memory) is seldom
+            # passing; the run stops and names the log instead.
+            if kafka is not None and kafka.running_pid is None:
+                raise StackError(f"Kafka exited; its log is {kafka.log_path}")
+            if postgres is not None and postgres.running_pid is None:
+                raise StackError(f"PostgreSQL exited; its log is {postgres.log_path}")
     finally:
         say("stopping...")
         if pipeline is not None:
             pipeline.stop()
+        if supervisor is not None:
+            supervisor.clear()
         if kafka is not None:
             kafka.stop()
         if postgres is not None:
@@ -189,3 +200,11 @@ def processes(state: Path) -> dict[str, int | None]:
     if replica.path.exists():  # listed only for a run started with a replica
         pids[REPLICA] = replica.live_pid()
     return pids
+
+
+def supervision(state: Path) -> dict[str, ServiceReport]:
+    """Each service of a running run in `state` -> its restarts and state; empty when no run
+    runs (a killed runner's state files say nothing about now)."""
+    if not state.is_dir() or RunnerPidFile(state).live_pid() is None:
+        return {}
+    return read_reports(state / "services")
