@@ -14,6 +14,7 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from psycopg.conninfo import conninfo_to_dict
 
 from tickwire_core.localstack._process import free_port, pid_alive
 
@@ -131,7 +132,12 @@ def test_run_serves_simulated_ticks_and_ctrl_c_stops_everything(tmp_path, ports)
         runner.send_signal(signal.SIGINT)
         code = runner.wait(90)
     assert code == 0, (tmp_path / "run.log").read_text()
-    assert "stopped." in (tmp_path / "run.log").read_text()
+    log = (tmp_path / "run.log").read_text()
+    assert "stopped." in log
+    # The banner says where the database is and where its password is kept, never the password.
+    password = (state / "postgres" / "password").read_text().strip()
+    assert len(password) == 32 and password not in log
+    assert f"password in {state / 'postgres' / 'password'}" in log
     assert not [
         name
         for name, pid in pids.items()
@@ -209,6 +215,8 @@ def test_run_uses_the_kafka_and_database_named_in_the_environment(
         runner.send_signal(signal.SIGINT)
         code = runner.wait(90)
     assert code == 0, (tmp_path / "run.log").read_text()
+    password = conninfo_to_dict(database_url)["password"]
+    assert password and password not in (tmp_path / "run.log").read_text()
 
 
 def test_a_taken_port_stops_start_up_naming_it(tmp_path, ports) -> None:

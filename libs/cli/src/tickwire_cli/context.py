@@ -19,19 +19,11 @@ from confluent_kafka.admin import AdminClient
 from psycopg.conninfo import conninfo_to_dict
 
 from tickwire_cli.errors import CliError, UsageError
+from tickwire_core.dsn import database_display
 from tickwire_core.errors import ConfigError
 from tickwire_core.localstack.config import LocalRun
 
 _LIBRDKAFKA = logging.getLogger("tickwire.librdkafka")
-
-
-def database_display(database_url: str) -> str:
-    """Where the database is (host:port/name), without credentials, for messages; URLs and
-    key=value connection strings alike."""
-    params = conninfo_to_dict(database_url)
-    host = str(params.get("host") or "localhost")
-    port = f":{params['port']}" if params.get("port") else ""
-    return f"{host}{port}/{params.get('dbname') or ''}"
 
 
 @dataclass(frozen=True)

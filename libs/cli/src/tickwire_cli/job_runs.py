@@ -17,8 +17,8 @@ from typing import Any
 
 import psycopg
 
-from tickwire_cli.context import database_display
 from tickwire_cli.errors import CliError
+from tickwire_core.dsn import database_display
 
 logger = logging.getLogger("tickwire.cli.jobs")
 

@@ -10,6 +10,7 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 
+from tickwire_core.dsn import database_display
 from tickwire_core.errors import StackError
 from tickwire_core.localstack._process import PidFile, pid_alive, port_open
 from tickwire_core.localstack.config import KAFKA_PORT, PG_PORT, SERVICE_PORTS, LocalRun
@@ -22,7 +23,7 @@ from tickwire_core.localstack.pipeline import (
     module,
     service_names,
 )
-from tickwire_core.localstack.postgres import LocalPostgres
+from tickwire_core.localstack.postgres import PASSWORD_FILE, SUPERUSER, LocalPostgres
 from tickwire_core.localstack.restarts import ServiceState
 from tickwire_core.localstack.supervisor import ServiceReport, Supervisor, read_reports
 
@@ -111,6 +112,13 @@ def run(
             postgres.start()
             say(f"PostgreSQL runs {postgres.build.describe} (license {postgres.license})")
             database_url = postgres.dsn
+            database_shown = (
+                f"{database_display(database_url)} (user {SUPERUSER}, password in "
+                f"{state / 'postgres' / PASSWORD_FILE})"
+            )
+        else:
+            # Named by DATABASE_URL: the caller has its credentials; no log line repeats them.
+            database_shown = database_display(database_url)
         pipeline = Pipeline(
             state / "services",
             bootstrap_servers,
@@ -128,7 +136,7 @@ def run(
             + f"  API:            {api}/v1/ticks/latest?instrument=SIM-BTC-USD&limit=5\n"
             f"  API docs:       {api}/docs\n"
             f"  Kafka:          {bootstrap_servers}\n"
-            f"  Database:       {database_url}\n"
+            f"  Database:       {database_shown}\n"
             f"  Service logs:   {state / 'services'}/<service>.log\n"
             "Ctrl-C stops everything; `tickwire status` shows how it is doing."
         )
