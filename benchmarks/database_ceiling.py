@@ -139,8 +139,8 @@ def main() -> int:
             name = "1_session" if sessions == 1 else f"{sessions}_sessions"
             figures[f"copy_rows_per_s_{name}"] = rate
             print(
-                f"COPY into ticks, {sessions} session(s): {args.rows:,} rows in {seconds:.2f} s "
-                f"-> {rate:,.0f} rows/s"
+                f"COPY into ticks, {sessions} session{'s' if sessions > 1 else ''}: "
+                f"{args.rows:,} rows in {seconds:.2f} s -> {rate:,.0f} rows/s"
             )
     record("database_ceiling", figures)
     shutil.rmtree(work, ignore_errors=True)
