@@ -24,6 +24,7 @@ class Row:
     at_least: bool = True  # the target is a floor (rates) or a ceiling (latencies)
     limit: tuple[str, str] | None = None  # the ceiling the figure is divided by
     limit_label: str = ""
+    limit_unit: str = ""  # when the limit counts in other units than the figure (records)
 
 
 # Targets of the performance plan; a limit is what the machine itself manages for the same work.
@@ -40,6 +41,7 @@ ROWS = (
         15_000,
         limit=_PRODUCER,
         limit_label="Kafka producer tool",
+        limit_unit="records/s",
     ),
     *(
         Row(
@@ -69,6 +71,7 @@ ROWS = (
         25_000,
         limit=_CONSUMER,
         limit_label="Kafka consumer tool",
+        limit_unit="records/s",
     ),
     Row(
         "signals, one core",
@@ -77,6 +80,7 @@ ROWS = (
         20_000,
         limit=_CONSUMER,
         limit_label="Kafka consumer tool",
+        limit_unit="records/s",
     ),
     Row(
         "sink, one process",
@@ -123,7 +127,8 @@ def cells(row: Row, results: Results) -> tuple[str, str, str, str, str]:
     limit = ratio = ""
     if row.limit is not None:
         ceiling = figure(results, row.limit)
-        limit = f"{row.limit_label} {number(ceiling, row.unit)}" if ceiling else "not run"
+        unit = row.limit_unit or row.unit
+        limit = f"{row.limit_label} {number(ceiling, unit)}" if ceiling else "not run"
         if ceiling and measured is not None:
             ratio = f"{measured / ceiling:.2f}"
     shown = "not run" if measured is None else number(measured, row.unit)

@@ -78,7 +78,7 @@ def test_a_figure_stands_beside_its_target_its_limit_and_the_ratio() -> None:
         "end to end, every service",
         "7,441 ticks/s",
         ">= 15,000 ticks/s: missed",
-        "Kafka producer tool 215,000 ticks/s",
+        "Kafka producer tool 215,000 records/s",
         "0.03",
     )
     assert _cells(RECORDED, "tick -> queryable p99 at 5,000/s")[1:] == (
