@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import os
 import re
+import shutil
 import subprocess
 import tempfile
 import uuid
@@ -204,10 +205,11 @@ def main() -> int:
             broker.start()
             bootstrap = broker.bootstrap_servers
         record("broker_ceiling", measure(bootstrap, args.records, work))
-        return 0
     finally:
         if broker is not None:
             broker.stop()
+    shutil.rmtree(work, ignore_errors=True)  # the broker's data; a failure keeps it and the logs
+    return 0
 
 
 if __name__ == "__main__":

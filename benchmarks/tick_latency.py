@@ -30,6 +30,7 @@ Usage: python benchmarks/tick_latency.py [--rates 1000,5000] [--duration 60] [--
 from __future__ import annotations
 
 import argparse
+import shutil
 import tempfile
 import threading
 import time
@@ -286,6 +287,7 @@ def main() -> int:
             migrate(conn)  # before the readers start: the sink would make the tables too
         for rate in (int(r) for r in args.rates.split(",")):
             record("tick_latency", run_rate(stack.bootstrap, stack.database_url, rate, args, work))
+    shutil.rmtree(work, ignore_errors=True)  # the stack's data; a failure keeps it and the logs
     return 0
 
 
