@@ -39,8 +39,13 @@ audit:      ## every package in uv.lock against PyPI's advisories (pip-audit, el
 eval-anomalies: ## precision and recall of the anomaly rules on the simulator with labelled faults (no services)
 	python3 -m uv run --frozen python benchmarks/anomaly_eval.py
 
-bench:      ## throughput and latency on the local stack (end to end, backfill, normalize, signals, sink, the API, the lake export), bytes per tick compressed
+bench: export TICKWIRE_BENCH_RESULTS := $(CURDIR)/.tickwire/bench-results
+bench:      ## throughput and latency on the local stack (end to end, tick -> queryable, backfill, normalize, signals, sink, the API, the lake export), bytes per tick compressed, the broker's and database's own ceilings; ends with one summary table
+	rm -rf "$$TICKWIRE_BENCH_RESULTS"
 	python3 -m uv run --frozen python benchmarks/e2e_throughput.py
+	python3 -m uv run --frozen python benchmarks/tick_latency.py
+	python3 -m uv run --frozen python benchmarks/broker_ceiling.py
+	python3 -m uv run --frozen python benchmarks/database_ceiling.py
 	python3 -m uv run --frozen python benchmarks/backfill_throughput.py
 	python3 -m uv run --frozen python benchmarks/normalize_throughput.py
 	python3 -m uv run --frozen python benchmarks/signals_throughput.py
@@ -48,3 +53,4 @@ bench:      ## throughput and latency on the local stack (end to end, backfill, 
 	python3 -m uv run --frozen python benchmarks/api_latency.py
 	python3 -m uv run --frozen python benchmarks/compression_size.py
 	python3 -m uv run --frozen python benchmarks/lake_export.py
+	python3 -m uv run --frozen python benchmarks/summary.py "$$TICKWIRE_BENCH_RESULTS"

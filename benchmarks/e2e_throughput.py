@@ -16,6 +16,7 @@ import uuid
 from pathlib import Path
 
 import psycopg
+from bench_results import record
 
 from tickwire_core.localstack.kafka import LocalKafka
 from tickwire_core.localstack.pipeline import Pipeline
@@ -101,6 +102,8 @@ def main() -> int:
         print(
             f"ticks: {count} of {n} in {seconds:.2f} s -> {count / seconds:,.0f} ticks/s end to end"
         )
+        if count == n:
+            record("e2e_throughput", {"ticks_per_s": count / seconds})
         print("CPU seconds used since start (what bounds the throughput on 2 cores):")
         for name, used in sorted(cpu.items(), key=lambda kv: -kv[1]):
             print(f"  {name:10} {used:6.1f} s")

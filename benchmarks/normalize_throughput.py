@@ -29,6 +29,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+from bench_results import record
 from confluent_kafka import Consumer, KafkaError, KafkaException, Producer
 from normalize_stages import Encoded, stage_timer
 
@@ -251,6 +252,8 @@ def measure(work: Path, records: Encoded, args: argparse.Namespace) -> int:
         print(f"  peak RSS (VmHWM): {peak:.0f} MiB")
         ticks, dead = reader.counts[ticks_topic], reader.counts[dead_topic]
         print(f"  read back after it stopped: {ticks:,} ticks, {dead:,} dead letters")
+        if ticks == n and not dead:
+            record("normalize_throughput", {"ticks_per_s": n / seconds})
         if ticks != n or dead:
             print(f"FAILED: expected exactly {n:,} ticks and no dead letters (log: {log})")
         return 0 if ticks == n and dead == 0 else 1

@@ -24,6 +24,7 @@ import urllib.request
 import uuid
 from pathlib import Path
 
+from bench_results import record
 from confluent_kafka import Producer
 
 from tickwire_core.clock import now_us
@@ -121,6 +122,7 @@ def run_service(bootstrap: str, records: list[tuple[bytes, bytes]]) -> None:
                 print(f"one signals worker{where}: {len(records):,} ticks")
                 print(f"  {counted / wall:,.0f} ticks/s over {wall:.2f} s after its first tick")
                 print(f"  CPU {cpu:.2f} s in that time ({counted / cpu:,.0f} ticks per CPU second)")
+                record("signals_throughput", {"ticks_per_s": counted / wall})
                 return
         raise SystemExit(f"signals did not finish; log: {log}")
     finally:

@@ -34,6 +34,7 @@ from typing import Any
 import psycopg
 from bench_db import fresh_schema
 from bench_rates import per
+from bench_results import record
 from bench_stack import bench_stack
 from confluent_kafka import Producer
 from psycopg import sql
@@ -314,6 +315,14 @@ def main() -> int:
                     code = 0
                 elif sink and baseline:
                     print(f"sink / naive: {sink / baseline:,.1f} times")
+                    record(
+                        "sink_throughput",
+                        {
+                            "rows_per_s": sink,
+                            "naive_rows_per_s": baseline,
+                            "times_naive": sink / baseline,
+                        },
+                    )
                     targets = {"rows/s": (sink, 50_000), "times naive": (sink / baseline, 20)}
                     for what, (value, goal) in targets.items():
                         verdict = "met" if value >= goal else f"missed by {1 - value / goal:.0%}"
