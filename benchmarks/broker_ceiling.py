@@ -1,6 +1,6 @@
 """The broker's ceiling on this machine: Kafka's own producer and consumer performance tools
 (kafka-producer-perf-test / kafka-consumer-perf-test, from the kafka-tools jars that
-scripts/install-kafka-tools.sh installs beside the broker) on a topic shaped like the raw topic.
+`scripts/install-kafka.sh tools` installs beside the broker) on a topic shaped like the raw topic.
 
 The producer tool sends N records of the raw record's mean size (simulator ticks in the raw
 envelope, Avro-encoded as ingest sends them) to a topic with the raw topic's partition count, with
@@ -34,7 +34,7 @@ from tickwire_core.topics import RAW_TICKS, load_topics
 from tickwire_ingest.domain.raw import Envelope
 from tickwire_ingest.domain.simulator import SimConfig, Simulator, parse_instruments
 
-_INSTALL = _process.REPO_ROOT / "scripts" / "install-kafka-tools.sh"
+_INSTALL = _process.REPO_ROOT / "scripts" / "install-kafka.sh"
 # The tools share two cores with the broker: one GC thread and a bounded heap, as the broker has.
 _JVM = ("java", "-Xms256m", "-Xmx1g", "-XX:+UseSerialGC")
 # What tickwire_core.kafka.producer_config sets for every service's producer.
@@ -102,9 +102,11 @@ def parse_consumer(output: str) -> dict[str, float]:
 
 
 def tools_classpath() -> str:
-    done = subprocess.run(["bash", str(_INSTALL)], capture_output=True, text=True, check=False)
+    done = subprocess.run(
+        ["bash", str(_INSTALL), "tools"], capture_output=True, text=True, check=False
+    )
     if done.returncode != 0:
-        raise SystemExit(f"scripts/install-kafka-tools.sh failed:\n{done.stderr[-2000:]}")
+        raise SystemExit(f"scripts/install-kafka.sh tools failed:\n{done.stderr[-2000:]}")
     return str(Path(done.stdout.strip().splitlines()[-1]) / "libs" / "*")
 
 
