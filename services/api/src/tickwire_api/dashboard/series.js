@@ -48,15 +48,18 @@ export function oneBarPerBucket(bars) {
 }
 
 /**
- * The price to draw an anomaly at. A z-score anomaly carries the statistics that judged the
- * price, so the price itself is mean + z * stddev. Other rules carry no price: the close of the
- * bar that holds the anomaly's time, else of the last bar before it, else the first bar's open.
- * null when there are no bars to place it against.
+ * The price to draw an anomaly at: the price it judged, where its record says which. A level
+ * z-score carries the window's mean and standard deviation, so the price is mean + z * stddev. A
+ * return z-score carries the reference mid and the volatility of returns in price units (the
+ * reference times the volatility of log returns), so the price is reference * exp(z * vol / ref).
+ * Other rules carry no price: the close of the bar that holds the anomaly's time, else of the last
+ * bar before it, else the first bar's open. null when there are no bars to place it against.
  */
 export function anomalyPrice(anomaly, bars, barMs) {
   const { value, window_mean: mean, window_stddev: stddev } = anomaly;
-  if (anomaly.rule === "zscore" && Number.isFinite(mean) && Number.isFinite(stddev)) {
-    return mean + value * stddev;
+  if (Number.isFinite(mean) && Number.isFinite(stddev)) {
+    if (anomaly.rule === "zscore") return mean + value * stddev;
+    if (anomaly.rule === "return_zscore" && mean > 0) return mean * Math.exp((value * stddev) / mean);
   }
   if (bars.length === 0) return null;
   const at = Date.parse(anomaly.ts);
