@@ -157,5 +157,8 @@ def checked_limit(limit: int | None, max_limit: int) -> int:
     if limit is None:
         return min(DEFAULT_LIMIT, max_limit)
     if limit > max_limit:
-        raise invalid("limit", f"limit {limit} is above the maximum of {max_limit}")
+        raise invalid(
+            "limit",
+            f"limit {limit} is above the maximum of {max_limit} (the server's TICKWIRE_MAX_LIMIT)",
+        )
     return limit
