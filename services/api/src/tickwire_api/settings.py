@@ -25,6 +25,13 @@ class ApiSettings(ServiceSettings):
     max_export_days: int = Field(
         366, ge=1, le=3_660, description="Longest start-to-end range of one bulk export."
     )
+    max_bar_range_days: int = Field(
+        366,
+        ge=1,
+        le=36_600,
+        description="Longest start-to-end range of a bars or indicators request that reads "
+        "bars built from ticks (up to 1,440 stored rows a day); vendor bars are not capped.",
+    )
     max_buckets: int = Field(
         10_000, ge=1, le=1_000_000, description="Most bars one bars request aggregates."
     )

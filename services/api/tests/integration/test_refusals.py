@@ -61,6 +61,7 @@ def client(database_url: str) -> Iterator[TestClient]:
         max_range_days=2,
         max_export_days=3,
         max_buckets=100,
+        max_bar_range_days=5,
         rate_limit_per_s=0.01,
         rate_limit_burst=40,
     )
@@ -98,6 +99,20 @@ CAPS = [
         "at most 100",
         "TICKWIRE_MAX_BUCKETS",
     ),
+    (
+        "/v1/bars",
+        {"instrument": "X", "interval": "1d", "start": T0, "end": "2023-11-19T00:00:01Z"},
+        "end",
+        "5 days",
+        "TICKWIRE_MAX_BAR_RANGE_DAYS",
+    ),
+    (
+        "/v1/indicators",
+        {"instrument": "X", "interval": "1d", "start": T0, "end": "2023-11-19T00:00:01Z"},
+        "end",
+        "5 days",
+        "TICKWIRE_MAX_BAR_RANGE_DAYS",
+    ),
 ]
 
 
@@ -119,6 +134,13 @@ def test_each_cap_is_a_422_naming_the_limit_and_its_setting(
         headers={"X-API-Key": KEY},
     )
     assert inside.status_code == 200, inside.text
+    five_days = {"instrument": "X", "interval": "1d", "start": T0, "end": "2023-11-19T00:00:00Z"}
+    bars = client.get("/v1/bars", params=five_days, headers={"X-API-Key": KEY})
+    assert bars.status_code == 200, bars.text
+    # Vendor bars are stored at their own interval: their range is not capped.
+    vendor = {**five_days, "end": "2024-01-03T00:00:00Z", "source": "yahoo"}  # 50 days
+    yahoo = client.get("/v1/bars", params=vendor, headers={"X-API-Key": KEY})
+    assert yahoo.status_code == 200, yahoo.text
     assert_nothing_secret([*texts, logged.text], secrets_of(database_url))
 
 
