@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import Depends, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
@@ -34,7 +35,7 @@ from tickwire_api.routes import (
     ticks,
 )
 from tickwire_api.routes.params import range_refused
-from tickwire_api.security import require_key, size_limits
+from tickwire_api.security import rate_limiter, require_key, size_limits
 from tickwire_api.settings import ApiSettings
 
 
@@ -59,6 +60,8 @@ def create_app(settings: ApiSettings) -> FastAPI:
         description="History and pipeline status of the tickwire market-data pipeline.",
         lifespan=lifespan,
     )
+    # Built with the app, not in the lifespan: buckets outlive no app and need no closing.
+    app.state.rate_limiter = rate_limiter(settings)
     app.middleware("http")(size_limits(settings))
     if settings.origins():
         app.add_middleware(
@@ -72,6 +75,14 @@ def create_app(settings: ApiSettings) -> FastAPI:
     # A range or interval the domain refuses is a 422 naming the parameter, from any route.
     app.add_exception_handler(RangeError, range_refused)
     keyed = [Depends(require_key)]  # every /v1 route; health and metrics stay open
+    refusals: dict[int | str, dict[str, Any]] = {
+        401: {"description": "No API key, or not a valid one (X-API-Key)."},
+        429: {
+            "description": "Too many requests from this key (or client address): wait the "
+            "seconds in Retry-After.",
+            "headers": {"Retry-After": {"schema": {"type": "integer"}}},
+        },
+    }
     for router in (
         ticks.router,
         tick_history.router,
@@ -87,7 +98,7 @@ def create_app(settings: ApiSettings) -> FastAPI:
         jobs.router,
         live.router,
     ):
-        app.include_router(router, dependencies=keyed)
+        app.include_router(router, dependencies=keyed, responses=refusals)
     app.include_router(health.router)
     app.include_router(dashboard.router)  # the page is open; the /v1 calls it makes are keyed
     return app

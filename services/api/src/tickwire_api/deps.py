@@ -1,4 +1,4 @@
-"""Request dependencies: the connection pool and settings, owned by the app's lifespan."""
+"""Request dependencies: the connection pool, settings and rate limiter, owned by the app."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import psycopg
 from fastapi import Request
 from psycopg_pool import ConnectionPool
 
+from tickwire_api.domain.rate_limit import RateLimiter
 from tickwire_api.settings import ApiSettings
 
 
@@ -19,3 +20,7 @@ def connection(request: Request) -> Iterator[psycopg.Connection]:
     pool: ConnectionPool = request.app.state.pool
     with pool.connection() as conn:
         yield conn
+
+
+def rate_limiter(request: Request) -> RateLimiter:
+    return request.app.state.rate_limiter  # type: ignore[no-any-return]

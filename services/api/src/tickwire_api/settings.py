@@ -25,6 +25,13 @@ class ApiSettings(ServiceSettings):
     max_export_days: int = Field(
         366, ge=1, le=3_660, description="Longest start-to-end range of one bulk export."
     )
+    max_bar_range_days: int = Field(
+        366,
+        ge=1,
+        le=36_600,
+        description="Longest start-to-end range of a bars or indicators request that reads "
+        "bars built from ticks (up to 1,440 stored rows a day); vendor bars are not capped.",
+    )
     max_buckets: int = Field(
         10_000, ge=1, le=1_000_000, description="Most bars one bars request aggregates."
     )
@@ -32,6 +39,26 @@ class ApiSettings(ServiceSettings):
         "",
         description="SHA-256 hex digests of the accepted API keys, comma separated (from a "
         "secret); clients send the key itself in the X-API-Key header.",
+    )
+    rate_limit_per_s: float = Field(
+        50.0,
+        ge=0,
+        le=100_000,
+        description="Requests a second each API key (or, without one, each client address) may "
+        "make to /v1 on average; beyond the burst, 429 with Retry-After. 0 turns it off.",
+    )
+    rate_limit_burst: int = Field(
+        40,
+        ge=1,
+        le=100_000,
+        description="Requests a caller may make at once before the rate applies.",
+    )
+    rate_limit_callers: int = Field(
+        10_000,
+        ge=1,
+        le=10_000_000,
+        description="Callers whose request rate is remembered; past it the least recently seen "
+        "is forgotten.",
     )
     allow_anonymous: bool = Field(
         False, description="Serve /v1 without a key: for local use only, and only when set."

@@ -1,6 +1,8 @@
-"""API keys (kept only as SHA-256 digests), explicit open access, CORS and request size limits."""
+"""API keys (kept only as SHA-256 digests), explicit open access, CORS, request size limits and
+the rate limit per key."""
 
 import hashlib
+import time
 
 import psycopg
 import pytest
@@ -58,3 +60,50 @@ def test_cors_and_size_limits(database_url) -> None:
         assert long_query.status_code == 414
         big = client.post("/v1/instruments", content=b"x" * 70_000, headers={"X-API-Key": KEY})
         assert big.status_code == 413
+
+
+def test_past_the_burst_a_key_gets_429_with_retry_after_and_is_served_after_the_wait(
+    database_url,
+) -> None:
+    with psycopg.connect(database_url) as conn:
+        migrate(conn)
+    settings = keyed(database_url, rate_limit_per_s=1.0, rate_limit_burst=3)
+    with TestClient(create_app(settings)) as client:
+        served = [
+            client.get("/v1/instruments", headers={"X-API-Key": KEY}).status_code for _ in range(3)
+        ]
+        assert served == [200, 200, 200]
+        refused = client.get("/v1/instruments", headers={"X-API-Key": KEY})
+        assert refused.status_code == 429, refused.text
+        # Under a token at 1/s: the wait rounds up to one whole second, whatever time passed.
+        assert refused.headers["retry-after"] == "1"
+        assert "at most 1 a second" in refused.json()["detail"]
+        # The key's bucket is its own: a caller without one is still told about the key.
+        assert client.get("/v1/instruments").status_code == 401
+        time.sleep(int(refused.headers["retry-after"]))
+        assert client.get("/v1/instruments", headers={"X-API-Key": KEY}).status_code == 200
+
+
+def test_guessing_keys_is_rate_limited_by_client_address(database_url) -> None:
+    with psycopg.connect(database_url) as conn:
+        migrate(conn)
+    settings = keyed(database_url, rate_limit_per_s=0.01, rate_limit_burst=2)
+    with TestClient(create_app(settings)) as client:
+        guesses = [
+            client.get("/v1/instruments", headers={"X-API-Key": f"guess-{n}"}) for n in range(3)
+        ]
+        assert [g.status_code for g in guesses] == [401, 401, 429]
+        assert int(guesses[2].headers["retry-after"]) >= 1
+        # A valid key is not held back by the guesses from the same address.
+        assert client.get("/v1/instruments", headers={"X-API-Key": KEY}).status_code == 200
+
+
+def test_rate_zero_turns_the_limit_off(database_url) -> None:
+    with psycopg.connect(database_url) as conn:
+        migrate(conn)
+    settings = keyed(database_url, rate_limit_per_s=0.0, rate_limit_burst=1)
+    with TestClient(create_app(settings)) as client:
+        codes = {
+            client.get("/v1/instruments", headers={"X-API-Key": KEY}).status_code for _ in range(5)
+        }
+        assert codes == {200}

@@ -45,10 +45,15 @@ def check_range(start: datetime, end: datetime) -> None:
         raise RangeError("end", f"end {end.isoformat()} is not after start {start.isoformat()}")
 
 
-def check_range_days(start: datetime, end: datetime, max_days: int) -> None:
+def check_range_days(start: datetime, end: datetime, max_days: int, setting: str) -> None:
+    """`setting` names the variable that sets the cap, for the operator the client asks."""
     check_range(start, end)
     if end - start > timedelta(days=max_days):
-        raise RangeError("end", f"the range from start to end is longer than {max_days} days")
+        raise RangeError(
+            "end",
+            f"the range from start to end is longer than {max_days} days (the server's "
+            f"{setting}): ask for it in shorter ranges",
+        )
 
 
 def check_buckets(start: datetime, end: datetime, seconds: int, max_buckets: int) -> int:
@@ -60,8 +65,8 @@ def check_buckets(start: datetime, end: datetime, seconds: int, max_buckets: int
     if buckets > max_buckets:
         raise RangeError(
             "end",
-            f"{buckets} buckets of {seconds}s from start to end; at most {max_buckets}: "
-            "shorten the range or widen the interval",
+            f"{buckets} buckets of {seconds}s from start to end; at most {max_buckets} (the "
+            "server's TICKWIRE_MAX_BUCKETS): shorten the range or widen the interval",
         )
     return buckets
 

@@ -66,7 +66,7 @@ def export_ticks(
 ) -> StreamingResponse:
     """Ticks with `start <= exchange_ts < end`, oldest first, times in UTC; the range is capped
     at max_export_days."""
-    check_range_days(start, end, settings.max_export_days)
+    check_range_days(start, end, settings.max_export_days, "TICKWIRE_MAX_EXPORT_DAYS")
     stamp = f"{start.astimezone(UTC):%Y%m%dT%H%M%SZ}-{end.astimezone(UTC):%Y%m%dT%H%M%SZ}"
     safe = instrument.replace("/", "_").replace(":", "_")
     filename = f"ticks_{safe}_{stamp}.{format.value}"

@@ -12,7 +12,7 @@ from fastapi.exception_handlers import http_exception_handler
 from pydantic import AfterValidator, AwareDatetime
 
 from tickwire_api import deps
-from tickwire_api.domain.intervals import RangeError, bar_seconds, check_range
+from tickwire_api.domain.intervals import RangeError, bar_seconds, check_range, check_range_days
 from tickwire_api.domain.sources import SourceFilter, check_rollup_interval, source_filter
 from tickwire_api.settings import ApiSettings
 
@@ -130,6 +130,11 @@ def bar_query(
     """A dependency: its parameters are the route's query parameters, in this order."""
     seconds = bar_seconds(interval, start, end, settings.max_buckets)
     sources = source_filter(source)
+    if sources.computed:
+        # Few buckets can still be many stored bars (a 1d bar built from ticks reads 1,440
+        # minute bars): the span bounds the rows read. Vendor bars and the rollups are read at
+        # their own interval, so years of daily vendor bars stay one request.
+        check_range_days(start, end, settings.max_bar_range_days, "TICKWIRE_MAX_BAR_RANGE_DAYS")
     check_rollup_interval(sources, interval, seconds)
     return BarQuery(instrument, provider, interval, start, end, seconds, source, sources)
 
@@ -157,5 +162,8 @@ def checked_limit(limit: int | None, max_limit: int) -> int:
     if limit is None:
         return min(DEFAULT_LIMIT, max_limit)
     if limit > max_limit:
-        raise invalid("limit", f"limit {limit} is above the maximum of {max_limit}")
+        raise invalid(
+            "limit",
+            f"limit {limit} is above the maximum of {max_limit} (the server's TICKWIRE_MAX_LIMIT)",
+        )
     return limit

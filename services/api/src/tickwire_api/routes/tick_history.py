@@ -52,7 +52,7 @@ def tick_history(
     ] = None,
 ) -> TickHistoryPage:
     """Ticks with `start <= exchange_ts < end`, oldest first; follow `next_cursor` for more."""
-    check_range_days(start, end, settings.max_range_days)
+    check_range_days(start, end, settings.max_range_days, "TICKWIRE_MAX_RANGE_DAYS")
     rows_wanted = checked_limit(limit, settings.max_limit)
     fingerprint = query_fingerprint(instrument, provider, start.isoformat(), end.isoformat())
     after: TickKey | None = None
