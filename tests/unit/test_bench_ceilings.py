@@ -1,29 +1,11 @@
 """Reading the figures out of Kafka's performance tools: the producer tool's final summary line
 (not its progress lines) and the consumer tool's CSV, by column name."""
 
-import importlib.util
-import sys
-from types import ModuleType
-
 import pytest
 
-from tickwire_core.localstack._process import REPO_ROOT
+from tests.unit.benchmark_modules import load_benchmark
 
-
-def _load(name: str) -> ModuleType:
-    sys.path.insert(0, str(REPO_ROOT / "benchmarks"))
-    try:
-        spec = importlib.util.spec_from_file_location(name, REPO_ROOT / "benchmarks" / f"{name}.py")
-        assert spec and spec.loader
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-        return module
-    finally:
-        sys.path.remove(str(REPO_ROOT / "benchmarks"))
-
-
-ceiling = _load("broker_ceiling")
+ceiling = load_benchmark("broker_ceiling")
 
 PRODUCER_OUTPUT = """\
 416001 records sent, 83183.6 records/sec (17.93 MB/sec), 301.4 ms avg latency, 1353.0 ms max \

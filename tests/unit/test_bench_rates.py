@@ -1,22 +1,9 @@
 """The benchmarks' rates over a measured window: a count per unit spent, and none (not a division
 by zero) when a run was too small for its window to count anything or see time pass."""
 
-import importlib.util
-from types import ModuleType
+from tests.unit.benchmark_modules import load_benchmark
 
-from tickwire_core.localstack._process import REPO_ROOT
-
-
-def _load() -> ModuleType:
-    path = REPO_ROOT / "benchmarks" / "bench_rates.py"
-    spec = importlib.util.spec_from_file_location("bench_rates", path)
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-per = _load().per
+per = load_benchmark("bench_rates").per
 
 
 def test_a_rate_is_the_count_per_unit_spent() -> None:

@@ -1,33 +1,15 @@
 """The benchmarks' shared figures: nearest-rank percentiles, the JSON results folder, and the
 summary table's verdicts and ratios against the limits measured in the same run."""
 
-import importlib.util
 import json
-import sys
 from pathlib import Path
-from types import ModuleType
 
 import pytest
 
-from tickwire_core.localstack._process import REPO_ROOT
+from tests.unit.benchmark_modules import load_benchmark
 
-
-def _load(name: str) -> ModuleType:
-    # summary.py imports bench_results as a sibling, as it does when run as a script.
-    sys.path.insert(0, str(REPO_ROOT / "benchmarks"))
-    try:
-        spec = importlib.util.spec_from_file_location(name, REPO_ROOT / "benchmarks" / f"{name}.py")
-        assert spec and spec.loader
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module  # dataclasses look their module up there
-        spec.loader.exec_module(module)
-        return module
-    finally:
-        sys.path.remove(str(REPO_ROOT / "benchmarks"))
-
-
-results = _load("bench_results")
-summary = _load("summary")
+results = load_benchmark("bench_results")
+summary = load_benchmark("summary")
 
 
 def test_percentiles_are_samples_a_tick_had_by_nearest_rank() -> None:

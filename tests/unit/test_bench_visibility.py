@@ -2,23 +2,9 @@
 however out of order ticks become visible, with the reader's window following the gapless
 ingest sequence."""
 
-import importlib.util
-import sys
-from types import ModuleType
+from tests.unit.benchmark_modules import load_benchmark
 
-from tickwire_core.localstack._process import REPO_ROOT
-
-
-def _load(name: str) -> ModuleType:
-    spec = importlib.util.spec_from_file_location(name, REPO_ROOT / "benchmarks" / f"{name}.py")
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module  # dataclasses look their module up there
-    spec.loader.exec_module(module)
-    return module
-
-
-FirstSight = _load("visibility").FirstSight
+FirstSight = load_benchmark("visibility").FirstSight
 
 
 def test_each_tick_is_sampled_once_at_the_first_poll_that_returned_it() -> None:
