@@ -91,7 +91,7 @@ class LocalPostgres:
         self.background_jobs = background_jobs
         self.log_path = self.state_dir / "postgres.log"
         self._data_dir = self.state_dir / "data"
-        self._password_path = self.state_dir / PASSWORD_FILE
+        self.password_path = self.state_dir / PASSWORD_FILE
         self._pg_major = versions()["POSTGRES_MAJOR"]
         self._requested_license = timescaledb_license
         self._build: Build | None = None  # chosen by start(), once the install script ran
@@ -390,12 +390,12 @@ class LocalPostgres:
     def _password(self) -> str:
         """The superuser's password: random, generated once and kept in state_dir."""
         try:
-            return self._password_path.read_text().strip()
+            return self.password_path.read_text().strip()
         except FileNotFoundError:
             pass
         self.state_dir.mkdir(parents=True, exist_ok=True)
         password = secrets.token_hex(16)  # hex: no quoting needed in a DSN
-        fd = os.open(self._password_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        fd = os.open(self.password_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "w") as file:
             file.write(password + "\n")
         return password

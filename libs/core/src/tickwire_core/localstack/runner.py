@@ -23,7 +23,7 @@ from tickwire_core.localstack.pipeline import (
     module,
     service_names,
 )
-from tickwire_core.localstack.postgres import PASSWORD_FILE, SUPERUSER, LocalPostgres
+from tickwire_core.localstack.postgres import SUPERUSER, LocalPostgres
 from tickwire_core.localstack.restarts import ServiceState
 from tickwire_core.localstack.supervisor import ServiceReport, Supervisor, read_reports
 
@@ -114,7 +114,7 @@ def run(
             database_url = postgres.dsn
             database_shown = (
                 f"{database_display(database_url)} (user {SUPERUSER}, password in "
-                f"{state / 'postgres' / PASSWORD_FILE})"
+                f"{postgres.password_path})"
             )
         else:
             # Named by DATABASE_URL: the caller has its credentials; no log line repeats them.
