@@ -4,8 +4,10 @@
 #
 # SINK_DB_USER: the sink's login. It owns the database, so its migrations create and alter the
 #   schema (TimescaleDB itself is already there: the image installs it as the administrator).
-# API_DB_USER: the API's login, a member of tickwire_reader (SELECT on every table, granted by the
-#   sink's migration 0005, which leaves that role NOLOGIN), read-only by default as well.
+# API_DB_USER: the API's login, a member of tickwire_reader (SELECT on the tables the API serves,
+#   granted by the sink's migrations 0005 and 0016, which leave that role NOLOGIN), read-only by
+#   default as well. Only the owner makes temporary tables; no login but the administrator makes
+#   large objects.
 set -euo pipefail
 
 : "${PGDATABASE:?PGDATABASE names the database}"
@@ -36,5 +38,12 @@ ALTER ROLE :"api_user" WITH LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE INHERIT
     PASSWORD :'api_password';
 GRANT tickwire_reader TO :"api_user";
 ALTER ROLE :"api_user" SET default_transaction_read_only = on;
+
+-- Writes outside the schema's tables, which every login may make by default: temporary tables
+-- (the owner, the sink, keeps the right: it stages its copies in them) and large objects. The API's
+-- login could turn its read-only default off; these stay refused when it does.
+REVOKE TEMPORARY ON DATABASE :"database" FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION lo_create(oid), lo_creat(integer), lo_from_bytea(oid, bytea)
+    FROM PUBLIC;
 SQL
 echo "db-roles: ${SINK_DB_USER} owns ${PGDATABASE}; ${API_DB_USER} reads it as tickwire_reader"
