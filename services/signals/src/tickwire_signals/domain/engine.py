@@ -20,6 +20,7 @@ from tickwire_signals.domain.bars import OpenBar
 from tickwire_signals.domain.config import SignalsConfig, ZScoreParams
 from tickwire_signals.domain.features import bar_features, finest_bar_features
 from tickwire_signals.domain.records import Emitted, Record, bar
+from tickwire_signals.domain.returns import trade_judgement
 from tickwire_signals.domain.series import BarSeries
 from tickwire_signals.domain.state import InstrumentState
 
@@ -79,6 +80,7 @@ class SignalEngine:
                 state.excluded_ticks += 1
                 out.anomalies.append(rules.crossed(state, ts, bid, ask))
             elif self._use(state, (bid + ask) / 2, ts, out, mid=True):
+                state.returns.spread.push(bid, ask)
                 for series in state.series:
                     series.bar_for(ts).add_quote(bid, ask, ts)
             return
@@ -223,15 +225,22 @@ class SignalEngine:
         if scale <= 0.0:  # a price that has never moved cannot judge a move
             lane.push(log_return)
             return True
-        z = log_return / scale
+        z, judged_from, count = log_return / scale, reference, min(lane.count, params.window)
         lane.push(log_return, params.critical * scale)
+        beyond = None if mid else trade_judgement(returns, log_return, params.min_points)
+        if beyond is not None:
+            z, touch, scale = beyond
+            judged_from = reference * math.exp(touch)  # the touch it printed beyond
+            count = min(returns.mid.count, params.window)
         if -params.warn < z < params.warn:
             return True
         critical = self._count_critical(state, z, params)
         rebased = critical and state.critical_run >= params.rebase_after
-        judged_by = (reference, reference * scale * steps, min(lane.count - 1, params.window))
+        judged_by = (judged_from, judged_from * scale * steps, count)
         out.anomalies.append(
-            rules.return_zscore(state, ts, price, judged_by, z, params, rebased, mid)
+            rules.return_zscore(
+                state, ts, price, judged_by, z, params, rebased, mid, beyond is not None
+            )
         )
         if rebased:
             # The price has moved for good: judge the next prices from here.
