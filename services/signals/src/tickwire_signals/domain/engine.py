@@ -6,13 +6,13 @@ tickers without a book). Prices the price rule (return_zscore, or zscore by sett
 critical, crossed and locked books are not used: they enter neither the rule's memory nor a bar
 nor a feature. The first price after a gap is judged by the gap-jump rule alone, which only
 reports, however large the jump: markets do move while a feed is down. Late ticks (their finest
-bar already closed) are counted and reported, and change nothing else; gap ticks only arm the
-gap-jump rule."""
+bar already closed) are counted and reported, and change nothing else. A stale quote is judged
+per instrument, at its own ticks; gap ticks arm the gap-jump rule and, unless they say the
+instrument alone fell silent, excuse the quote's silence (the feed lost that stretch)."""
 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
 from typing import Any
 
 from tickwire_signals.domain import rules
@@ -25,6 +25,10 @@ from tickwire_signals.domain.series import BarSeries
 from tickwire_signals.domain.state import InstrumentState
 
 __all__ = ["Emitted", "SignalEngine"]
+
+# Gap reasons that say the instrument alone fell silent while its feed went on: that silence is
+# the instrument's own, so a quote left that long is stale.
+INSTRUMENT_SILENCES = frozenset({"silence"})
 
 
 class SignalEngine:
@@ -47,9 +51,14 @@ class SignalEngine:
         kind = tick["kind"]
         ts: int = tick["exchange_ts"]
         if kind == "gap":
-            # Only the gap-jump rule needs it; the first of several gaps in a row is kept.
+            reason = tick.get("gap_reason") or "unknown"
+            # The gap-jump rule needs it; the first of several gaps in a row is kept.
             if state.gap is None:
-                state.gap = (ts, tick.get("gap_reason") or "unknown")
+                state.gap = (ts, reason)
+            if reason not in INSTRUMENT_SILENCES:
+                # The feed lost this stretch (a disconnect, a recycled connection, lost messages):
+                # the quote may have moved in it, so its silence is no stale quote.
+                state.stale_reported = True
             return
         watermark = state.watermark_ts
         finest = self._finest
@@ -60,6 +69,7 @@ class SignalEngine:
         if state.max_ts is None or ts > state.max_ts:
             state.max_ts = ts
             self.advance(state, ts - self._lateness, out)
+        self._judge_stale(state, ts, kind, out)
         if kind == "trade":
             price = tick.get("last_traded_price")
             if price is not None and self._use(state, price, ts, out, mid=False):
@@ -128,37 +138,15 @@ class SignalEngine:
                     bar_features(state.provider, state.instrument, series, record, self.config)
                 )
 
-    def stale_due(self, state: InstrumentState) -> int | None:
-        """The event time after which state's quotes are stale; None while none can be: no quote
-        yet, or this silence already reported. A silence counts from the instrument's newest quote,
-        or from the end of its provider's own longer silence (resumed_ts) if that came later."""
+    def _judge_stale(self, state: InstrumentState, ts: int, kind: str, out: Emitted) -> None:
+        """A stale quote, judged at each tick of the instrument itself: its quote is older than
+        the timeout while its feed goes on (a trade now, or the quote that ends the silence).
+        Once per stale stretch; a silence a gap event explains is not reported (see apply)."""
         if state.stale_reported or state.last_quote_ts is None:
-            return None
-        since = state.last_quote_ts
-        if state.resumed_ts is not None and state.resumed_ts > since:
-            since = state.resumed_ts
-        return since + self.config.stale_quote_timeout_us
-
-    def stale_quotes(self, states: Iterable[InstrumentState], now_event_ts: int) -> list[Record]:
-        """Stale-quote anomalies among the states of one provider at event time now_event_ts: an
-        instrument past its stale_due while another instrument of the provider had a tick within
-        the timeout (so the venue is alive). Once per stale stretch: the states remember it until
-        their next quote, so the caller must keep the states it passes."""
-        group = list(states)
-        if len({s.provider for s in group}) > 1:
-            raise ValueError("stale_quotes judges the instruments of one provider at a time")
-        timeout = self.config.stale_quote_timeout_us
-        live = [s for s in group if s.max_ts is not None and now_event_ts - s.max_ts <= timeout]
-        found: list[Record] = []
-        for state in group:
-            due = self.stale_due(state)
-            if due is None or now_event_ts <= due:
-                continue
-            witness = next((s for s in live if s is not state), None)
-            if witness is not None:
-                state.stale_reported = True
-                found.append(rules.stale(state, now_event_ts, timeout, witness.instrument))
-        return found
+            return
+        if ts - state.last_quote_ts > self.config.stale_quote_timeout_us:
+            state.stale_reported = True
+            out.anomalies.append(rules.stale(state, ts, self.config.stale_quote_timeout_us, kind))
 
     def _use(self, state: InstrumentState, price: float, ts: int, out: Emitted, mid: bool) -> bool:
         """Judge a price (gap jump, then the price rule); True when it is used, which makes it

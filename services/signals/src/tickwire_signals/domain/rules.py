@@ -147,13 +147,13 @@ def late(state: InstrumentState, ts: int, watermark_ts: int, lateness_us: int) -
     )
 
 
-def stale(state: InstrumentState, now_ts: int, timeout_us: int, witness: str) -> Record:
+def stale(state: InstrumentState, now_ts: int, timeout_us: int, kind: str) -> Record:
     last = state.last_quote_ts
     assert last is not None
     age = (now_ts - last) / US_PER_S
     detail = (
-        f"no quote for {age:.3f}s (last at {last}) while {witness} of the same provider updated "
-        f"within {timeout_us / US_PER_S:g}s"
+        f"no quote for {age:.3f}s (last at {last}) until this {kind} of the instrument, longer "
+        f"than {timeout_us / US_PER_S:g}s; no gap event explains the silence"
     )
     return anomaly(
         state.provider,
