@@ -1,6 +1,6 @@
-"""The provider clock judges every tick at its own event time, so the signals handler's output is
-the same however its input is cut into batches (a worker's batches are whatever the consumer
-fetched, and a restart cuts the stream anywhere). A provider silent as a whole is not stale."""
+"""Every tick is judged at its own event time, so the signals handler's output is the same however
+its input is cut into batches (a worker's batches are whatever the consumer fetched, and a restart
+cuts the stream anywhere); a stale quote is judged per instrument, whatever its partition holds."""
 
 from __future__ import annotations
 
@@ -19,12 +19,17 @@ S = 1_000_000
 NAMES = ["A-1", "B-2", "C-3"]
 
 
-def _events(ticks: list[dict]) -> list[TickEvent]:
+def _events(ticks: list[dict], partitions: dict[str, int] | None = None) -> list[TickEvent]:
     serde = AvroSerde()
-    return [
-        TickEvent(f"simulator|{t['instrument']}".encode(), serde.encode("tick", t), 0, offset)
-        for offset, t in enumerate(ticks)
-    ]
+    where = partitions or {}
+    offsets: dict[int, int] = {}
+    events = []
+    for t in ticks:
+        part = where.get(t["instrument"], 0)
+        offsets[part] = offsets.get(part, -1) + 1
+        key = f"simulator|{t['instrument']}".encode()
+        events.append(TickEvent(key, serde.encode("tick", t), part, offsets[part]))
+    return events
 
 
 def _handler() -> SignalsHandler:
@@ -44,9 +49,16 @@ def _run(events: list[TickEvent], cuts: list[int]) -> tuple[list[dict], list[dic
     return anomalies, bars
 
 
+def _gap(instrument: str, start: int, end: int, reason: str) -> dict:
+    tick = quote(instrument, start, 1.0, 2.0)
+    tick.update(kind="gap", bid_price=None, ask_price=None, gap_end_ts=end, gap_reason=reason)
+    return tick
+
+
 def _feed() -> list[dict]:
     """Three instruments quoting every 250 ms with trades between; C-3 stops quoting for 12 s
-    while the others go on (a stale quote), then all three go silent for 15 s and come back."""
+    while it trades on (a stale quote), then all three go silent for 15 s and come back, A-1 and
+    B-2 after a gap event of their feed's connection, C-3 after one of its own silence."""
     ticks = []
     for i in range(120):  # 0 .. 30 s
         ts = T0 + i * 250 * MS
@@ -57,7 +69,10 @@ def _feed() -> list[dict]:
             mid = 10.0 * (n + 1) + 0.01 * ((i * 7 + n) % 5)
             ticks.append(quote(name, ts + n, round(mid - 0.01, 4), round(mid + 0.01, 4)))
     resume = T0 + 45 * S
-    for i in range(40):  # the provider comes back after 15 s of silence, one instrument at a time
+    for n, name in enumerate(NAMES):
+        reason = "silence" if name == "C-3" else "stale"
+        ticks.append(_gap(name, T0 + 30 * S - 250 * MS + n, resume + n * 100 * MS, reason))
+    for i in range(40):  # back one instrument at a time
         for n, name in enumerate(NAMES):
             ticks.append(quote(name, resume + i * 250 * MS + n * 100 * MS, 9.9, 10.1))
     return ticks
@@ -68,9 +83,12 @@ def test_the_output_does_not_depend_on_where_the_batches_are_cut() -> None:
     whole = _run(events, [])
     anomalies, bars = whole
     stale = [a for a in anomalies if a["rule"] == "stale_quote"]
+    # C-3's last quote at 9.75 s: its trade at 20 s is past the timeout; its return at 45.2 s
+    # follows a silence of its own. A-1's and B-2's silences were their connection's.
     assert [(a["instrument"], a["ts"]) for a in stale] == [
-        ("C-3", T0 + 20 * S)
-    ]  # A-1 at 20 s, past 9.75 s + 10 s
+        ("C-3", T0 + 20 * S + 2),
+        ("C-3", T0 + 45 * S + 200 * MS),
+    ]
     assert len(bars) > 40
     rng = random.Random(7)
     for _ in range(30):
@@ -79,27 +97,17 @@ def test_the_output_does_not_depend_on_where_the_batches_are_cut() -> None:
     assert _run(events, list(range(1, len(events)))) == whole  # one tick a batch
 
 
-def test_a_stale_quote_is_judged_at_the_tick_that_makes_it_so() -> None:
-    # B-2's first tick past A-1's 10 s deadline finds A-1 stale, even when A-1 quotes again right
-    # after it in the same batch: a batch boundary can no longer decide it.
-    ticks = [quote("A-1", T0, 9.9, 10.1), quote("B-2", T0, 19.9, 20.1)]
-    ticks += [quote("B-2", T0 + i * S, 19.9, 20.1) for i in range(1, 11)]
-    ticks += [quote("B-2", T0 + 10 * S + 1, 19.9, 20.1), quote("A-1", T0 + 10 * S + 2, 9.9, 10.1)]
-    (stale,) = _run(_events(ticks), [])[0]
-    assert (stale["instrument"], stale["ts"], stale["rule"]) == (
-        "A-1",
-        T0 + 10 * S + 1,
-        "stale_quote",
-    )
-    assert "B-2" in stale["detail"]
-
-
-def test_a_provider_silent_as_a_whole_has_no_stale_instruments_when_it_returns() -> None:
-    before = [quote(n, T0 + i * S + k, 9.9, 10.1) for i in range(3) for k, n in enumerate(NAMES)]
-    # Back after 20 s, one instrument a second: the late ones are not stale on its return ...
-    after = [quote(n, T0 + 22 * S + k * S, 9.9, 10.1) for k, n in enumerate(NAMES)]
-    # ... but A-1 and B-2 still silent 10 s after the return, while C-3 quotes on, are.
-    later = [quote("C-3", T0 + 24 * S + i * S, 9.9, 10.1) for i in range(1, 12)]
-    anomalies, _ = _run(_events(before + after + later), [])
+def test_an_instrument_alone_in_its_partition_is_judged_stale() -> None:
+    # The simulator's three instruments land on partitions of their own: no other instrument of
+    # the provider shares a clock with them, and a stale quote is found all the same.
+    ticks = [quote(n, T0 + i * S + k, 9.9, 10.1) for i in range(3) for k, n in enumerate(NAMES)]
+    ticks += [quote("A-1", T0 + i * S, 9.9, 10.1) for i in range(3, 30)]
+    ticks += [
+        _gap("B-2", T0 + 2 * S + 1, T0 + 20 * S, "silence"),
+        quote("B-2", T0 + 20 * S, 9.9, 10.1),
+    ]
+    ticks += [trade("C-3", T0 + 13 * S, 30.0, 1.0)]
+    partitions = {"A-1": 3, "B-2": 2, "C-3": 0}
+    anomalies, _ = _run(_events(ticks, partitions), [])
     stale = [(a["instrument"], a["ts"]) for a in anomalies if a["rule"] == "stale_quote"]
-    assert stale == [("A-1", T0 + 33 * S), ("B-2", T0 + 34 * S)]
+    assert sorted(stale) == [("B-2", T0 + 20 * S), ("C-3", T0 + 13 * S)]

@@ -1,5 +1,5 @@
 """The return rule against a reference computed here with numpy and pandas' ewm over the same
-returns: trades judged by their return, mids per square root of the price events they span."""
+returns: mids per square root of the price events they span, trades beyond the typical touch."""
 
 from __future__ import annotations
 
@@ -62,35 +62,98 @@ def test_trade_returns_are_judged_by_the_ewma_volatility_of_the_returns_before_t
         assert anomaly["window_count"] == min(k, 50)
 
 
-def test_mids_move_per_root_of_events_and_trades_are_judged_from_the_mid() -> None:
+def book(i: int, mid: float, half: float) -> dict[str, Any]:
+    return testing.quote(T0 + i * 1_000, mid - half, mid + half, instrument="BTC-USD")
+
+
+def ewm_last(values: np.ndarray, span: int) -> np.ndarray:
+    """pandas' ewm(adjust=True) mean of values[: j + 1] for each j."""
+    return pd.Series(values).ewm(span=span, adjust=True).mean().to_numpy()
+
+
+def test_mids_move_per_root_of_events_and_trades_are_judged_beyond_the_typical_touch() -> None:
     rng = np.random.default_rng(8)
-    n = 600
+    n = 900
     mids = 100 * np.exp(np.cumsum(rng.normal(0, 3e-4, n)))
+    halves = mids * 2e-4 * rng.exponential(1.0, n)  # each update's half-spread, drawn afresh
     is_trade = rng.random(n) < 0.3
-    is_trade[0] = False
-    prices = np.where(is_trade, mids * (1 + rng.choice([-1, 1], n) * 2e-4), mids)
+    is_trade[:3] = False
+    # A trade prints at its own moment's bid or ask, now and then far beyond it.
+    side = rng.choice([-1.0, 1.0], n)
+    prices = np.where(is_trade, mids + side * halves * rng.choice([1.0, 1.0, 4.0], n), mids)
     ticks = [
-        trade(i, p) if t else quote(i, p)
-        for i, (p, t) in enumerate(zip(prices, is_trade, strict=True))
+        trade(i, p) if t else book(i, p, h)
+        for i, (p, h, t) in enumerate(zip(prices, halves, is_trade, strict=True))
     ]
     out, _ = run(EVERY, ticks)
-    # Each tick's return from the last mid before it; a mid's divided by sqrt(ticks since it).
+    # Every return from the last mid before it; a mid's divided by sqrt(ticks since that mid).
     last_mid = np.maximum.accumulate(np.where(~is_trade, np.arange(n), 0))
     before = np.concatenate([[0], last_mid[:-1]])
     raw = np.log(prices[1:] / prices[before[1:]])
-    steps = np.where(is_trade[1:], 1.0, np.sqrt(np.arange(1, n) - before[1:]))
-    returns = raw / steps
+    quotes = np.flatnonzero(~is_trade)
+    log_halves = np.log((prices + halves) / (prices - halves)) / 2
+    mid_k = np.flatnonzero(~is_trade[1:])
+    mid_returns = raw[mid_k] / np.sqrt(np.arange(1, n) - before[1:])[mid_k]
     expected: dict[int, float] = {}
-    for lane in (is_trade[1:], ~is_trade[1:]):
-        k = np.flatnonzero(lane)
-        z = returns[k] / ewm_scale(returns[k], 50)
-        for j in range(20, len(k)):
-            expected[T0 + (k[j] + 1) * 1_000] = z[j]
-    found = {a["ts"]: a["value"] for a in out.anomalies}
+    for j in range(20, len(mid_k)):
+        expected[T0 + (mid_k[j] + 1) * 1_000] = mid_returns[j] / ewm_scale(mid_returns, 50)[j]
+    # A mid's volatility and the quoted spread as they stand after each tick: over the mids and
+    # quotes up to it (the quote at index 0 has a spread but no return).
+    squares = pd.Series(mid_returns**2)
+    vol_after = np.sqrt(
+        np.maximum(
+            squares.ewm(span=50, adjust=True).mean(), squares.ewm(span=2, adjust=True).mean()
+        ).to_numpy()
+    )
+    mean_after = ewm_last(log_halves[quotes], 50)
+    rms_after = np.sqrt(ewm_last(log_halves[quotes] ** 2, 50))
+    trades_seen = 0
+    for i in np.flatnonzero(is_trade):
+        trades_seen += 1
+        returns_seen = int(np.searchsorted(mid_k + 1, i))  # mid returns before tick i
+        quotes_seen = int(np.searchsorted(quotes, i))
+        if trades_seen <= 20 or returns_seen < 20 or quotes_seen < 20:
+            continue  # the trade lane warms up first; the judge beyond the touch needs both
+        x = raw[i - 1]
+        touch = np.sign(x) * mean_after[quotes_seen - 1]
+        scale = np.hypot(vol_after[returns_seen - 1], rms_after[quotes_seen - 1])
+        if abs(x) > abs(touch):
+            expected[T0 + i * 1_000] = (x - touch) / scale
+    found = {a["ts"]: a for a in out.anomalies}
     assert sorted(found) == sorted(expected)
-    assert [found[ts] for ts in sorted(found)] == pytest.approx(
+    assert [found[ts]["value"] for ts in sorted(found)] == pytest.approx(
         [expected[ts] for ts in sorted(found)], rel=1e-9
     )
+    # A trade's record carries the touch it printed beyond and the print's volatility in price
+    # units, from which the price it judged comes back exactly.
+    beyond = [a for a in found.values() if a["detail"].startswith("trade")]
+    assert len(beyond) > 20
+    for a in beyond:
+        i = (a["ts"] - T0) // 1_000
+        assert "beyond the typical touch" in a["detail"]
+        price = a["window_mean"] * np.exp(a["value"] * a["window_stddev"] / a["window_mean"])
+        assert price == pytest.approx(prices[i], rel=1e-12)
+
+
+def test_a_trade_at_or_inside_the_touch_is_not_judged_suspicious() -> None:
+    rng = np.random.default_rng(9)
+    ticks: list[dict[str, Any]] = []
+    mid = 100.0
+    for i in range(400):
+        mid *= float(np.exp(rng.normal(0, 1e-4)))
+        if i % 3 == 2:
+            # At the bid or the ask of a wide book: far from the mid against its volatility.
+            ticks.append(trade(i, mid + rng.choice([-1.0, 1.0]) * mid * 5e-4))
+        else:
+            ticks.append(book(i, mid, mid * 5e-4))
+    out, _ = run(ZScoreParams(), ticks)
+    assert [a for a in out.anomalies if "trade" in a["detail"]] == []
+    # A print well beyond the touch still is.
+    spike = [*ticks, trade(400, mid * 1.01)]
+    out, state = run(ZScoreParams(), spike)
+    (critical,) = [a for a in out.anomalies if a["severity"] == "critical"]
+    assert critical["ts"] == T0 + 400_000 and "beyond the typical touch" in critical["detail"]
+    assert state.excluded_ticks == 1
 
 
 def test_a_spike_is_critical_and_unused_and_the_next_price_is_judged_from_before_it() -> None:

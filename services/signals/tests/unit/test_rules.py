@@ -1,5 +1,5 @@
 """The book and feed rules: crossed and locked quotes, the price jump across a gap, and stale
-quotes of an instrument while its venue is alive."""
+quotes of an instrument, judged at its own ticks."""
 
 from __future__ import annotations
 
@@ -118,58 +118,46 @@ def test_a_gap_with_no_price_before_it_is_not_judged() -> None:
     assert out.anomalies == [] and state.gap is None
 
 
-def states_after(ticks: list[dict[str, Any]], engine: SignalEngine) -> dict[str, InstrumentState]:
-    states: dict[str, InstrumentState] = {}
-    out = Emitted()
-    for t in ticks:
-        state = states.setdefault(t["instrument"], engine.new_state("sim", t["instrument"]))
-        engine.apply(state, t, out)
-    return states
-
-
-def test_a_stale_quote_is_reported_once_per_stretch_while_the_venue_lives() -> None:
-    engine = SignalEngine(SignalsConfig())
-    quiet = [quote(T0 + i * S, 1.0, 1.1, "ADA-USD") for i in range(3)]  # 0 .. 2 s
-    busy = [quote(T0 + i * S, 9.0, 9.1, "DOT-USD") for i in range(13)]  # 0 .. 12 s
-    states = states_after(quiet + busy, engine)
-    group = list(states.values())
-    assert engine.stale_quotes(group, T0 + 12 * S) == []  # 10 s old is not older than 10 s
-    (stale,) = engine.stale_quotes(group, T0 + 12_500_000)
-    assert (stale["instrument"], stale["rule"], stale["severity"]) == (
-        "ADA-USD",
-        "stale_quote",
-        "warning",
-    )
-    assert (stale["ts"], stale["value"], stale["threshold"]) == (T0 + 12_500_000, 10.5, 10.0)
-    assert engine.stale_quotes(group, T0 + 13 * S) == []  # once per stretch
-    out = Emitted()
-    engine.apply(states["ADA-USD"], quote(T0 + 14 * S, 1.0, 1.1, "ADA-USD"), out)
-    engine.apply(
-        states["DOT-USD"], tick("trade", T0 + 24 * S, "DOT-USD", last_traded_price=9.0), out
-    )
-    assert engine.stale_quotes(group, T0 + 20 * S) == []
-    # DOT-USD's quote is 13 s old too, but only its own trade says the venue lives: not stale.
-    (again,) = engine.stale_quotes(group, T0 + 25 * S)
-    assert again["instrument"] == "ADA-USD" and again["value"] == 11.0
-
-
-def test_no_stale_quote_when_the_whole_venue_is_silent() -> None:
-    engine = SignalEngine(SignalsConfig())
-    ticks = [
-        quote(T0, 1.0, 1.1, "ADA-USD"),
-        quote(T0 + S, 9.0, 9.1, "DOT-USD"),
-        tick("trade", T0 + 2 * S, "LTC-USD", last_traded_price=3.0),
+def test_a_stale_quote_is_judged_per_instrument_at_its_own_ticks_once_per_stretch() -> None:
+    # Trades go on while the book stops updating: the quote is stale at the first trade more
+    # than the timeout after it, and only then; a new quote ends the stretch.
+    ticks = [quote(T0 + i * S, 1.0, 1.1) for i in range(3)]  # 0 .. 2 s
+    ticks += [tick("trade", T0 + i * S, last_traded_price=1.05) for i in range(3, 15)]  # .. 14 s
+    ticks += [tick("trade", T0 + 12 * S + 1, last_traded_price=1.05)]
+    ticks += [quote(T0 + 15 * S, 1.0, 1.1), tick("trade", T0 + 20 * S, last_traded_price=1.05)]
+    ticks += [quote(T0 + 36 * S, 1.0, 1.1)]  # a silence of the whole instrument, 16 s
+    out, _ = run(ticks)
+    stale = [a for a in out.anomalies if a["rule"] == "stale_quote"]
+    # 2 s + 10 s is not past the timeout; 13 s is, and 14 s is the same stretch.
+    assert [(a["ts"], a["value"], a["threshold"], a["severity"]) for a in stale] == [
+        (T0 + 13 * S, 11.0, 10.0, "warning"),
+        (T0 + 36 * S, 21.0, 10.0, "warning"),
     ]
-    states = states_after(ticks, engine)
-    assert engine.stale_quotes(states.values(), T0 + 30 * S) == []
-    # Earlier, LTC-USD's trade 9.5 s before kept the venue alive.
-    alive = engine.stale_quotes(states.values(), T0 + 11_500_000)
-    assert sorted(a["instrument"] for a in alive) == ["ADA-USD", "DOT-USD"]
-    assert all("LTC-USD" in a["detail"] for a in alive)
+    assert "until this trade" in stale[0]["detail"] and "until this quote" in stale[1]["detail"]
 
 
-def test_stale_quotes_judges_one_provider_at_a_time() -> None:
+@pytest.mark.parametrize(
+    ("reason", "reported"),
+    [("silence", True), ("stale", False), ("disconnect", False), ("sequence", False)],
+)
+def test_a_silence_a_gap_event_explains_is_no_stale_quote(reason: str, reported: bool) -> None:
+    # The instrument's feed lost the stretch (a disconnect, a recycled connection, lost
+    # messages): the quote may have moved unseen. Only a silence of the instrument alone counts.
+    gap = tick("gap", T0 + 2 * S, gap_end_ts=T0 + 17 * S, gap_reason=reason)
+    ticks = [quote(T0 + i * S, 1.0, 1.1) for i in range(3)] + [gap, quote(T0 + 17 * S, 1.0, 1.1)]
+    ticks += [quote(T0 + 18 * S, 1.0, 1.1), tick("trade", T0 + 29 * S, last_traded_price=1.05)]
+    out, _ = run(ticks)
+    stale = [(a["ts"], a["value"]) for a in out.anomalies if a["rule"] == "stale_quote"]
+    # Either way the next silence is judged afresh: 18 s + 10 s < 29 s.
+    assert stale == ([(T0 + 17 * S, 15.0)] if reported else []) + [(T0 + 29 * S, 11.0)]
+
+
+def test_instruments_are_judged_apart_so_a_lone_instrument_is_judged_too() -> None:
     engine = SignalEngine(SignalsConfig())
-    a, b = engine.new_state("sim", "ADA-USD"), engine.new_state("other", "ADA-USD")
-    with pytest.raises(ValueError, match="one provider"):
-        engine.stale_quotes([a, b], T0)
+    states = {n: engine.new_state("sim", n) for n in ("ADA-USD", "DOT-USD")}
+    out = Emitted()
+    busy = [quote(T0 + i * S, 9.0, 9.1, "DOT-USD") for i in range(30)]
+    for t in [quote(T0, 1.0, 1.1, "ADA-USD"), *busy, quote(T0 + 30 * S, 1.0, 1.1, "ADA-USD")]:
+        engine.apply(states[t["instrument"]], t, out)
+    stale = [(a["instrument"], a["ts"]) for a in out.anomalies if a["rule"] == "stale_quote"]
+    assert stale == [("ADA-USD", T0 + 30 * S)]

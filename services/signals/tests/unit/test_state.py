@@ -168,6 +168,23 @@ def test_a_state_saved_before_the_return_rule_loads_and_warms_it_up_again() -> N
     assert restored.to_dict()["zscore"] == final["zscore"]
 
 
+def test_a_state_saved_before_the_quoted_spread_was_kept_loads_and_judges_as_before() -> None:
+    ticks = stream([("quote", 100_000, 0.5 * (-1) ** i) for i in range(40)])
+    _, final = run_through(ticks, None)
+    assert final["returns"]["spread"][3] == 40  # every quote's spread is kept
+    del final["returns"]["spread"]  # as the version before it wrote the state
+    restored = InstrumentState.from_dict(final)
+    assert restored.returns.spread.count == 0
+    assert restored.returns.mid.to_list() == final["returns"]["mid"]
+    # Until min_points quotes are seen again, a trade is judged by the trade lane, from the mid.
+    engine, out = SignalEngine(CONFIG), Emitted()
+    for i, price in enumerate([100.0] * 4 + [100.2, 130.0]):
+        trade = {**ticks[-1], "kind": "trade", "exchange_ts": T0 + 10**13 + i, "bid_price": None}
+        engine.apply(restored, {**trade, "ask_price": None, "last_traded_price": price}, out)
+    (spike,) = [a for a in out.anomalies if a["severity"] == "critical"]
+    assert spike["detail"].startswith("trade price 130 moved")
+
+
 def test_another_format_version_is_refused() -> None:
     data = SignalEngine(CONFIG).new_state("sim", "BTC-USD-PERP").to_dict()
     with pytest.raises(ValueError, match="format"):

@@ -6,13 +6,13 @@ tickers without a book). Prices the price rule (return_zscore, or zscore by sett
 critical, crossed and locked books are not used: they enter neither the rule's memory nor a bar
 nor a feature. The first price after a gap is judged by the gap-jump rule alone, which only
 reports, however large the jump: markets do move while a feed is down. Late ticks (their finest
-bar already closed) are counted and reported, and change nothing else; gap ticks only arm the
-gap-jump rule."""
+bar already closed) are counted and reported, and change nothing else. A stale quote is judged
+per instrument, at its own ticks; gap ticks arm the gap-jump rule and, unless they say the
+instrument alone fell silent, excuse the quote's silence (the feed lost that stretch)."""
 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
 from typing import Any
 
 from tickwire_signals.domain import rules
@@ -20,10 +20,15 @@ from tickwire_signals.domain.bars import OpenBar
 from tickwire_signals.domain.config import SignalsConfig, ZScoreParams
 from tickwire_signals.domain.features import bar_features, finest_bar_features
 from tickwire_signals.domain.records import Emitted, Record, bar
+from tickwire_signals.domain.returns import trade_judgement
 from tickwire_signals.domain.series import BarSeries
 from tickwire_signals.domain.state import InstrumentState
 
 __all__ = ["Emitted", "SignalEngine"]
+
+# Gap reasons that say the instrument alone fell silent while its feed went on: that silence is
+# the instrument's own, so a quote left that long is stale.
+INSTRUMENT_SILENCES = frozenset({"silence"})
 
 
 class SignalEngine:
@@ -46,9 +51,14 @@ class SignalEngine:
         kind = tick["kind"]
         ts: int = tick["exchange_ts"]
         if kind == "gap":
-            # Only the gap-jump rule needs it; the first of several gaps in a row is kept.
+            reason = tick.get("gap_reason") or "unknown"
+            # The gap-jump rule needs it; the first of several gaps in a row is kept.
             if state.gap is None:
-                state.gap = (ts, tick.get("gap_reason") or "unknown")
+                state.gap = (ts, reason)
+            if reason not in INSTRUMENT_SILENCES:
+                # The feed lost this stretch (a disconnect, a recycled connection, lost messages):
+                # the quote may have moved in it, so its silence is no stale quote.
+                state.stale_reported = True
             return
         watermark = state.watermark_ts
         finest = self._finest
@@ -59,6 +69,7 @@ class SignalEngine:
         if state.max_ts is None or ts > state.max_ts:
             state.max_ts = ts
             self.advance(state, ts - self._lateness, out)
+        self._judge_stale(state, ts, kind, out)
         if kind == "trade":
             price = tick.get("last_traded_price")
             if price is not None and self._use(state, price, ts, out, mid=False):
@@ -79,6 +90,7 @@ class SignalEngine:
                 state.excluded_ticks += 1
                 out.anomalies.append(rules.crossed(state, ts, bid, ask))
             elif self._use(state, (bid + ask) / 2, ts, out, mid=True):
+                state.returns.spread.push(bid, ask)
                 for series in state.series:
                     series.bar_for(ts).add_quote(bid, ask, ts)
             return
@@ -126,37 +138,15 @@ class SignalEngine:
                     bar_features(state.provider, state.instrument, series, record, self.config)
                 )
 
-    def stale_due(self, state: InstrumentState) -> int | None:
-        """The event time after which state's quotes are stale; None while none can be: no quote
-        yet, or this silence already reported. A silence counts from the instrument's newest quote,
-        or from the end of its provider's own longer silence (resumed_ts) if that came later."""
+    def _judge_stale(self, state: InstrumentState, ts: int, kind: str, out: Emitted) -> None:
+        """A stale quote, judged at each tick of the instrument itself: its quote is older than
+        the timeout while its feed goes on (a trade now, or the quote that ends the silence).
+        Once per stale stretch; a silence a gap event explains is not reported (see apply)."""
         if state.stale_reported or state.last_quote_ts is None:
-            return None
-        since = state.last_quote_ts
-        if state.resumed_ts is not None and state.resumed_ts > since:
-            since = state.resumed_ts
-        return since + self.config.stale_quote_timeout_us
-
-    def stale_quotes(self, states: Iterable[InstrumentState], now_event_ts: int) -> list[Record]:
-        """Stale-quote anomalies among the states of one provider at event time now_event_ts: an
-        instrument past its stale_due while another instrument of the provider had a tick within
-        the timeout (so the venue is alive). Once per stale stretch: the states remember it until
-        their next quote, so the caller must keep the states it passes."""
-        group = list(states)
-        if len({s.provider for s in group}) > 1:
-            raise ValueError("stale_quotes judges the instruments of one provider at a time")
-        timeout = self.config.stale_quote_timeout_us
-        live = [s for s in group if s.max_ts is not None and now_event_ts - s.max_ts <= timeout]
-        found: list[Record] = []
-        for state in group:
-            due = self.stale_due(state)
-            if due is None or now_event_ts <= due:
-                continue
-            witness = next((s for s in live if s is not state), None)
-            if witness is not None:
-                state.stale_reported = True
-                found.append(rules.stale(state, now_event_ts, timeout, witness.instrument))
-        return found
+            return
+        if ts - state.last_quote_ts > self.config.stale_quote_timeout_us:
+            state.stale_reported = True
+            out.anomalies.append(rules.stale(state, ts, self.config.stale_quote_timeout_us, kind))
 
     def _use(self, state: InstrumentState, price: float, ts: int, out: Emitted, mid: bool) -> bool:
         """Judge a price (gap jump, then the price rule); True when it is used, which makes it
@@ -223,15 +213,22 @@ class SignalEngine:
         if scale <= 0.0:  # a price that has never moved cannot judge a move
             lane.push(log_return)
             return True
-        z = log_return / scale
+        z, judged_from, count = log_return / scale, reference, min(lane.count, params.window)
         lane.push(log_return, params.critical * scale)
+        beyond = None if mid else trade_judgement(returns, log_return, params.min_points)
+        if beyond is not None:
+            z, touch, scale = beyond
+            judged_from = reference * math.exp(touch)  # the touch it printed beyond
+            count = min(returns.mid.count, params.window)
         if -params.warn < z < params.warn:
             return True
         critical = self._count_critical(state, z, params)
         rebased = critical and state.critical_run >= params.rebase_after
-        judged_by = (reference, reference * scale * steps, min(lane.count - 1, params.window))
+        judged_by = (judged_from, judged_from * scale * steps, count)
         out.anomalies.append(
-            rules.return_zscore(state, ts, price, judged_by, z, params, rebased, mid)
+            rules.return_zscore(
+                state, ts, price, judged_by, z, params, rebased, mid, beyond is not None
+            )
         )
         if rebased:
             # The price has moved for good: judge the next prices from here.

@@ -59,17 +59,26 @@ def return_zscore(
     params: ZScoreParams,
     rebased: bool,
     mid: bool,
+    beyond_touch: bool = False,
 ) -> Record:
-    """`judged_by` is (reference price, volatility in price units, returns behind it); the
-    caller has found |z| at or above the warn threshold."""
+    """`judged_by` is (reference price, volatility in price units, returns behind it): the
+    reference is the last used mid, or for a trade judged beyond the touch the typical touch
+    around it. The caller has found |z| at or above the warn threshold."""
     critical = abs(z) >= params.critical
     severity, threshold = ("critical", params.critical) if critical else ("warning", params.warn)
     reference, volatility, count = judged_by
-    lane = "mid" if mid else "trade"
-    detail = (
-        f"{lane} price {price:.10g} moved {z:+.2f} times the recent volatility "
-        f"({volatility:.6g} over {count} returns) from the last used mid {reference:.10g}"
-    )
+    if beyond_touch:
+        detail = (
+            f"trade price {price:.10g} printed {z:+.2f} times the volatility of a print "
+            f"({volatility:.6g}, from {count} mids and quoted spreads) beyond the typical "
+            f"touch {reference:.10g} around the last used mid"
+        )
+    else:
+        lane = "mid" if mid else "trade"
+        detail = (
+            f"{lane} price {price:.10g} moved {z:+.2f} times the recent volatility "
+            f"({volatility:.6g} over {count} returns) from the last used mid {reference:.10g}"
+        )
     if critical:
         detail += "; not used"
         if rebased:
@@ -138,13 +147,13 @@ def late(state: InstrumentState, ts: int, watermark_ts: int, lateness_us: int) -
     )
 
 
-def stale(state: InstrumentState, now_ts: int, timeout_us: int, witness: str) -> Record:
+def stale(state: InstrumentState, now_ts: int, timeout_us: int, kind: str) -> Record:
     last = state.last_quote_ts
     assert last is not None
     age = (now_ts - last) / US_PER_S
     detail = (
-        f"no quote for {age:.3f}s (last at {last}) while {witness} of the same provider updated "
-        f"within {timeout_us / US_PER_S:g}s"
+        f"no quote for {age:.3f}s (last at {last}) until this {kind} of the instrument, longer "
+        f"than {timeout_us / US_PER_S:g}s; no gap event explains the silence"
     )
     return anomaly(
         state.provider,

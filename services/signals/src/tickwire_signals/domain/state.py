@@ -1,9 +1,10 @@
 """Everything the engine keeps per provider|instrument, bounded by the config's windows, and its
 JSON-safe dict form (the stream table stores it as JSON; the round trip is exact).
 
-Format 1 grew the return rule's memory ("returns") and the provider's resumption ("resumed_ts")
-after it was first written: a state saved without them loads with them fresh (the return rule
-then warms up again over min_points prices), and older readers skip keys they do not know."""
+Format 1 grew the return rule's memory ("returns", later with the quoted spread in it) and the
+provider's resumption ("resumed_ts", no longer set) after it was first written: a state saved
+without them loads with them fresh (the return rule then warms up again over min_points prices),
+and older readers skip keys they do not know."""
 
 from __future__ import annotations
 
@@ -39,7 +40,9 @@ class InstrumentState:
     first_trade_ts: int | None = None  # earliest exchange_ts of a used trade
     last_quote_ts: int | None = None  # newest exchange_ts of a quote or ticker
     stale_reported: bool = False
-    resumed_ts: int | None = None  # end of the provider's last silence longer than the timeout
+    # No longer set (stale quotes are judged per instrument now): kept so that states written
+    # before and after load in either version.
+    resumed_ts: int | None = None
     gap: tuple[int, str] | None = None  # (start_ts, reason) of a gap no price has followed yet
 
     @classmethod
