@@ -13,10 +13,13 @@ from tickwire_ingest.settings import IngestSettings
 
 
 def fault_config(settings: IngestSettings) -> FaultConfig:
+    if not settings.sim_faults:
+        return FaultConfig()
     return FaultConfig(
         crossed=settings.sim_fault_crossed,
         spike=settings.sim_fault_spike,
         spike_factor=settings.sim_fault_spike_factor,
+        spike_sizes=settings.sim_spike_sizes(),
         duplicate=settings.sim_fault_duplicate,
         out_of_order=settings.sim_fault_out_of_order,
         malformed=settings.sim_fault_malformed,

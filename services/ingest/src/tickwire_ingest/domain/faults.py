@@ -102,6 +102,20 @@ def spike_displacement(config: FaultConfig, rng: random.Random) -> float:
     return rng.choice(config.spike_sizes) * rng.choice((-1.0, 1.0))
 
 
+def parse_spike_sizes_bps(spec: str) -> tuple[float, ...]:
+    """'12,20,40' (basis points) -> log displacements (0.0012, 0.002, 0.004); '' -> ()."""
+    sizes = []
+    for item in filter(None, (part.strip() for part in spec.split(","))):
+        try:
+            bps = float(item)
+        except ValueError:
+            raise ValueError(f"spike size {item!r} is not a number of basis points") from None
+        if not (bps > 0 and math.isfinite(bps)):
+            raise ValueError(f"spike size {item!r} must be a positive number of basis points")
+        sizes.append(bps / 1e4)
+    return tuple(sizes)
+
+
 def cross(body: dict[str, Any]) -> None:
     """Swap the quote's prices (sizes stay with their sides): the bid ends above the ask."""
     body["bid"], body["ask"] = body["ask"], body["bid"]
