@@ -13,6 +13,8 @@ from tickwire_ingest.settings import IngestSettings
 
 
 def fault_config(settings: IngestSettings) -> FaultConfig:
+    """The simulator's faults. At a set rate a silence is counted in updates (its seconds at that
+    rate), so a primary and a replica of one seed fall silent and resume at the same update."""
     if not settings.sim_faults:
         return FaultConfig()
     return FaultConfig(
@@ -25,6 +27,7 @@ def fault_config(settings: IngestSettings) -> FaultConfig:
         malformed=settings.sim_fault_malformed,
         silence=settings.sim_fault_silence,
         silence_s=settings.sim_fault_silence_s,
+        silence_updates=round(settings.sim_fault_silence_s * settings.sim_rate),
         gap=settings.sim_fault_gap,
         gap_size=settings.sim_fault_gap_size,
     )

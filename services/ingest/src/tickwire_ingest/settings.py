@@ -109,7 +109,11 @@ class IngestSettings(KafkaServiceSettings):
         0.00005, ge=0, le=1, description="Updates that silence their instrument."
     )
     sim_fault_silence_s: float = Field(
-        12.0, ge=0, allow_inf_nan=False, description="Silence length, seconds of simulated time."
+        12.0,
+        ge=0,
+        allow_inf_nan=False,
+        description="Silence length in seconds: at a set sim_rate that many seconds' updates (so "
+        "instances of one seed stay copies), else seconds of exchange time.",
     )
     sim_fault_gap: float = Field(
         0.0, ge=0, le=1, description="Updates preceded by lost messages (a sequence jump)."

@@ -288,6 +288,7 @@ def test_all_faults_at_once_are_each_counted_and_tagged() -> None:
         {"spike_factor": math.inf},
         {"spike_sizes": (0.01, -0.02)},
         {"silence_s": -1.0},
+        {"silence_updates": -1},
         {"gap_size": 0},
     ],
 )
@@ -302,6 +303,7 @@ def test_fault_config_is_built_from_the_settings(monkeypatch: pytest.MonkeyPatch
     # A few labelled faults a minute by default, spikes of several sizes (in basis points).
     assert (defaults.crossed, defaults.spike, defaults.silence) == (0.0002, 0.001, 0.00005)
     assert defaults.spike_sizes == (0.0015, 0.0025, 0.0035)
+    assert (defaults.silence_s, defaults.silence_updates) == (12.0, 12 * 200)  # at 200 updates/s
     assert (defaults.duplicate, defaults.out_of_order, defaults.malformed, defaults.gap) == (0,) * 4
     monkeypatch.setenv("TICKWIRE_SIM_FAULTS", "false")
     assert fault_config(load_settings(IngestSettings)) == FaultConfig()
@@ -329,9 +331,12 @@ def test_fault_config_is_built_from_the_settings(monkeypatch: pytest.MonkeyPatch
         malformed=0.5,
         silence=0.6,
         silence_s=7.0,
+        silence_updates=7 * 200,
         gap=0.8,
         gap_size=9,
     )
+    monkeypatch.setenv("TICKWIRE_SIM_RATE", "0")  # as fast as possible: seconds of exchange time
+    assert fault_config(load_settings(IngestSettings)).silence_updates == 0
     monkeypatch.setenv("TICKWIRE_SIM_FAULT_SPIKE_SIZES_BPS", " 10, 2.5 ")
     assert fault_config(load_settings(IngestSettings)).spike_sizes == (0.001, 0.00025)
 

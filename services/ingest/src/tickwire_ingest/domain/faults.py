@@ -36,6 +36,10 @@ class FaultConfig:
     malformed: float = 0.0
     silence: float = 0.0
     silence_s: float = 5.0
+    # Where > 0, a silence lasts this many of the venue's updates instead of silence_s of exchange
+    # time: two instances of one seed, each on its own clock, then fall silent and speak again at
+    # the same update, so they stay copies of each other (a primary and its replica).
+    silence_updates: int = 0
     gap: float = 0.0
     gap_size: int = 10
 
@@ -50,6 +54,8 @@ class FaultConfig:
             raise ValueError(f"spike_sizes={self.spike_sizes!r} must be positive numbers")
         if not (self.silence_s >= 0 and math.isfinite(self.silence_s)):
             raise ValueError(f"silence_s={self.silence_s!r} must be a non-negative number")
+        if self.silence_updates < 0:
+            raise ValueError(f"silence_updates={self.silence_updates!r} must not be negative")
         if self.gap_size < 1:
             raise ValueError(f"gap_size={self.gap_size!r} must skip at least one message")
 
