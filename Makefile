@@ -38,6 +38,7 @@ audit:      ## every package in uv.lock against PyPI's advisories (pip-audit, el
 
 eval-anomalies: ## precision and recall of the anomaly rules on the simulator with labelled faults (no services)
 	python3 -m uv run --frozen python benchmarks/anomaly_eval.py
+	python3 -m uv run --frozen python benchmarks/first_minute.py
 
 bench: export TICKWIRE_BENCH_RESULTS := $(CURDIR)/.tickwire/bench-results
 bench:      ## throughput and latency on the local stack (end to end, tick -> queryable, backfill, normalize, signals, sink, the API, the lake export), bytes per tick compressed, the broker's and database's own ceilings; ends with one summary table

@@ -104,19 +104,19 @@ def simulate(
         for item in sim.step(ts):
             seq += 1
             if isinstance(item, Gap):
-                _add(feed, _gap_raw(item, seq), None, sigma)
+                _add(feed, gap_record(item, seq), None, sigma)
                 continue
             body = json.loads(item.payload)
             _new, gap = tracker.check(item.instrument, body["seq"], ts, item.instrument)
             if gap is not None:
                 seq += 1
-                _add(feed, _gap_raw(gap, seq), None, sigma)
-            raw = _raw(item.feed, item.instrument, item.payload, ts, seq, "application/json")
+                _add(feed, gap_record(gap, seq), None, sigma)
+            raw = raw_record(item.feed, item.instrument, item.payload, ts, seq, "application/json")
             _add(feed, raw, item, sigma)
     return feed
 
 
-def _raw(feed: str, instrument: str, payload: bytes, ts: int, seq: int, kind: str) -> dict:
+def raw_record(feed: str, instrument: str, payload: bytes, ts: int, seq: int, kind: str) -> dict:
     return {
         "provider": "simulator",
         "feed": feed,
@@ -129,8 +129,8 @@ def _raw(feed: str, instrument: str, payload: bytes, ts: int, seq: int, kind: st
     }
 
 
-def _gap_raw(gap: Gap, seq: int) -> dict:
-    return _raw("gap", gap.instrument, gap.payload(), gap.end_ts, seq, GAP_CONTENT_TYPE)
+def gap_record(gap: Gap, seq: int) -> dict:
+    return raw_record("gap", gap.instrument, gap.payload(), gap.end_ts, seq, GAP_CONTENT_TYPE)
 
 
 def _add(feed: Feed, raw: dict, message: SimMessage | None, sigma: float) -> None:

@@ -63,6 +63,7 @@ def main() -> int:
                 "ingest": {
                     "TICKWIRE_SIM_COUNT": str(n),
                     "TICKWIRE_SIM_RATE": "0",
+                    "TICKWIRE_SIM_FAULTS": "false",
                     "TICKWIRE_SIM_INSTRUMENTS": instruments,
                 },
                 "normalize": {"TICKWIRE_CONSUMER_GROUP": f"{prefix}normalize"},

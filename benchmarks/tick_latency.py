@@ -178,6 +178,7 @@ def run_rate(
             "ingest": {
                 "TICKWIRE_SIM_COUNT": str(count),
                 "TICKWIRE_SIM_RATE": str(rate),
+                "TICKWIRE_SIM_FAULTS": "false",
                 "TICKWIRE_SIM_INSTRUMENTS": ",".join(
                     f"{name}:{100 * (i + 1)}" for i, name in enumerate(instruments)
                 ),

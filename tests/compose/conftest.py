@@ -21,6 +21,9 @@ from tickwire_core.localstack._process import free_port
 # copies are the other instance's as long as normalize still remembers them. The tier's kills
 # come minutes after the start on a loaded machine, so it remembers for the longest it allows.
 DEDUP_WINDOW_S = "3600"
+# The tier counts every published update among the stored ones: the clean feed, since a crossed
+# book is published and then refused by normalize (docs/simulator.md).
+SIM_FAULTS = "false"
 
 
 def env_file(path: Path, images: Images, api_key: str) -> dict[str, str]:
@@ -35,6 +38,7 @@ def env_file(path: Path, images: Images, api_key: str) -> dict[str, str]:
         "API_HOST_PORT": str(free_port()),
         "NORMALIZE_METRICS_HOST_PORT": str(free_port()),
         "TICKWIRE_DEDUP_WINDOW_S": DEDUP_WINDOW_S,
+        "TICKWIRE_SIM_FAULTS": SIM_FAULTS,
         "TICKWIRE_TOPIC_PREFIX": "",
         "TICKWIRE_KAFKA_IMAGE": images.tags["kafka"],
         "TICKWIRE_TIMESCALEDB_IMAGE": images.tags["timescaledb"],

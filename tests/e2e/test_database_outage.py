@@ -61,6 +61,7 @@ def test_a_30s_database_outage_loses_and_duplicates_nothing(stack, topic_prefix,
             "tickwire_ingest",
             TICKWIRE_SIM_COUNT=str(N),
             TICKWIRE_SIM_RATE=str(RATE),
+            TICKWIRE_SIM_FAULTS="false",  # counts every tick: the clean feed
             TICKWIRE_SIM_INSTRUMENTS="OUT-A:100,OUT-B:20:0.05",
         ).start()
     )

@@ -52,6 +52,7 @@ def test_n_simulated_ticks_become_n_rows_served_by_the_api(
             "ingest": {
                 "TICKWIRE_SIM_COUNT": str(N),
                 "TICKWIRE_SIM_RATE": "0",
+                "TICKWIRE_SIM_FAULTS": "false",  # counts every tick: the clean feed
                 "TICKWIRE_SIM_INSTRUMENTS": "E2E-A:100,E2E-B:20:0.05",
                 **BEAT,
             },

@@ -4,6 +4,7 @@ everything, and a killed runner leaves no process behind and does not block the 
 
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -85,6 +86,15 @@ def status_rows(state: Path, ports: dict[str, int]) -> list[dict]:
         time.sleep(1)
 
 
+def injected_faults(health_port: int) -> dict[str, float]:
+    """The faults ingest's simulator injected so far, by kind, from its /metrics."""
+    url = f"http://127.0.0.1:{health_port}/metrics"
+    with urllib.request.urlopen(url, timeout=5) as response:
+        text = response.read().decode()
+    found = re.findall(r'^tickwire_ingest_sim_faults_total\{kind="(\w+)"\} (\S+)$', text, re.M)
+    return {kind: float(value) for kind, value in found}
+
+
 def recorded_pids(state: Path) -> dict[str, int]:
     return {p.stem: int(p.read_text()) for p in state.glob("*/*.pid")}
 
@@ -128,6 +138,14 @@ def test_run_serves_simulated_ticks_and_ctrl_c_stops_everything(tmp_path, ports)
         assert all(r["state"] == "alive" for r in rows if r["kind"] == "service"), rows
         feeds = [r for r in rows if r["kind"] == "feed"]
         assert feeds and all(r["name"].startswith("simulator/") for r in feeds), rows
+        # The run's feed is the product's default, faults included: the first spike comes about
+        # 5 s in (seed 42, 200 updates a second), and the anomaly rules get it to judge.
+        deadline = time.monotonic() + 60
+        faults = injected_faults(ports["TICKWIRE_INGEST_HEALTH_PORT"])
+        while faults.get("spike", 0) == 0 and time.monotonic() < deadline:
+            time.sleep(0.5)
+            faults = injected_faults(ports["TICKWIRE_INGEST_HEALTH_PORT"])
+        assert faults.get("spike", 0) > 0, faults
     finally:
         runner.send_signal(signal.SIGINT)
         code = runner.wait(90)

@@ -13,15 +13,21 @@ from tickwire_ingest.settings import IngestSettings
 
 
 def fault_config(settings: IngestSettings) -> FaultConfig:
+    """The simulator's faults. At a set rate a silence is counted in updates (its seconds at that
+    rate), so a primary and a replica of one seed fall silent and resume at the same update."""
+    if not settings.sim_faults:
+        return FaultConfig()
     return FaultConfig(
         crossed=settings.sim_fault_crossed,
         spike=settings.sim_fault_spike,
         spike_factor=settings.sim_fault_spike_factor,
+        spike_sizes=settings.sim_spike_sizes(),
         duplicate=settings.sim_fault_duplicate,
         out_of_order=settings.sim_fault_out_of_order,
         malformed=settings.sim_fault_malformed,
         silence=settings.sim_fault_silence,
         silence_s=settings.sim_fault_silence_s,
+        silence_updates=round(settings.sim_fault_silence_s * settings.sim_rate),
         gap=settings.sim_fault_gap,
         gap_size=settings.sim_fault_gap_size,
     )

@@ -8,6 +8,7 @@ from typing import Literal
 from pydantic import Field, SecretStr, field_validator, model_validator
 
 from tickwire_core.settings import KafkaServiceSettings
+from tickwire_ingest.domain.faults import parse_spike_sizes_bps
 from tickwire_ingest.domain.simulator import InstrumentSpec, parse_instruments
 
 Connector = Literal["simulator", "replay", "deribit", "binance", "coinbase", "kraken", "ig"]
@@ -80,13 +81,22 @@ class IngestSettings(KafkaServiceSettings):
     )
     sim_count: int = Field(0, ge=0, description="Stop after this many messages; 0 = never.")
     sim_trade_probability: float = Field(0.25, ge=0, le=1)
-    # Fault injection (domain/faults.py): probabilities per message, all off by default.
-    sim_fault_crossed: float = Field(0.0, ge=0, le=1, description="Quotes with bid above ask.")
+    # Fault injection (domain/faults.py): probabilities per message. By default a few labelled
+    # faults a minute (docs/simulator.md), so the anomaly rules have something real to report.
+    sim_faults: bool = Field(
+        True, description="false = the clean feed, whatever the fault rates say."
+    )
+    sim_fault_crossed: float = Field(0.0002, ge=0, le=1, description="Quotes with bid above ask.")
     sim_fault_spike: float = Field(
-        0.0, ge=0, le=1, description="Updates priced off the mid times sim_fault_spike_factor."
+        0.001, ge=0, le=1, description="Updates priced off the mid by a spike."
+    )
+    sim_fault_spike_sizes_bps: str = Field(
+        "15,25,35",
+        description="Spike sizes, log displacements in basis points, comma separated; each spike "
+        "draws one and a sign. Empty = every spike multiplies the mid by sim_fault_spike_factor.",
     )
     sim_fault_spike_factor: float = Field(
-        1.2, gt=0, allow_inf_nan=False, description="Mid multiplier of a spike."
+        1.2, gt=0, allow_inf_nan=False, description="Mid multiplier of a spike without sizes."
     )
     sim_fault_duplicate: float = Field(0.0, ge=0, le=1, description="Messages sent twice.")
     sim_fault_out_of_order: float = Field(
@@ -96,10 +106,14 @@ class IngestSettings(KafkaServiceSettings):
         0.0, ge=0, le=1, description="Truncated JSON or a price of the wrong JSON type."
     )
     sim_fault_silence: float = Field(
-        0.0, ge=0, le=1, description="Updates that silence their instrument."
+        0.00005, ge=0, le=1, description="Updates that silence their instrument."
     )
     sim_fault_silence_s: float = Field(
-        5.0, ge=0, allow_inf_nan=False, description="Silence length, seconds of simulated time."
+        12.0,
+        ge=0,
+        allow_inf_nan=False,
+        description="Silence length in seconds: at a set sim_rate that many seconds' updates (so "
+        "instances of one seed stay copies), else seconds of exchange time.",
     )
     sim_fault_gap: float = Field(
         0.0, ge=0, le=1, description="Updates preceded by lost messages (a sequence jump)."
@@ -114,6 +128,16 @@ class IngestSettings(KafkaServiceSettings):
             if not Path(self.replay_path).is_file():
                 raise ValueError(f"TICKWIRE_REPLAY_PATH={self.replay_path!r} is not a file")
         return self
+
+    @field_validator("sim_fault_spike_sizes_bps")
+    @classmethod
+    def _spike_sizes_parse(cls, value: str) -> str:
+        parse_spike_sizes_bps(value)  # raises ValueError with the reason
+        return value
+
+    def sim_spike_sizes(self) -> tuple[float, ...]:
+        """The spike sizes as log displacements."""
+        return parse_spike_sizes_bps(self.sim_fault_spike_sizes_bps)
 
     @field_validator("sim_instruments")
     @classmethod

@@ -29,6 +29,7 @@ def running_feed(stack, topic_prefix: str, **settings: object) -> Iterator[None]
             connector="simulator",
             sim_count=5,
             sim_rate=1000,
+            sim_faults=False,  # the test counts the messages
             heartbeat_s=60,
             **settings,
         ),

@@ -10,7 +10,7 @@ from tickwire_core.settings import load_settings
 from tickwire_ingest.connectors import fault_config
 from tickwire_ingest.domain import faults
 from tickwire_ingest.domain.events import SILENCE, Gap
-from tickwire_ingest.domain.faults import FaultConfig, FaultCounts
+from tickwire_ingest.domain.faults import FaultConfig, FaultCounts, parse_spike_sizes_bps
 from tickwire_ingest.domain.sequence import SequenceTracker
 from tickwire_ingest.domain.simulator import SimConfig, SimMessage, Simulator, parse_instruments
 from tickwire_ingest.settings import IngestSettings
@@ -288,6 +288,7 @@ def test_all_faults_at_once_are_each_counted_and_tagged() -> None:
         {"spike_factor": math.inf},
         {"spike_sizes": (0.01, -0.02)},
         {"silence_s": -1.0},
+        {"silence_updates": -1},
         {"gap_size": 0},
     ],
 )
@@ -298,13 +299,20 @@ def test_impossible_fault_settings_are_refused(change: dict[str, Any]) -> None:
 
 def test_fault_config_is_built_from_the_settings(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("KAFKA_BOOTSTRAP_SERVERS", "localhost:9092")
-    defaults = load_settings(IngestSettings)
-    assert fault_config(defaults) == FaultConfig()
-    assert not fault_config(defaults).enabled
+    defaults = fault_config(load_settings(IngestSettings))
+    # A few labelled faults a minute by default, spikes of several sizes (in basis points).
+    assert (defaults.crossed, defaults.spike, defaults.silence) == (0.0002, 0.001, 0.00005)
+    assert defaults.spike_sizes == (0.0015, 0.0025, 0.0035)
+    assert (defaults.silence_s, defaults.silence_updates) == (12.0, 12 * 200)  # at 200 updates/s
+    assert (defaults.duplicate, defaults.out_of_order, defaults.malformed, defaults.gap) == (0,) * 4
+    monkeypatch.setenv("TICKWIRE_SIM_FAULTS", "false")
+    assert fault_config(load_settings(IngestSettings)) == FaultConfig()
+    monkeypatch.delenv("TICKWIRE_SIM_FAULTS")
     for name, value in [
         ("CROSSED", "0.1"),
         ("SPIKE", "0.2"),
         ("SPIKE_FACTOR", "2"),
+        ("SPIKE_SIZES_BPS", ""),
         ("DUPLICATE", "0.3"),
         ("OUT_OF_ORDER", "0.4"),
         ("MALFORMED", "0.5"),
@@ -323,6 +331,17 @@ def test_fault_config_is_built_from_the_settings(monkeypatch: pytest.MonkeyPatch
         malformed=0.5,
         silence=0.6,
         silence_s=7.0,
+        silence_updates=7 * 200,
         gap=0.8,
         gap_size=9,
     )
+    monkeypatch.setenv("TICKWIRE_SIM_RATE", "0")  # as fast as possible: seconds of exchange time
+    assert fault_config(load_settings(IngestSettings)).silence_updates == 0
+    monkeypatch.setenv("TICKWIRE_SIM_FAULT_SPIKE_SIZES_BPS", " 10, 2.5 ")
+    assert fault_config(load_settings(IngestSettings)).spike_sizes == (0.001, 0.00025)
+
+
+@pytest.mark.parametrize("sizes", ["ten", "0", "-5", "nan", "5,inf"])
+def test_spike_sizes_must_be_positive_basis_points(sizes: str) -> None:
+    with pytest.raises(ValueError, match="spike size"):
+        parse_spike_sizes_bps(sizes)

@@ -36,6 +36,10 @@ class FaultConfig:
     malformed: float = 0.0
     silence: float = 0.0
     silence_s: float = 5.0
+    # Where > 0, a silence lasts this many of the venue's updates instead of silence_s of exchange
+    # time: two instances of one seed, each on its own clock, then fall silent and speak again at
+    # the same update, so they stay copies of each other (a primary and its replica).
+    silence_updates: int = 0
     gap: float = 0.0
     gap_size: int = 10
 
@@ -50,6 +54,8 @@ class FaultConfig:
             raise ValueError(f"spike_sizes={self.spike_sizes!r} must be positive numbers")
         if not (self.silence_s >= 0 and math.isfinite(self.silence_s)):
             raise ValueError(f"silence_s={self.silence_s!r} must be a non-negative number")
+        if self.silence_updates < 0:
+            raise ValueError(f"silence_updates={self.silence_updates!r} must not be negative")
         if self.gap_size < 1:
             raise ValueError(f"gap_size={self.gap_size!r} must skip at least one message")
 
@@ -100,6 +106,20 @@ def spike_displacement(config: FaultConfig, rng: random.Random) -> float:
     if not config.spike_sizes:
         return math.log(config.spike_factor)
     return rng.choice(config.spike_sizes) * rng.choice((-1.0, 1.0))
+
+
+def parse_spike_sizes_bps(spec: str) -> tuple[float, ...]:
+    """'12,20,40' (basis points) -> log displacements (0.0012, 0.002, 0.004); '' -> ()."""
+    sizes = []
+    for item in filter(None, (part.strip() for part in spec.split(","))):
+        try:
+            bps = float(item)
+        except ValueError:
+            raise ValueError(f"spike size {item!r} is not a number of basis points") from None
+        if not (bps > 0 and math.isfinite(bps)):
+            raise ValueError(f"spike size {item!r} must be a positive number of basis points")
+        sizes.append(bps / 1e4)
+    return tuple(sizes)
 
 
 def cross(body: dict[str, Any]) -> None:

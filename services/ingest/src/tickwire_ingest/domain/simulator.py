@@ -41,7 +41,7 @@ class _Book:
     seq: int = 0
     trades: int = 0
     silent_from: int | None = None  # exchange_ts an injected silence began
-    silent_until: int = 0
+    silent_until: int = 0  # the exchange_ts it ends at, or the update (silence_updates)
     held: list[SimMessage] = field(default_factory=list)  # out-of-order, sent after the next
 
 
@@ -64,6 +64,7 @@ class Simulator:
     _rng: random.Random = field(init=False)
     _books: list[_Book] = field(init=False)
     _dice: FaultDice = field(init=False)
+    _updates: int = field(init=False, default=0)  # calls of step(): the venue's own clock
 
     def __post_init__(self) -> None:
         if not self.config.instruments:
@@ -81,29 +82,35 @@ class Simulator:
     def step(self, exchange_ts: int) -> list[SimMessage | Gap]:
         """What the venue sends for the next update, faults included, in sending order. With all
         fault rates at 0 this is exactly `[next_message(exchange_ts)]`."""
-        dice, counts = self._dice, self.fault_counts
+        dice, counts, config = self._dice, self.fault_counts, self.config.faults
+        self._updates += 1
         book = self._pick()
         out: list[SimMessage | Gap] = []
         if book.silent_from is not None:
-            if exchange_ts < book.silent_until:
+            now = self._updates if config.silence_updates else exchange_ts
+            if now < book.silent_until:
                 return out
             # The instrument speaks again: this update is sent, whatever the dice say.
             out.append(self._silence_over(book, exchange_ts))
         elif dice.hits(faults.SILENCE):
             counts.add(faults.SILENCE)
             book.silent_from = exchange_ts
-            book.silent_until = exchange_ts + round(self.config.faults.silence_s * 1e6)
+            book.silent_until = (
+                self._updates + config.silence_updates
+                if config.silence_updates
+                else exchange_ts + round(config.silence_s * 1e6)
+            )
             return out
         injected: list[str] = []
         if dice.hits(faults.GAP):
-            book.seq += self.config.faults.gap_size
+            book.seq += config.gap_size
             injected.append(faults.GAP)
         displacement, factor = 0.0, 1.0
         if dice.hits(faults.SPIKE):
             injected.append(faults.SPIKE)
-            displacement = faults.spike_displacement(self.config.faults, dice.rng)
-            sized = bool(self.config.faults.spike_sizes)
-            factor = math.exp(displacement) if sized else self.config.faults.spike_factor
+            displacement = faults.spike_displacement(config, dice.rng)
+            sized = bool(config.spike_sizes)
+            factor = math.exp(displacement) if sized else config.spike_factor
         body, feed = self._update(book, exchange_ts, factor)
         if feed == "quotes" and dice.hits(faults.CROSSED):
             faults.cross(body)
@@ -175,12 +182,18 @@ class Simulator:
     def _silence_over(self, book: _Book, exchange_ts: int) -> Gap:
         start = book.silent_from if book.silent_from is not None else exchange_ts
         book.silent_from = None
+        config = self.config.faults
+        length = (
+            f"{config.silence_updates} updates"
+            if config.silence_updates
+            else f"{config.silence_s:g} s"
+        )
         return Gap(
             instrument=book.spec.name,
             reason=SILENCE,
             start_ts=start,
             end_ts=exchange_ts,
-            detail=f"injected silence of {self.config.faults.silence_s:g} s",
+            detail=f"injected silence of {length}",
         )
 
     def _size(self) -> float:

@@ -1,0 +1,46 @@
+"""Two instances of one seeded simulator, each stamping updates with its own jittery clock, as a
+primary and its replica do: with faults on they still send the same venue, update for update."""
+
+import json
+import random
+from typing import Any
+
+from tickwire_ingest.domain.events import Gap
+from tickwire_ingest.domain.faults import FaultConfig
+from tickwire_ingest.domain.simulator import SimConfig, Simulator, parse_instruments
+
+T0 = 1_700_000_000_000_000
+INSTRUMENTS = parse_instruments("A:100,B:3500:0.05,C:20:0.001")
+UPDATES = 20_000
+PACE_US = 5_000  # 200 updates a second, as the service paces them
+# Rates high enough for several silences, spikes and crossed books in the run.
+RATES: dict[str, Any] = {"crossed": 0.002, "spike": 0.002, "silence": 0.0005, "silence_s": 2.0}
+
+
+def instance(faults: FaultConfig, clock_seed: int) -> tuple[dict[Any, Any], list[tuple[Any, ...]]]:
+    """What one instance sent: each update's payload without its times, by (instrument, seq), and
+    its gap events as (instrument, reason). Its clock drifts by up to 40 % of the pace."""
+    sim = Simulator(SimConfig(INSTRUMENTS, seed=7, faults=faults))
+    jitter = random.Random(clock_seed)
+    sent: dict[Any, Any] = {}
+    gaps: list[tuple[Any, ...]] = []
+    ts = T0
+    for _ in range(UPDATES):
+        ts += PACE_US + jitter.randint(-2_000, 2_000)
+        for item in sim.step(ts):
+            if isinstance(item, Gap):
+                gaps.append((item.instrument, item.reason))
+                continue
+            body = json.loads(item.payload)
+            del body["ts"]
+            sent[(item.instrument, body["seq"])] = (body, item.faults)
+    return sent, gaps
+
+
+def test_silences_counted_in_updates_keep_two_instances_copies_of_each_other() -> None:
+    faults = FaultConfig(**RATES, silence_updates=round(2.0 * 1e6 / PACE_US))
+    primary, primary_gaps = instance(faults, clock_seed=1)
+    replica, replica_gaps = instance(faults, clock_seed=2)
+    assert len(primary_gaps) >= 3, "the run should hold several silences"
+    assert primary_gaps == replica_gaps
+    assert primary == replica
