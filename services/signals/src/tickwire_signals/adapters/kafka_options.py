@@ -9,6 +9,7 @@ from typing import Any
 import faust
 
 from tickwire_core.errors import ConfigError
+from tickwire_core.kafka_security import sasl_mechanism, security_protocol
 from tickwire_core.settings import KafkaServiceSettings
 
 _SUPPORTED = {
@@ -35,7 +36,8 @@ def faust_broker_options(settings: KafkaServiceSettings) -> dict[str, Any]:
             f"KAFKA_CLIENT_CONFIG keys the signals service cannot pass to its Kafka client: "
             f"{', '.join(unknown)} (supported: {', '.join(sorted(_SUPPORTED))})"
         )
-    protocol = config.get("security.protocol", "PLAINTEXT").upper()
+    # The settings have checked the protocol, the mechanism and that the files are there.
+    protocol = security_protocol(config)
     context = None
     if protocol in {"SSL", "SASL_SSL"}:
         context = ssl.create_default_context(cafile=config.get("ssl.ca.location"))
@@ -44,15 +46,12 @@ def faust_broker_options(settings: KafkaServiceSettings) -> dict[str, Any]:
                 config["ssl.certificate.location"], config.get("ssl.key.location")
             )
     if protocol in {"SASL_PLAINTEXT", "SASL_SSL"}:
-        mechanism = config.get("sasl.mechanism") or config.get("sasl.mechanisms") or "PLAIN"
         options["broker_credentials"] = faust.SASLCredentials(
             username=config.get("sasl.username"),
             password=config.get("sasl.password"),
-            mechanism=mechanism,
+            mechanism=sasl_mechanism(config),
             ssl_context=context,
         )
     elif context is not None:
         options["broker_credentials"] = faust.SSLCredentials(context)
-    elif protocol != "PLAINTEXT":
-        raise ConfigError(f"KAFKA_CLIENT_CONFIG security.protocol={protocol!r} is not supported")
     return options
