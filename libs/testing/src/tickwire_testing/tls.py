@@ -4,6 +4,7 @@ broker certificate for 127.0.0.1 and localhost, and a client certificate for mut
 from __future__ import annotations
 
 import secrets
+import shutil
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
@@ -128,6 +129,9 @@ def _signed(
 
 
 def _openssl(*args: str) -> None:
+    if shutil.which("openssl") is None:
+        # Debian's ca-certificates (on every machine the stack runs on) depends on it.
+        raise RuntimeError("the TLS tests need 'openssl' on PATH (apt-get install openssl)")
     result = subprocess.run(
         ["openssl", *args], capture_output=True, text=True, stdin=subprocess.DEVNULL, check=False
     )

@@ -3,6 +3,7 @@ keys of KAFKA_CLIENT_CONFIG) translated for faust, whose client is aiokafka."""
 
 from __future__ import annotations
 
+import logging
 import ssl
 from typing import Any
 
@@ -22,6 +23,24 @@ _SUPPORTED = {
     "ssl.certificate.location",
     "ssl.key.location",
 }
+
+
+class _SaslTokenFilter(logging.Filter):
+    """Drops aiokafka's DEBUG dump of a SASL authenticate request: under PLAIN its token is the
+    username and password in clear, and it would be logged whenever the level is DEBUG."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        args = record.args if isinstance(record.args, tuple) else ()
+        return not any(type(arg).__name__.startswith("SaslAuthenticate") for arg in args)
+
+
+_AIOKAFKA_WIRE_LOGGER = logging.getLogger("aiokafka.conn")
+
+
+def hide_sasl_tokens() -> None:
+    """Keep SASL tokens out of aiokafka's request log; safe to call more than once."""
+    if not any(isinstance(f, _SaslTokenFilter) for f in _AIOKAFKA_WIRE_LOGGER.filters):
+        _AIOKAFKA_WIRE_LOGGER.addFilter(_SaslTokenFilter())
 
 
 def faust_broker_options(settings: KafkaServiceSettings) -> dict[str, Any]:
