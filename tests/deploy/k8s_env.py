@@ -85,7 +85,10 @@ STAND_INS = {
     ("tickwire-database", "sink-url"): DATABASE_URL,
     ("tickwire-database", "api-url"): DATABASE_URL.replace("tickwire:", "tickwire_api:"),
     ("tickwire-api-keys", "hashes"): "ab" * 32,
-    ("tickwire-kafka", "client-config"): '{"security.protocol": "SASL_SSL"}',
+    ("tickwire-kafka", "client-config"): (
+        '{"security.protocol": "SASL_SSL", "sasl.mechanism": "SCRAM-SHA-512", '
+        '"sasl.username": "tickwire", "sasl.password": "kafka-password"}'
+    ),
     ("tickwire-kafka", "sasl-password"): "kafka-password",
     ("tickwire-ig", "password"): "CST-abc|XST-def",
     ("tickwire-lake", "access-key-id"): "AKIAEXAMPLE",

@@ -21,6 +21,7 @@ from psycopg.conninfo import conninfo_to_dict
 from tickwire_cli.errors import CliError, UsageError
 from tickwire_core.dsn import database_display
 from tickwire_core.errors import ConfigError
+from tickwire_core.kafka_security import security_problems
 from tickwire_core.localstack.config import LocalRun
 
 _LIBRDKAFKA = logging.getLogger("tickwire.librdkafka")
@@ -31,7 +32,8 @@ class Env:
     bootstrap_servers: str
     database_url: str
     topic_prefix: str = ""
-    kafka_client_config: dict[str, str] = field(default_factory=dict)
+    # Out of the repr: it may hold sasl.password.
+    kafka_client_config: dict[str, str] = field(default_factory=dict, repr=False)
     local: LocalRun = field(default_factory=lambda: LocalRun.from_environ({}))
     # Whether the broker / database were named (option or environment) rather than the local run's.
     kafka_named: bool = True
@@ -51,6 +53,10 @@ class Env:
             raise UsageError(f"KAFKA_CLIENT_CONFIG is not a JSON object: {exc}") from None
         if not isinstance(client_config, dict):
             raise UsageError("KAFKA_CLIENT_CONFIG is not a JSON object")
+        client_config = {str(k): str(v) for k, v in client_config.items()}
+        problems = security_problems(client_config)
+        if problems:
+            raise UsageError(f"KAFKA_CLIENT_CONFIG: {'; '.join(problems)}")
         try:
             local = LocalRun.from_environ(os.environ)
         except ConfigError as exc:
@@ -72,7 +78,7 @@ class Env:
                 if topic_prefix is not None
                 else os.environ.get("TICKWIRE_TOPIC_PREFIX", "")
             ),
-            kafka_client_config={str(k): str(v) for k, v in client_config.items()},
+            kafka_client_config=client_config,
             local=local,
             kafka_named=bool(bootstrap_servers),
             database_named=bool(database_url),

@@ -155,6 +155,25 @@ def test_the_defaults_are_the_local_run(monkeypatch, tmp_path) -> None:
         Env.build()
 
 
+def test_a_wrong_kafka_security_setting_is_a_usage_error_that_hides_the_password(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv(
+        "KAFKA_CLIENT_CONFIG", '{"sasl.username": "svc", "sasl.password": "pw-8d1e4f"}'
+    )
+    with pytest.raises(UsageError, match=r"set but security\.protocol=PLAINTEXT") as err:
+        Env.build("kafka:9092", "postgresql://db/ticks")
+    assert "pw-8d1e4f" not in str(err.value)
+    monkeypatch.setenv(
+        "KAFKA_CLIENT_CONFIG",
+        '{"security.protocol": "SASL_SSL", "sasl.mechanism": "SCRAM-SHA-512",'
+        ' "sasl.username": "svc", "sasl.password": "pw-8d1e4f"}',
+    )
+    env = Env.build("kafka:9092", "postgresql://db/ticks")
+    assert env.kafka_config()["sasl.password"] == "pw-8d1e4f"
+    assert "pw-8d1e4f" not in repr(env)
+
+
 def test_the_runner_pid_file_knows_its_own_process_only(tmp_path: Path) -> None:
     pid_file = RunnerPidFile(tmp_path)
     pid_file.write_self()

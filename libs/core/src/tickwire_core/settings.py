@@ -3,15 +3,29 @@ down. A missing or invalid setting stops start-up with a ConfigError naming the 
 
 from __future__ import annotations
 
+import re
 import socket
-from typing import Any, TypeVar
+from collections.abc import Mapping
+from typing import Annotated, Any, TypeVar
 
-from pydantic import AliasChoices, Field, ValidationError
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import AfterValidator, AliasChoices, Field, SecretStr, ValidationError
+from pydantic_settings import BaseSettings, SettingsConfigDict, SettingsError
 
 from tickwire_core.errors import ConfigError
+from tickwire_core.kafka_security import REDACTED, SECRET_KEYS, redacted, security_problems
 
 ENV_PREFIX = "TICKWIRE_"
+
+
+def _checked_client_config(config: dict[str, str]) -> dict[str, str]:
+    problems = security_problems(config)
+    if problems:
+        raise ValueError("; ".join(problems))
+    return config
+
+
+# librdkafka settings (KAFKA_CLIENT_CONFIG) whose TLS/SASL part is checked when they are read.
+KafkaClientConfig = Annotated[dict[str, str], AfterValidator(_checked_client_config)]
 
 
 class ServiceSettings(BaseSettings):
@@ -42,11 +56,14 @@ class KafkaServiceSettings(ServiceSettings):
         min_length=1,
         description="host:port[,host:port] of the Kafka brokers.",
     )
-    kafka_client_config: dict[str, str] = Field(
+    kafka_client_config: KafkaClientConfig = Field(
         default_factory=dict,
         validation_alias=AliasChoices("KAFKA_CLIENT_CONFIG"),
+        # Its sasl.password would show in every repr of the settings.
+        repr=False,
         description="Extra librdkafka settings as JSON, e.g. TLS/SASL: "
-        '{"security.protocol": "SASL_SSL", "sasl.mechanism": "PLAIN", ...}.',
+        '{"security.protocol": "SASL_SSL", "sasl.mechanism": "SCRAM-SHA-512", ...} '
+        "(docs/configuration.md).",
     )
     topic_prefix: str = Field(
         "",
@@ -97,6 +114,11 @@ def load_settings(model: type[S], **overrides: Any) -> S:
     variable that is missing or wrong."""
     try:
         return model(**overrides)
+    except SettingsError as exc:
+        # A JSON setting that does not parse; the message names the field, never the value.
+        match = re.search(r'field "(\w+)"', str(exc))
+        name = env_name(model, match.group(1)) if match else "a JSON setting"
+        raise ConfigError(f"invalid settings: {name} is not valid JSON") from None
     except ValidationError as exc:
         problems = []
         for error in exc.errors():
@@ -108,5 +130,30 @@ def load_settings(model: type[S], **overrides: Any) -> S:
             if error["type"] == "missing":
                 problems.append(f"{name} is required but not set")
             else:
-                problems.append(f"{name}={error.get('input')!r}: {error['msg']}")
+                shown = _shown_input(model, error["loc"], error.get("input"))
+                problems.append(f"{name}={shown}: {error['msg']}")
         raise ConfigError("invalid settings: " + "; ".join(problems)) from None
+
+
+def _shown_input(model: type[BaseSettings], loc: tuple[int | str, ...], value: Any) -> str:
+    """The wrong value as an error message may show it: secrets never are."""
+    info = _field_of(model, str(loc[0]))
+    if (info is not None and info.annotation is SecretStr) or any(
+        str(part) in SECRET_KEYS for part in loc
+    ):
+        return REDACTED
+    if isinstance(value, Mapping):
+        value = redacted(value)
+    return repr(value)
+
+
+def _field_of(model: type[BaseSettings], name: str) -> Any:
+    for field, info in model.model_fields.items():
+        alias = info.validation_alias
+        if (
+            field == name
+            or alias == name
+            or (isinstance(alias, AliasChoices) and name in alias.choices)
+        ):
+            return info
+    return None

@@ -6,7 +6,7 @@ import re
 
 from pydantic import AliasChoices, Field, field_validator, model_validator
 
-from tickwire_core.settings import ServiceSettings
+from tickwire_core.settings import KafkaClientConfig, ServiceSettings
 
 
 class ApiSettings(ServiceSettings):
@@ -86,10 +86,11 @@ class ApiSettings(ServiceSettings):
         description="host:port[,host:port] of the Kafka brokers the live stream reads; unset "
         "(or empty) turns /v1/live off.",
     )
-    kafka_client_config: dict[str, str] = Field(
+    kafka_client_config: KafkaClientConfig = Field(
         default_factory=dict,
         validation_alias=AliasChoices("KAFKA_CLIENT_CONFIG"),
-        description="Extra librdkafka settings as JSON, e.g. TLS/SASL.",
+        repr=False,
+        description="Extra librdkafka settings as JSON, e.g. TLS/SASL (docs/configuration.md).",
     )
     topic_prefix: str = Field(
         "", pattern=r"^[A-Za-z0-9._-]*$", description="Prepended to every topic name."

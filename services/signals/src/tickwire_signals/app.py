@@ -22,7 +22,7 @@ from tickwire_core.publisher import Publisher
 from tickwire_core.serde import AvroSerde
 from tickwire_core.topics import ANOMALIES, BARS, DEAD_LETTER, SIGNALS, TICKS, load_topics
 from tickwire_signals.adapters.faust_runtime import QuietMonitor
-from tickwire_signals.adapters.kafka_options import faust_broker_options
+from tickwire_signals.adapters.kafka_options import faust_broker_options, hide_sasl_tokens
 from tickwire_signals.adapters.output import SignalsOutput
 from tickwire_signals.adapters.refetch import refetch_dropped
 from tickwire_signals.domain.continuity import Continuity
@@ -43,6 +43,7 @@ HOLES = Counter(
 def build_app(settings: SignalsSettings, health: Health) -> faust.App:
     partitions = {t.name: t.partitions for t in load_topics()}
     app_id = settings.topic(settings.consumer_group)
+    hide_sasl_tokens()
     app = faust.App(
         app_id,
         **faust_broker_options(settings),

@@ -17,6 +17,7 @@ from confluent_kafka.admin import AdminClient
 
 from tickwire_core.errors import StackError
 from tickwire_core.localstack import _process
+from tickwire_core.localstack.kafka_listeners import SecureListeners
 
 logger = logging.getLogger(__name__)
 
@@ -42,10 +43,14 @@ _JVM_FLAGS = (
 
 class LocalKafka:
     """One single-node KRaft broker in `state_dir` (its log.dirs, server.properties, kafka.log,
-    kafka.pid)."""
+    kafka.pid); with `secure`, TLS and SASL listeners too, beside the plaintext one."""
 
     def __init__(
-        self, state_dir: Path, port: int | None = None, controller_port: int | None = None
+        self,
+        state_dir: Path,
+        port: int | None = None,
+        controller_port: int | None = None,
+        secure: SecureListeners | None = None,
     ) -> None:
         self.state_dir = Path(state_dir).resolve()
         self.port = port if port is not None else _process.free_port()
@@ -54,6 +59,7 @@ class LocalKafka:
         )
         if self.controller_port == self.port:
             raise StackError(f"Kafka broker port and controller port are both {self.port}")
+        self.secure = secure
         self._properties = self.state_dir / "server.properties"
         self._data_dir = self.state_dir / "data"
         # The properties path is unique per state_dir, so a pid recorded here is only ever taken
@@ -82,7 +88,10 @@ class LocalKafka:
         started = time.monotonic()
         self.state_dir.mkdir(parents=True, exist_ok=True)
         self.stop()  # a broker left running by this object or by a crashed earlier run
-        for what, port in (("port", self.port), ("controller port", self.controller_port)):
+        ports = [("port", self.port), ("controller port", self.controller_port)]
+        if self.secure is not None:
+            ports += [(f"{name} port", port) for name, port in self.secure.listeners().items()]
+        for what, port in ports:
             if _process.port_open(port):
                 raise StackError(
                     f"Kafka broker {what} {port} is already in use by another process; "
@@ -173,17 +182,21 @@ class LocalKafka:
     def _write_properties(self) -> None:
         # Rewritten on every start: ports may differ between runs, and the quorum state of a
         # static single-voter KRaft cluster holds only node ids, not addresses.
+        # The plaintext listener stays the inter-broker one and the one readiness is asked on.
+        served = {"PLAINTEXT": self.port, **(self.secure.listeners() if self.secure else {})}
+        advertised = ",".join(f"{name}://127.0.0.1:{port}" for name, port in served.items())
         props = {
             "process.roles": "broker,controller",
             "node.id": "1",
             "controller.quorum.voters": f"1@127.0.0.1:{self.controller_port}",
-            "listeners": (
-                f"PLAINTEXT://127.0.0.1:{self.port},CONTROLLER://127.0.0.1:{self.controller_port}"
-            ),
-            "advertised.listeners": f"PLAINTEXT://127.0.0.1:{self.port}",
+            "listeners": f"{advertised},CONTROLLER://127.0.0.1:{self.controller_port}",
+            "advertised.listeners": advertised,
             "controller.listener.names": "CONTROLLER",
             "inter.broker.listener.name": "PLAINTEXT",
-            "listener.security.protocol.map": "CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT",
+            # Each listener is named after its security protocol.
+            "listener.security.protocol.map": ",".join(
+                ["CONTROLLER:PLAINTEXT", *(f"{name}:{name}" for name in served)]
+            ),
             "log.dirs": str(self._data_dir),
             # One broker: every internal topic can have only one replica.
             "offsets.topic.replication.factor": "1",
@@ -196,6 +209,7 @@ class LocalKafka:
             # Topics are created on purpose (with their partition count) or not at all.
             "auto.create.topics.enable": "false",
             "num.partitions": "1",
+            **(self.secure.properties() if self.secure else {}),
         }
         text = "".join(f"{key}={value}\n" for key, value in props.items())
         tmp = self._properties.with_suffix(".properties.tmp")
