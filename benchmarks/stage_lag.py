@@ -158,3 +158,25 @@ def stage_table(stages: Sequence[Stage]) -> list[str]:
         )
         previous = s["p50"]
     return lines
+
+
+def stage_lines(
+    raw: TopicLag,
+    ticks: TopicLag,
+    queryable_ms: list[float],
+    anomalies: Sequence[tuple[int, int, int]],
+    start_us: int,
+) -> list[str]:
+    """Both tables: the ticks' stages, and the anomalies' (samples of (ts, arrival - ts, append -
+    ts or -1 where the topic kept CreateTime), microseconds) since the judged tick's ts."""
+    after = [(lat, appended) for ts, lat, appended in anomalies if ts >= start_us]
+    anomaly_stages = [
+        Stage("-> anomalies topic (signals' append)", [a / 1000 for _, a in after if a >= 0]),
+        Stage("-> anomaly readable", [lat / 1000 for lat, _ in after]),
+    ]
+    return [
+        "  where the time goes (ticks):",
+        *stage_table(stages_from(raw, ticks, queryable_ms, start_us)),
+        "  where the time goes (anomalies, since the judged tick's ts):",
+        *stage_table(anomaly_stages),
+    ]

@@ -46,20 +46,12 @@ import psycopg
 from bench_results import latency_summary, record
 from bench_stack import bench_stack
 from confluent_kafka import TIMESTAMP_LOG_APPEND_TIME, Consumer
-from e2e_throughput import cpu_seconds
-from stage_lag import (
-    Stage,
-    TopicLag,
-    leading_reader,
-    read_topic,
-    stage_table,
-    stages_from,
-    use_append_time,
-)
+from run_costs import batch_figures, cost_lines, cpu_now, service_settings, start_counting_cpu
+from stage_lag import TopicLag, leading_reader, read_topic, stage_lines, use_append_time
 from visibility import FirstSight
 
 from tickwire_core.clock import now_us
-from tickwire_core.localstack.pipeline import Pipeline, service_names
+from tickwire_core.localstack.pipeline import Pipeline
 from tickwire_core.serde import AvroSerde
 from tickwire_core.topics import ANOMALIES, RAW_TICKS, TICKS, create_topics
 from tickwire_sink.adapters.migrations import migrate
@@ -171,57 +163,12 @@ def show(what: str, samples_ms: list[float]) -> dict[str, float]:
     return s
 
 
-def cpu_now(pipeline: Pipeline, servers: dict[str, int]) -> dict[str, float]:
-    """CPU seconds so far of each service and of the broker (the database's backends come and
-    go with the sink's connections, so it is left out)."""
-    pids = {name: svc.process.pid for name, svc in pipeline.services.items()}
-    if "the Kafka broker" in servers:
-        pids["kafka"] = servers["the Kafka broker"]
-    return {name: cpu_seconds(pid) for name, pid in pids.items()}
-
-
-def start_counting_cpu(pipeline: Pipeline, servers: dict[str, int]) -> dict[str, float]:
-    """Start the services as Pipeline.start does, each one's CPU counted from its readiness
-    (start-up's imports left out); the feed publishes from its own readiness on."""
-    pipeline.prepare()
-    cpu_from = {}
-    for name in service_names(pipeline.replica):
-        pipeline.spawn(name)
-        pipeline.wait_ready(name)
-        cpu_from[name] = cpu_seconds(pipeline.services[name].process.pid)
-    if "the Kafka broker" in servers:
-        cpu_from["kafka"] = cpu_seconds(servers["the Kafka broker"])
-    return cpu_from
-
-
-def batch_figures(
-    urls: dict[str, str], services: tuple[str, ...]
-) -> dict[str, tuple[float, float, float]]:
-    """Per run-loop service, from its /metrics: batches, records consumed, seconds in batches."""
-    figures = {}
-    for name in services:
-        text = httpx.get(f"{urls[name]}/metrics", timeout=5.0).text
-        values: dict[str, float] = {}
-        for line in text.splitlines():
-            metric, _, value = line.rpartition(" ")
-            if metric.startswith(("tickwire_batch_seconds_", "tickwire_records_consumed_total")):
-                key = metric.split("{")[0]
-                values[key] = values.get(key, 0.0) + float(value)
-        figures[name] = (
-            values.get("tickwire_batch_seconds_count", 0.0),
-            values.get("tickwire_records_consumed_total", 0.0),
-            values.get("tickwire_batch_seconds_sum", 0.0),
-        )
-    return figures
-
-
 def run_rate(
     bootstrap: str,
     url: str,
     rate: int,
     args: argparse.Namespace,
     work: Path,
-    servers: dict[str, int],
 ) -> dict[str, float]:
     run_id = uuid.uuid4().hex[:6]
     prefix = f"latency{run_id}."
@@ -282,7 +229,7 @@ def run_rate(
     cpu_used: dict[str, float] = {}
     batches: dict[str, tuple[float, float, float]] = {}
     try:
-        cpu_from = start_counting_cpu(pipeline, servers)
+        cpu_from = start_counting_cpu(pipeline)
         api = threading.Thread(
             target=probe_api, args=(pipeline.urls()["api"], instruments, ages, stop)
         )
@@ -298,7 +245,7 @@ def run_rate(
             elif time.monotonic() > max(load_ends, last_progress) + args.drain:
                 break
             time.sleep(0.5)
-        cpu_used = {k: v - cpu_from[k] for k, v in cpu_now(pipeline, servers).items()}
+        cpu_used = {k: v - cpu_from[k] for k, v in cpu_now(pipeline).items()}
         batches = batch_figures(pipeline.urls(), ("normalize", "sink")) if args.stages else {}
     finally:
         stop.set()
@@ -354,40 +301,10 @@ def run_rate(
         for name, value in show(what, samples).items():
             if name != "count":
                 figures[f"{key}_{name}_ms@{rate}"] = value
-    if cpu_used:
-        print(
-            "  CPU seconds per 1,000 ticks, from ready to the last tick stored: "
-            + ", ".join(f"{k} {1000 * v / count:.2f}" for k, v in cpu_used.items())
-        )
-    for name, (count_, records, seconds) in batches.items():
-        if count_:
-            print(
-                f"  {name}: {count_:,.0f} batches, {records / count_:,.0f} records and "
-                f"{1000 * seconds / count_:.1f} ms (handle, produce, commit) each on average"
-            )
+    print("\n".join(cost_lines(cpu_used, count, batches)))
     if args.stages:
-        print("  where the time goes (ticks):")
-        print("\n".join(stage_table(stages_from(raw_lag, ticks_lag, views[0][2], start))))
-        print("  where the time goes (anomalies, since the judged tick's ts):")
-        after = [(lat, appended) for ts, lat, appended in anomalies if ts >= start]
-        anomaly_stages = [
-            Stage("-> anomalies topic (signals' append)", [a / 1000 for _, a in after if a >= 0]),
-            Stage("-> anomaly readable", [lat / 1000 for lat, _ in after]),
-        ]
-        print("\n".join(stage_table(anomaly_stages)))
+        print("\n".join(stage_lines(raw_lag, ticks_lag, views[0][2], anomalies, start)))
     return figures
-
-
-def service_settings(items: list[str]) -> dict[str, dict[str, str]]:
-    """`SERVICE:VARIABLE=VALUE` items by service."""
-    settings: dict[str, dict[str, str]] = {}
-    for item in items:
-        service, sep, assignment = item.partition(":")
-        variable, eq, value = assignment.partition("=")
-        if not (sep and eq and service and variable):
-            raise SystemExit(f"--set {item!r}: expected SERVICE:VARIABLE=VALUE")
-        settings.setdefault(service, {})[variable] = value
-    return settings
 
 
 def main() -> int:
@@ -415,7 +332,7 @@ def main() -> int:
         with psycopg.connect(stack.database_url) as conn:
             migrate(conn)  # before the readers start: the sink would make the tables too
         for rate in (int(r) for r in args.rates.split(",")):
-            figures = run_rate(stack.bootstrap, stack.database_url, rate, args, work, stack.servers)
+            figures = run_rate(stack.bootstrap, stack.database_url, rate, args, work)
             record("tick_latency", figures)
     shutil.rmtree(work, ignore_errors=True)  # the stack's data; a failure keeps it and the logs
     return 0

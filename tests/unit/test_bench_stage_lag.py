@@ -59,3 +59,15 @@ def test_the_table_gives_each_stage_the_difference_of_medians() -> None:
     assert first.split()[-5:] == ["20.0", "30.0", "30.0", "+20.0", "3"]
     assert second.split()[-5:] == ["120.0", "500.0", "500.0", "+100.0", "3"]
     assert "no samples" in third
+
+
+def test_both_tables_leave_out_the_warmup_and_anomalies_without_an_append_time() -> None:
+    raw, ticks = stage_lag.TopicLag(), stage_lag.TopicLag()
+    raw.samples.append((1_000_000, 1_005_000, 1_006_000))
+    ticks.samples.append((1_000_000, 1_100_000, 1_120_000))
+    anomalies = [(2_000_000, 300_000, 290_000), (2_000_000, 400_000, -1), (0, 9_000, 8_000)]
+    lines = stage_lag.stage_lines(raw, ticks, [200.0], anomalies, start_us=500_000)
+    appended = next(line for line in lines if "signals' append" in line)
+    readable = next(line for line in lines if "anomaly readable" in line)
+    assert appended.split()[-5:] == ["290.0", "290.0", "290.0", "+290.0", "1"]
+    assert readable.split()[-5:] == ["300.0", "400.0", "400.0", "+10.0", "2"]  # nearest rank
