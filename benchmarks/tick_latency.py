@@ -19,12 +19,15 @@ readers in this process sample it:
 - ingest -> anomaly, one sample per anomaly: a read_committed consumer of the anomalies topic takes
   the moment each record reaches it minus the record's ts, the judged tick's event time, which the
   simulator stamps from ingest's clock microseconds before received_ts.
+With --stages, readers of the raw and normalized topics (benchmarks/stage_lag.py) add where the
+time goes: a table of each stage's probe (broker append times, read_committed arrival) since
+received_ts, and the anomaly's append and arrival since its ts.
 The first --warmup seconds of ticks (by received_ts) are left out of the percentiles. After the
 load, the run waits while ticks keep arriving (until none has for --drain seconds), then checks
 that every tick is stored once: missing and duplicated ingest sequences.
 
 Usage: python benchmarks/tick_latency.py [--rates 1000,5000] [--duration 60] [--warmup 5]
-       [--drain 30] [--poll-ms 20]
+       [--drain 30] [--poll-ms 20] [--stages] [--set SERVICE:VARIABLE=VALUE ...]
 (KAFKA_BOOTSTRAP_SERVERS / DATABASE_URL, when set, name the broker and database to use)"""
 
 from __future__ import annotations
@@ -42,13 +45,15 @@ import httpx
 import psycopg
 from bench_results import latency_summary, record
 from bench_stack import bench_stack
-from confluent_kafka import Consumer
+from confluent_kafka import TIMESTAMP_LOG_APPEND_TIME, Consumer
+from run_costs import batch_figures, cost_lines, cpu_now, service_settings, start_counting_cpu
+from stage_lag import TopicLag, leading_reader, read_topic, stage_lines, use_append_time
 from visibility import FirstSight
 
 from tickwire_core.clock import now_us
 from tickwire_core.localstack.pipeline import Pipeline
 from tickwire_core.serde import AvroSerde
-from tickwire_core.topics import ANOMALIES, create_topics
+from tickwire_core.topics import ANOMALIES, RAW_TICKS, TICKS, create_topics
 from tickwire_sink.adapters.migrations import migrate
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -88,8 +93,9 @@ def poll_stored(
 
 
 def read_anomalies(
-    bootstrap: str, topic: str, samples: list[tuple[int, int]], stop: threading.Event
+    bootstrap: str, topic: str, samples: list[tuple[int, int, int]], stop: threading.Event
 ) -> None:
+    """Samples (ts_us, arrival - ts, broker append - ts, or -1 where the topic has CreateTime)."""
     consumer = Consumer(
         {
             "bootstrap.servers": bootstrap,
@@ -111,7 +117,9 @@ def read_anomalies(
             arrived_us = now_us()
             ts = serde.decode("anomaly", message.value())["ts"]
             ts_us = micros(ts) if isinstance(ts, datetime) else int(ts)
-            samples.append((ts_us, arrived_us - ts_us))
+            kind, stamp_ms = message.timestamp()
+            appended = stamp_ms * 1000 - ts_us if kind == TIMESTAMP_LOG_APPEND_TIME else -1
+            samples.append((ts_us, arrived_us - ts_us, appended))
     finally:
         consumer.close()
 
@@ -156,18 +164,26 @@ def show(what: str, samples_ms: list[float]) -> dict[str, float]:
 
 
 def run_rate(
-    bootstrap: str, url: str, rate: int, args: argparse.Namespace, work: Path
+    bootstrap: str,
+    url: str,
+    rate: int,
+    args: argparse.Namespace,
+    work: Path,
 ) -> dict[str, float]:
     run_id = uuid.uuid4().hex[:6]
     prefix = f"latency{run_id}."
     instruments = [f"L{run_id}-{i}" for i in range(4)]
     count = round(rate * args.duration)
     create_topics(bootstrap, prefix=prefix)
+    if args.stages:
+        use_append_time(bootstrap, [prefix + RAW_TICKS, prefix + TICKS, prefix + ANOMALIES])
     groups = {
         name: {"TICKWIRE_CONSUMER_GROUP": f"{prefix}{name}"}
         for name in ("normalize", "signals", "sink")
     }
     groups["signals"]["TICKWIRE_DATA_DIR"] = str(work / f"signals-{run_id}")
+    for service, variables in args.set.items():  # settings under trial, over the defaults
+        groups.setdefault(service, {}).update(variables)
     pipeline = Pipeline(
         work / f"services-{run_id}",
         bootstrap,
@@ -176,6 +192,7 @@ def run_rate(
         service_env={
             **groups,
             "ingest": {
+                **groups.get("ingest", {}),
                 "TICKWIRE_SIM_COUNT": str(count),
                 "TICKWIRE_SIM_RATE": str(rate),
                 "TICKWIRE_SIM_FAULTS": "false",
@@ -185,7 +202,8 @@ def run_rate(
             },
         },
     )
-    sight, anomalies, ages = FirstSight(), list[tuple[int, int]](), list[tuple[int, int]]()
+    sight, anomalies, ages = FirstSight(), list[tuple[int, int, int]](), list[tuple[int, int]]()
+    raw_lag, ticks_lag = TopicLag(), TopicLag()
     spent: list[float] = []
     stop = threading.Event()
     readers = [
@@ -197,10 +215,22 @@ def run_rate(
             target=read_anomalies, args=(bootstrap, prefix + ANOMALIES, anomalies, stop)
         ),
     ]
+    if args.stages:
+        serde = AvroSerde()
+        readers += [
+            threading.Thread(
+                target=read_topic,
+                args=(bootstrap, prefix + topic, leading_reader(serde, schema, "received_ts")),
+                kwargs={"time_field": "received_ts", "lag": lag, "stop": stop},
+            )
+            for topic, schema, lag in ((RAW_TICKS, "raw_tick", raw_lag), (TICKS, "tick", ticks_lag))
+        ]
     for reader in readers:
         reader.start()
+    cpu_used: dict[str, float] = {}
+    batches: dict[str, tuple[float, float, float]] = {}
     try:
-        pipeline.start()
+        cpu_from = start_counting_cpu(pipeline)
         api = threading.Thread(
             target=probe_api, args=(pipeline.urls()["api"], instruments, ages, stop)
         )
@@ -216,6 +246,8 @@ def run_rate(
             elif time.monotonic() > max(load_ends, last_progress) + args.drain:
                 break
             time.sleep(0.5)
+        cpu_used = {k: v - cpu_from[k] for k, v in cpu_now(pipeline).items()}
+        batches = batch_figures(pipeline.urls(), ("normalize", "sink")) if args.stages else {}
     finally:
         stop.set()
         for reader in readers:
@@ -263,13 +295,16 @@ def run_rate(
         (
             "anomaly",
             "ingest -> anomaly on the anomalies topic",
-            [lat / 1000 for ts, lat in anomalies if ts >= start],
+            [lat / 1000 for ts, lat, _ in anomalies if ts >= start],
         ),
     )
     for key, what, samples in views:
         for name, value in show(what, samples).items():
             if name != "count":
                 figures[f"{key}_{name}_ms@{rate}"] = value
+    print("\n".join(cost_lines(cpu_used, count, batches)))
+    if args.stages:
+        print("\n".join(stage_lines(raw_lag, ticks_lag, views[0][2], anomalies, start)))
     return figures
 
 
@@ -280,14 +315,26 @@ def main() -> int:
     parser.add_argument("--warmup", type=float, default=5.0, help="first seconds left out")
     parser.add_argument("--drain", type=float, default=30.0, help="wait for progress, seconds")
     parser.add_argument("--poll-ms", type=int, default=20, help="the stored-ticks reader's pause")
+    parser.add_argument(
+        "--stages", action="store_true", help="also say where the time goes, stage by stage"
+    )
+    parser.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="SERVICE:VARIABLE=VALUE",
+        help="an environment variable of one service, e.g. sink:TICKWIRE_BATCH_TIMEOUT_MS=50",
+    )
     args = parser.parse_args()
+    args.set = service_settings(args.set)
     work = Path(tempfile.mkdtemp(prefix="tickwire-latency-"))
     with bench_stack(work) as stack:
         assert stack.bootstrap is not None
         with psycopg.connect(stack.database_url) as conn:
             migrate(conn)  # before the readers start: the sink would make the tables too
         for rate in (int(r) for r in args.rates.split(",")):
-            record("tick_latency", run_rate(stack.bootstrap, stack.database_url, rate, args, work))
+            figures = run_rate(stack.bootstrap, stack.database_url, rate, args, work)
+            record("tick_latency", figures)
     shutil.rmtree(work, ignore_errors=True)  # the stack's data; a failure keeps it and the logs
     return 0
 
