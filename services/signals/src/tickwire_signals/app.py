@@ -1,6 +1,6 @@
-"""The faust app: ticks in, in batches (per-event agents are too slow for market data), state in a
-changelog-backed table that moves with its partition, anomalies, bars, signals and dead letters out.
-"""
+"""The faust app: ticks in, a fetch at a time past faust's per-event path (too slow for market
+data), state in a changelog-backed table that moves with its partition, anomalies, bars, signals
+and dead letters out."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from typing import Any, cast
 
 import faust
 from confluent_kafka import Producer
-from faust.types import TP, EventT, Message
+from faust.types import TP, Message
 from prometheus_client import Counter
 
 from tickwire_core.health import Health
@@ -25,6 +25,7 @@ from tickwire_signals.adapters.faust_runtime import QuietMonitor
 from tickwire_signals.adapters.kafka_options import faust_broker_options, hide_sasl_tokens
 from tickwire_signals.adapters.output import SignalsOutput
 from tickwire_signals.adapters.refetch import refetch_dropped
+from tickwire_signals.adapters.tick_feed import feed_ticks, mark_read
 from tickwire_signals.domain.continuity import Continuity
 from tickwire_signals.domain.engine import SignalEngine
 from tickwire_signals.domain.rewinds import Rewinds
@@ -124,6 +125,18 @@ def build_app(settings: SignalsSettings, health: Health) -> faust.App:
 
     consumer.ack = ack_applied  # type: ignore[method-assign]
     refetch_dropped(consumer, lambda: app.consumer_generation_id, ticks_topic, continuity)
+    plain_wait_empty = consumer.wait_empty
+
+    async def wait_empty() -> None:
+        """faust's revocation waits here for the records it handed on, then commits: the batch in
+        hand is one too."""
+        try:
+            await asyncio.wait_for(idle.wait(), timeout=settings.stop_grace_s)
+        except TimeoutError:
+            logger.error("a batch still runs %.0f s into a rebalance", settings.stop_grace_s)
+        await plain_wait_empty()
+
+    consumer.wait_empty = wait_empty  # type: ignore[method-assign]
     plain_perform_seek = consumer.perform_seek
 
     async def perform_seek() -> None:
@@ -181,42 +194,37 @@ def build_app(settings: SignalsSettings, health: Health) -> faust.App:
 
     @app.agent(ticks)
     async def signals(stream: faust.StreamT[bytes]) -> None:
-        # take_events (acks after the batch is handled) is on the concrete Stream only.
-        assert isinstance(stream, faust.Stream)
-        async for events in stream.take_events(
-            settings.batch_size, settings.batch_within_ms / 1000
-        ):
-            health.beat()
-            idle.clear()
-            try:
-                await read_again()
-                await _process(continuous(rewinds.admit(e.message for e in current(events))))
-            except Exception as exc:
-                stats.failed(f"{type(exc).__name__}: {exc}")
-                raise
-            finally:
-                idle.set()
+        # Subscribes the worker to the ticks topic, and so gets it its partitions; the ticks reach
+        # the handler from the consumer's fetches (feed_ticks), never through this stream. Should
+        # one come this way, faust's acknowledgement of it is refused (ack_applied): read again.
+        async for _tick in stream:
+            logger.error("a tick came through faust's stream; it is read again")
 
-    def current(events: Sequence[EventT[bytes]]) -> list[EventT[bytes]]:
-        """The events of this generation of the group. take_events hands over what it gathered
-        before a rebalance too; such an event is left out and marked acknowledged without telling
-        the consumer, so its offset is never committed here: the partition's owner reads it again
-        from the committed offset, after the state that covers it was recovered."""
-        generation = app.consumer_generation_id
-        kept = []
-        for event in events:
-            if event.message.generation_id == generation:
-                kept.append(event)
-            else:
-                event.message.acked = True
-        if len(kept) != len(events):
-            logger.info("left %d events of an earlier generation", len(events) - len(kept))
-        return kept
+    async def process_fetch(messages: list[Message], fetched_in: int) -> None:
+        """The ticks of one fetch, in batches. Those fetched in an earlier generation of the group,
+        or once a rebalance began, are left alone: the partitions' next owner (this worker, maybe)
+        reads them again from the committed offset, after the state that covers them was
+        recovered."""
+        if fetched_in != app.consumer_generation_id or not cast(Any, consumer).flow_active:
+            logger.info("left %d ticks fetched before a rebalance", len(messages))
+            return
+        health.beat()
+        idle.clear()
+        try:
+            await read_again()
+            kept = continuous(rewinds.admit(messages))
+            for start in range(0, len(kept), settings.batch_size):
+                await _process(kept[start : start + settings.batch_size])
+        except Exception as exc:
+            stats.failed(f"{type(exc).__name__}: {exc}")
+            raise
+        finally:
+            idle.set()
 
     def continuous(messages: Sequence[Message]) -> list[Message]:
         """The messages with nothing fetched missing before them; a partition with a hole is
-        read again from it (the messages past the hole are acknowledged unapplied, so Rewinds
-        seeks back and waits for the hole's record)."""
+        read again from it (the messages past the hole are left out unapplied, and Rewinds seeks
+        back and waits for the hole's record)."""
         kept = []
         broken: set[int] = set()
         for message in messages:
@@ -261,6 +269,10 @@ def build_app(settings: SignalsSettings, health: Health) -> faust.App:
         # they refused): faust's producer flush is not, since it stops waiting on its buffer after
         # 0.1 s without progress, which a loaded machine exceeds.
         await asyncio.gather(*written)
-        applied.update((event.partition, event.offset) for event in batch)
+        for message in messages:
+            await mark_read(consumer, message)
+            applied.add((message.partition, message.offset))
+            consumer.ack(message)
 
+    feed_ticks(consumer, ticks_topic, lambda: app.consumer_generation_id, process_fetch)
     return app

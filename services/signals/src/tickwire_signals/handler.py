@@ -21,6 +21,7 @@ from prometheus_client import Counter, Gauge
 
 from tickwire_core.errors import SerializationError
 from tickwire_core.serde import AvroSerde
+from tickwire_signals.adapters.tick_reader import TickReader
 from tickwire_signals.domain.clock import ProviderClock
 from tickwire_signals.domain.engine import SignalEngine
 from tickwire_signals.domain.records import Emitted
@@ -69,6 +70,7 @@ class SignalsHandler:
     def __init__(self, engine: SignalEngine, serde: AvroSerde, load: StateLoader) -> None:
         self.engine = engine
         self.serde = serde
+        self.read = TickReader(serde).decode
         self.load = load
         self._states: dict[bytes, InstrumentState] = {}
         self._partition: dict[bytes, int] = {}
@@ -81,7 +83,7 @@ class SignalsHandler:
         applied: dict[str, int] = {}  # provider -> ticks (metrics are counted once a batch)
         for event in events:
             try:
-                tick = self.serde.decode("tick", event.value)
+                tick = self.read(event.value)
             except SerializationError as exc:
                 UNDECODABLE.inc()
                 result.undecodable.append((event, str(exc)))

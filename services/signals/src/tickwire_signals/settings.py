@@ -19,8 +19,12 @@ class SignalsSettings(KafkaServiceSettings):
         min_length=1,
         description="The faust app id: consumer group, and prefix of its table changelog topics.",
     )
-    batch_size: int = Field(2000, ge=1, le=100_000, description="Ticks per batch at most.")
-    batch_within_ms: int = Field(200, ge=1, le=60_000, description="Longest wait to fill one.")
+    batch_size: int = Field(
+        2000,
+        ge=1,
+        le=100_000,
+        description="Ticks per batch at most (a batch is what one fetch brought, or part of it).",
+    )
     table_replication_factor: int = Field(1, ge=1, description="Of the state changelog topic.")
     data_dir: str = Field(
         default_factory=lambda: str(Path(tempfile.gettempdir()) / "tickwire-signals"),
