@@ -21,7 +21,7 @@ from tickwire_core.kafka import BrokerProbe, producer_config
 from tickwire_core.publisher import Publisher
 from tickwire_core.serde import AvroSerde
 from tickwire_core.topics import ANOMALIES, BARS, DEAD_LETTER, SIGNALS, TICKS, load_topics
-from tickwire_signals.adapters.faust_runtime import QuietMonitor
+from tickwire_signals.adapters.faust_runtime import QuietMonitor, read_committed_only
 from tickwire_signals.adapters.kafka_options import faust_broker_options, hide_sasl_tokens
 from tickwire_signals.adapters.output import SignalsOutput
 from tickwire_signals.adapters.refetch import refetch_dropped
@@ -109,6 +109,7 @@ def build_app(settings: SignalsSettings, health: Health) -> faust.App:
     continuity = Continuity()
     applied: set[tuple[int, int]] = set()  # (partition, offset) of the batch just applied
     consumer = app.consumer
+    read_committed_only(consumer)
     plain_ack = consumer.ack
     ticks_topic = ticks.get_topic_name()
 

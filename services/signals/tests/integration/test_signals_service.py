@@ -2,7 +2,10 @@
 crossed quote gives exactly the anomalies and bars the engine computes for it, the spike and the
 cross are reported once each at their own time, and the spike is left out of the bars."""
 
+import uuid
+
 import pytest
+from confluent_kafka import Producer
 
 from tickwire_core.serde import AvroSerde
 from tickwire_core.topics import TICKS, tick_key
@@ -80,3 +83,60 @@ def test_known_sequence_gives_exactly_the_expected_anomalies_and_bars(
     assert sum(b["volume"] for b in one_second) == pytest.approx(
         sum(t["last_traded_volume"] for t in trades)
     )
+
+
+def produce_in_transactions(
+    bootstrap: str, topic: str, batches: list[tuple[list[dict], bool]]
+) -> None:
+    """Each batch in a transaction of its own, committed or aborted, as normalize writes."""
+    serde = AvroSerde()
+    producer = Producer({"bootstrap.servers": bootstrap, "transactional.id": uuid.uuid4().hex})
+    producer.init_transactions(30)
+    for ticks, commit in batches:
+        producer.begin_transaction()
+        for t in ticks:
+            key = tick_key("simulator", t["instrument"])
+            producer.produce(topic, value=serde.encode("tick", t), key=key)
+        producer.flush(30)
+        if commit:
+            producer.commit_transaction(30)
+        else:
+            producer.abort_transaction(30)
+
+
+def test_ticks_of_an_aborted_transaction_enter_no_bar(stack, topic_prefix, tmp_path) -> None:
+    bootstrap = stack.kafka_bootstrap_servers
+    ticks = sequence()
+    # What a normalize killed mid-batch leaves: a batch written, then aborted, then written again
+    # by its successor. The aborted copy's trades carry a volume no committed trade has.
+    middle = len(ticks) // 2
+    aborted = [{**t, "last_traded_volume": 1000.0} if t["kind"] == "trade" else t
+               for t in ticks[middle - 50 : middle]]  # fmt: skip
+    produce_in_transactions(
+        bootstrap,
+        topic_prefix + TICKS,
+        [(ticks[: middle - 50], True), (aborted, False), (ticks[middle - 50 :], True)],
+    )
+    env = {
+        **base_env(bootstrap, "", topic_prefix),
+        "TICKWIRE_CONSUMER_GROUP": "signals-committed",
+    }
+    service = Service("tickwire_signals", "signals", tmp_path, env).start()
+    try:
+        expected_anomalies, expected_bars, anomalies, bars = expected_and_written(
+            bootstrap, topic_prefix, len(ticks)
+        )
+    finally:
+        code = service.stop()
+    assert code == 0
+    trades = [t for t in ticks if t["kind"] == "trade"]
+    one_second = [b for b in bars if b["interval"] == "1s"]
+    assert sum(b["tick_count"] for b in one_second) == len(trades)
+    assert sum(b["volume"] for b in one_second) == pytest.approx(
+        sum(t["last_traded_volume"] for t in trades)
+    )
+    assert max(b["volume"] for b in bars) < 1000.0
+    assert sorted(bars, key=lambda b: (b["interval"], b["start_ts"])) == sorted(
+        expected_bars, key=lambda b: (b["interval"], b["start_ts"])
+    )
+    assert len(anomalies) == len(expected_anomalies)

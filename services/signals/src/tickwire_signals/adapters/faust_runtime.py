@@ -1,5 +1,5 @@
-"""The parts of faust the signals service changes: a monitor without per-event bookkeeping, and a
-worker whose stop is bounded in time."""
+"""The parts of faust the signals service changes: a monitor without per-event bookkeeping, a
+consumer that reads committed records only, and a worker whose stop is bounded in time."""
 
 from __future__ import annotations
 
@@ -28,6 +28,22 @@ class QuietMonitor(Monitor):
 
     def on_message_out(self, tp: Any, offset: int, message: Any) -> None:
         pass
+
+
+def read_committed_only(consumer: Any) -> None:
+    """faust reads committed records only when it runs its own transactions (exactly_once); the
+    service does not, but its input is written by normalize's transactions, and a tick of an
+    aborted one (normalize killed mid-batch, fenced, retried) must not enter a bar or a window.
+    The Kafka consumer faust builds is told so before it starts."""
+    thread = consumer._thread
+    build = thread._create_worker_consumer
+
+    def build_read_committed(transport: Any) -> Any:
+        client = build(transport)
+        client._isolation_level = "read_committed"  # read by aiokafka's start(), not before
+        return client
+
+    thread._create_worker_consumer = build_read_committed
 
 
 class Worker(faust.Worker):
