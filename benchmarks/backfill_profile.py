@@ -60,11 +60,11 @@ def normalize(records: Encoded, sort: str, top: int) -> int:
     it routes), timed by stage, then under cProfile."""
     run = stage_timer(records)
     bars, spent = run()
-    total = sum(spent)
+    total = sum(spent.wall)
     print(f"normalize in-process, no Kafka: {len(records):,} raw records, {bars:,} bars in")
     print(f"{total:.2f} s, {bars / total:,.0f} bars/s on one core (no profiler):")
     stages = ("Avro decode (raw_tick)", "handler (JSON, mapping, checks)", "Avro encode (bar)")
-    for label, seconds in zip(stages, spent, strict=True):
+    for label, seconds in zip(stages, spent.wall, strict=True):
         print(f"  {label:32} {seconds:6.2f} s  {1e6 * seconds / len(records):5.1f} us a record")
     profiler = cProfile.Profile()
     profiler.runcall(run)

@@ -265,17 +265,22 @@ def measure(work: Path, records: Encoded, args: argparse.Namespace) -> int:
 def profile(records: Encoded, n: int, top: int) -> int:
     """The service's work per batch without Kafka: Avro decode, the handler, Avro encode."""
     run = stage_timer(records)
+    load_before = os.getloadavg()[0]
     ticks, spent = run()
-    total = sum(spent)
-    print(f"in-process, no Kafka: {len(records):,} raw records, {ticks:,} ticks in {total:.2f} s,")
-    print(f"{ticks / total:,.0f} ticks/s on one core; where the time goes (no profiler):")
+    wall, cpu = sum(spent.wall), sum(spent.cpu)
+    load = f"load average {load_before:.1f} before, {os.getloadavg()[0]:.1f} after"
+    print(f"in-process, no Kafka: {len(records):,} raw records, {ticks:,} ticks ({load}):")
+    print(f"  CPU  {cpu:6.2f} s, {1e6 * cpu / ticks:5.1f} us a tick, {ticks / cpu:,.0f} ticks/s")
+    print(f"  wall {wall:6.2f} s, {1e6 * wall / ticks:5.1f} us a tick, {ticks / wall:,.0f} ticks/s")
+    print("where the CPU time goes (no profiler):")
     stages = ("Avro decode (raw_tick)", "handler (JSON, mapping, dedup)", "Avro encode (tick)")
-    for label, seconds in zip(stages, spent, strict=True):
-        print(f"  {label:31} {seconds:6.2f} s  {100 * seconds / total:5.1f} %")
+    for label, seconds in zip(stages, spent.cpu, strict=True):
+        print(f"  {label:31} {seconds:6.2f} s  {1e6 * seconds / ticks:5.1f} us a tick")
     print("Kafka consume, produce and transactions are not here: compare with the service run.")
-    profiler = cProfile.Profile()
-    profiler.runcall(run)
-    pstats.Stats(profiler).strip_dirs().sort_stats("cumulative").print_stats(top)
+    if top > 0:
+        profiler = cProfile.Profile()
+        profiler.runcall(run)
+        pstats.Stats(profiler).strip_dirs().sort_stats("cumulative").print_stats(top)
     return 0 if ticks == n else 1
 
 
@@ -284,7 +289,7 @@ def main() -> int:
     parser.add_argument("n", nargs="?", type=int, default=200_000, help="primary raw records")
     parser.add_argument("--replica-fraction", type=float, default=0.1, help="copied by a replica")
     parser.add_argument("--profile", action="store_true", help="cProfile in-process, no Kafka")
-    parser.add_argument("--top", type=int, default=25, help="functions the profile lists")
+    parser.add_argument("--top", type=int, default=25, help="cProfile lines (0: none)")
     parser.add_argument("--at-least-once", action="store_true", help="no Kafka transactions")
     parser.add_argument("--timeout", type=float, default=600.0, help="seconds to wait for N")
     parser.add_argument("--seed", type=int, default=7)

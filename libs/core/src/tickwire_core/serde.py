@@ -13,6 +13,7 @@ import fastavro
 import fastavro.schema
 
 from tickwire_core.errors import SchemaError, SerializationError
+from tickwire_core.flat_records import FlatRecord, Unplanned, plan
 
 MAGIC = b"\xc3\x01"
 _HEADER_LEN = 10
@@ -60,11 +61,19 @@ class AvroSerde:
         self._parsed: dict[str, Any] = {}
         self._fingerprint: dict[str, bytes] = {}
         self._by_fingerprint: dict[bytes, Any] = {}
+        # Flat records (every tick, raw record, bar) go through a plan built once per schema, and
+        # through fastavro whatever the plan leaves to it (see flat_records).
+        self._header: dict[str, bytes] = {}
+        self._flat: dict[str, FlatRecord] = {}
         for path in sorted(self.schema_dir.glob("*.avsc")):
             fingerprint, parsed = _load(path)
             self._parsed[path.stem] = parsed
             self._fingerprint[path.stem] = fingerprint
             self._by_fingerprint[fingerprint] = parsed
+            self._header[path.stem] = MAGIC + fingerprint
+            flat = plan(parsed)
+            if flat is not None:
+                self._flat[path.stem] = flat
         if not self._parsed:
             raise SchemaError(f"no *.avsc files in {self.schema_dir}")
         # Earlier versions (schemas/history/<name>/*.avsc) stay readable as writer schemas, so
@@ -100,13 +109,19 @@ class AvroSerde:
             raise SchemaError(f"unknown schema {name!r}; known: {', '.join(self.names)}") from None
 
     def encode(self, name: str, record: Mapping[str, Any]) -> bytes:
+        flat = self._flat.get(name)
+        if flat is not None:
+            try:
+                return self._header[name] + flat.encode(record)
+            except Unplanned:
+                pass  # fastavro writes it, or says why it cannot be written
         schema = self.schema(name)
         out = io.BytesIO()
         out.write(MAGIC)
         out.write(self._fingerprint[name])
         try:
             fastavro.schemaless_writer(out, schema, record)
-        except (ValueError, TypeError, KeyError, AttributeError) as exc:
+        except (ValueError, TypeError, KeyError, AttributeError, OverflowError) as exc:
             raise SerializationError(f"cannot encode {name}: {exc}") from exc
         return out.getvalue()
 
@@ -117,6 +132,12 @@ class AvroSerde:
             raise SerializationError(
                 f"not an Avro single-object {name} record (bad or missing header)"
             )
+        flat = self._flat.get(name)
+        if flat is not None and type(data) is bytes and data.startswith(self._header[name]):
+            try:
+                return flat.decode(data, _HEADER_LEN)
+            except Unplanned:
+                pass  # a body fastavro reads, or says what is wrong with
         writer = self._by_fingerprint.get(bytes(data[2:_HEADER_LEN]))
         if writer is None:
             raise SerializationError(

@@ -19,7 +19,6 @@ from collections.abc import Mapping
 from typing import Any
 
 from confluent_kafka import Consumer, KafkaException, TopicPartition
-from prometheus_client import Counter, Gauge
 
 from tickwire_core.batch import Consumed, Outcome, Output, Reject, reject
 from tickwire_core.clock import now_us
@@ -35,45 +34,22 @@ from tickwire_normalize.domain.normalize import normalize
 from tickwire_normalize.domain.reads import UnmappedFields
 from tickwire_normalize.domain.tallies import CopyTally
 from tickwire_normalize.domain.validate import Limits
+from tickwire_normalize.metrics import (
+    DEDUPLICATED,
+    HISTORY_TICKS,
+    RAW_IN,
+    RECORDS_OUT,
+    REJECTED,
+    TICKS_OUT,
+    UNMAPPED,
+    WARMUP,
+    WARMUP_SKIPPED,
+    WINDOW_EVICTED_EARLY,
+    WINDOW_KEYS,
+    BatchCounts,
+)
 
 logger = logging.getLogger(__name__)
-
-RAW_IN = Counter("tickwire_normalize_raw_total", "Raw records consumed", ["provider", "instance"])
-TICKS_OUT = Counter(
-    "tickwire_normalize_ticks_total", "Ticks published", ["provider", "instrument", "kind"]
-)
-REJECTED = Counter(
-    "tickwire_normalize_rejected_total",
-    "Ticks or records rejected to the dead-letter topic",
-    ["provider", "instrument", "reason"],
-)
-DEDUPLICATED = Counter(
-    "tickwire_normalize_deduplicated_total",
-    "Copies dropped because another instance (or a redelivery) already delivered them",
-    ["provider", "instrument", "instance"],
-)
-RECORDS_OUT = Counter(
-    "tickwire_normalize_history_records_total",
-    "Records other than ticks published from backfills (vendor bars, short volume and interest)",
-    ["provider", "kind"],
-)
-HISTORY_TICKS = Counter(
-    "tickwire_normalize_history_ticks_total", "Backfilled ticks published", ["provider"]
-)
-UNMAPPED = Counter(
-    "tickwire_normalize_unmapped_fields_total",
-    "Checked venue messages (the first and then one in N per provider) that carried a field "
-    "the provider's mapping did not read, by field path",
-    ["provider", "field"],
-)
-WINDOW_KEYS = Gauge("tickwire_normalize_dedup_keys", "Update keys held in the dedup window")
-WINDOW_EVICTED_EARLY = Gauge(
-    "tickwire_normalize_dedup_evicted_early", "Keys evicted by the key cap before their time"
-)
-WARMUP = Counter("tickwire_normalize_warmup_records_total", "Records re-read to rebuild the window")
-WARMUP_SKIPPED = Counter(
-    "tickwire_normalize_warmup_skipped_total", "Assignments whose window could not be rebuilt"
-)
 
 # Where each kind of history record goes (topic names before the deployment's prefix).
 RECORD_TOPICS = {BAR: BARS, SHORT_VOLUME_KIND: SHORT_VOLUME, SHORT_INTEREST_KIND: SHORT_INTEREST}
@@ -108,18 +84,20 @@ class NormalizeHandler:
         self._warm_until: dict[tuple[str, int], int] = {}
         # partition -> offset after the last record handled: a batch starting below it is a retry
         self._next_offset: dict[tuple[str, int], int] = {}
+        self._counts = BatchCounts()  # the metrics' increments of the batch being handled
 
     def __call__(self, records: list[Consumed]) -> Outcome:
         outcome = Outcome()
+        self._counts = BatchCounts()  # a batch that raised midway counts nothing
         self._forget_failed_attempt(records)
         tally = CopyTally()
         for record in records:
             warming = record.offset < self._warm_until.get((record.topic, record.partition), -1)
             raw = record.value
             if warming:
-                WARMUP.inc()
+                self._counts.add(WARMUP)
             else:
-                RAW_IN.labels(raw.get("provider", ""), raw.get("ingest_instance", "")).inc()
+                self._counts.add(RAW_IN, raw.get("provider", ""), raw.get("ingest_instance", ""))
                 self._check_fields(raw)
             self._handle(record, raw, outcome, warming, tally)
         if tally:
@@ -131,6 +109,7 @@ class NormalizeHandler:
                     tally.record(self.instance, now_us()),
                 )
             )
+        self._counts.publish()
         WINDOW_KEYS.set(self.window.size())
         WINDOW_EVICTED_EARLY.set(self.window.evicted_early)
         return outcome
@@ -151,7 +130,7 @@ class NormalizeHandler:
             logger.warning("unmapped-field check failed provider=%s", provider, exc_info=True)
             return
         for path in found:
-            UNMAPPED.labels(provider, path).inc()
+            self._counts.add(UNMAPPED, provider, path)
 
     def _forget_failed_attempt(self, records: list[Consumed]) -> None:
         """A batch that starts on a partition below where the last one ended there is that batch
@@ -180,13 +159,14 @@ class NormalizeHandler:
             result = normalize(raw, self.limits)
         except RejectedRecord as exc:
             if not warming:
-                REJECTED.labels(provider, raw.get("instrument", ""), exc.reason).inc()
+                self._counts.add(REJECTED, provider, raw.get("instrument", ""), exc.reason)
                 outcome.rejects.append(_rejected(record, raw, exc))
             return
         if not warming:
             for rejected in result.rejects:
-                REJECTED.labels(provider, raw.get("instrument", ""), rejected.reason).inc()
+                self._counts.add(REJECTED, provider, raw.get("instrument", ""), rejected.reason)
                 outcome.rejects.append(_rejected(record, raw, rejected))
+        counts = self._counts
         for tick in result.ticks:
             key = f"{tick['instrument']}|{tick['kind']}|{tick['dedup_key']}"
             first = self.window.first_sighting(
@@ -195,19 +175,19 @@ class NormalizeHandler:
             if warming:
                 continue
             if not first:
-                DEDUPLICATED.labels(provider, tick["instrument"], tick["ingest_instance"]).inc()
+                counts.add(DEDUPLICATED, provider, tick["instrument"], tick["ingest_instance"])
                 tally.add(tick)
                 continue
-            TICKS_OUT.labels(provider, tick["instrument"], tick["kind"]).inc()
+            counts.add(TICKS_OUT, provider, tick["instrument"], tick["kind"])
             if tick.get("history"):
-                HISTORY_TICKS.labels(provider).inc()
+                counts.add(HISTORY_TICKS, provider)
             outcome.outputs.append(
                 Output(self.output_topic, tick_key(provider, tick["instrument"]), "tick", tick)
             )
         if warming:
             return  # history records are kept by their natural keys, not by the window
         for mapped in result.records:
-            RECORDS_OUT.labels(provider, mapped.kind).inc()
+            self._counts.add(RECORDS_OUT, provider, mapped.kind)
             outcome.outputs.append(
                 Output(
                     self.record_topics[mapped.kind],
