@@ -89,13 +89,14 @@ def ages(samples: list[tuple[float, int | None]]) -> list[tuple[float, float]]:
 
 
 def recoveries(
-    faults: Iterable[tuple[str, float]], aged: list[tuple[float, float]], under_s: float
+    faults: Iterable[tuple[str, float]], samples: list[tuple[float, float | None]]
 ) -> dict[str, list[float | None]]:
-    """kind -> for each fault, seconds from its end (the restart, the resume) until the newest
-    queryable tick was again under `under_s` old; None where it never was before the run ended."""
+    """kind -> for each fault, seconds from its end (the restart, the resume) until a tick the
+    feed received after that end was queryable; None where none was before the run ended.
+    `samples`: (t, newest queryable tick's receipt, on the same clock, or None)."""
     out: dict[str, list[float | None]] = {}
     for kind, ended in faults:
-        back = next((t for t, age in aged if t >= ended and age < under_s), None)
+        back = next((t for t, seen in samples if seen is not None and seen >= ended), None)
         out.setdefault(kind, []).append(None if back is None else round(back - ended, 1))
     return out
 

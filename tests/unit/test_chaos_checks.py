@@ -1,7 +1,7 @@
 """The chaos run's verdicts: lost, duplicated and unexpected ticks against the reference; hostile
 records without a dead letter or stored as ticks; the age of the newest queryable tick through a
-database outage; recovery after each fault; and the hostile records themselves (seeded, each of
-them refused by normalize's own handler)."""
+database outage; recovery after each fault (until a tick received after it is queryable); and
+the hostile records themselves (seeded, each of them refused by normalize's own handler)."""
 
 from collections import Counter
 
@@ -62,10 +62,10 @@ def test_the_newest_tick_keeps_ageing_while_the_database_does_not_answer() -> No
     assert checks.ages([(1.0, None)]) == []
 
 
-def test_recovery_counts_from_a_faults_end_until_the_flow_is_young_again() -> None:
-    aged = [(0.0, 1.0), (5.0, 30.0), (10.0, 12.0), (12.0, 4.0), (20.0, 2.0), (30.0, 9.0)]
-    found = checks.recoveries([("db", 8.0), ("kill", 21.0), ("db", 1.0)], aged, 5.0)
-    assert found == {"db": [4.0, 11.0], "kill": [None]}
+def test_recovery_lasts_until_a_tick_received_after_the_fault_is_queryable() -> None:
+    samples = [(10.0, 9.0), (11.0, None), (12.0, 9.5), (14.0, 12.5), (20.0, 19.0), (30.0, 19.0)]
+    found = checks.recoveries([("db", 11.0), ("kill", 19.5), ("db", 12.0)], samples)
+    assert found == {"db": [3.0, 2.0], "kill": [None]}
     assert checks.describe_recovery([4.0, None]) == (
         "median 4.0 s, worst 4.0 s (2 faults); 1 never recovered"
     )
