@@ -42,6 +42,17 @@ def compare_ticks(expected: Counter[str], stored: Counter[str]) -> TickCheck:
     return check
 
 
+def reused_sequences(stored: Counter[str]) -> list[str]:
+    """Venue updates (provider, instrument, kind, sequence or trade id) stored under more than one
+    exchange time: a feed that numbered two different moments alike, e.g. a venue restarted."""
+    times: Counter[str] = Counter()
+    for identity in stored:
+        update, _ts = identity.rsplit("|", 1)
+        if update.rsplit("|", 1)[1][:2] in ("s:", "t:"):
+            times[update] += 1
+    return sorted(u for u, n in times.items() if n > 1)
+
+
 @dataclass
 class HostileCheck:
     sent: int

@@ -17,6 +17,7 @@ from chaos_checks import (
     names,
     recoveries,
     render,
+    reused_sequences,
 )
 from chaos_reference import Reference
 from chaos_schedule import KINDS, Plan
@@ -59,7 +60,7 @@ def report(g: Gathered) -> tuple[str, bool]:
         ok &= ticks.ok
         detail = (
             f"{ticks.expected:,} ticks made from {ref.records:,} raw records "
-            f"({ref.copies:,} replica copies dropped), {ticks.stored:,} rows: "
+            f"({ref.copies:,} dropped as copies by the dedup window), {ticks.stored:,} rows: "
             f"{len(ticks.lost):,} lost, {len(ticks.duplicated):,} duplicated, "
             f"{len(ticks.unexpected):,} unexpected"
         )
@@ -71,6 +72,15 @@ def report(g: Gathered) -> tuple[str, bool]:
             if items:
                 detail += f"; {what}: {names(items)}"
         rows.append(("every tick stored exactly once", _mark(ticks.ok), detail))
+        reused = reused_sequences(g.ticks)
+        rows.append(
+            (
+                "venue sequences at two exchange times",
+                "measured",
+                f"{len(reused):,} (a restarted simulator numbers its updates from 1 again)"
+                + (f": {names(reused)}" if reused else ""),
+            )
+        )
         missing = sorted(set(ref.refused) - set(g.dead))
         extra = sorted(set(g.dead) - set(ref.refused))
         same = not missing and not extra

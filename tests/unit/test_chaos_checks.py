@@ -38,6 +38,15 @@ def test_lost_duplicated_and_unexpected_ticks_are_each_named() -> None:
     assert checks.compare_ticks(expected, expected).ok
 
 
+def test_a_sequence_stored_under_two_exchange_times_is_named_as_reused() -> None:
+    stored = Counter(checks.tick_identity(tick(s, ts)) for s, ts in ((1, 10), (2, 20), (1, 99)))
+    hashed = {**tick(3, 5), "dedup_key": "h:ab"}
+    stored.update(
+        [checks.tick_identity(hashed), checks.tick_identity({**hashed, "exchange_ts": 6})]
+    )
+    assert checks.reused_sequences(stored) == ["simulator|A|quote|s:1"]
+
+
 def test_hostile_records_need_a_dead_letter_with_a_reason_and_no_tick() -> None:
     sent = {(0, 10): (1, "NaN"), (1, 4): (2, "huge frame"), (2, 7): (3, "far past")}
     dead = {(0, 10): "non_finite", (1, 4): "", (2, 7): "timestamp_out_of_range"}
