@@ -55,6 +55,8 @@ class FaultRunner:
         """Apply `fault`; False where its target is not running (down from an earlier fault)."""
         if fault.kind == KILL:
             return self._kill(fault)
+        if fault.kind in (BROKER, DATABASE) and self._restoring[fault.target].unfinished_tasks:
+            return self._skip(fault, "still starting after the last fault")
         if fault.kind == BROKER:
             pid = self.broker.running_pid
             if pid is None:
