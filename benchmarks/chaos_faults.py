@@ -22,6 +22,10 @@ from tickwire_core.localstack.postgres import LocalPostgres
 from tickwire_core.localstack.supervisor import Supervisor
 
 _RETRY_S = 1.0  # a fault whose target is down is tried again this much later
+# A broker recovering every partition after kill -9 took 60-90 s on a busy 2-core machine, and
+# over 90 s (the start-up's default patience) once: the run waits longer, and starts it again.
+_RESTORE_TIMEOUT_S = 300.0
+_RESTORE_ATTEMPTS = 3
 
 
 class FaultRunner:
@@ -125,15 +129,17 @@ class FaultRunner:
         self._note("begin", fault, pid=process.pid)
         return True
 
-    def _restore(self, fault: Fault, start: Callable[[], None]) -> None:
+    def _restore(self, fault: Fault, start: Callable[..., None]) -> None:
         def run() -> None:
             began = time.monotonic()
-            try:
-                start()
-            except Exception as exc:  # the run goes on; its checks will show what this cost
-                self._note("restore failed", fault, error=str(exc))
+            for attempt in range(1, _RESTORE_ATTEMPTS + 1):
+                try:
+                    start(timeout=_RESTORE_TIMEOUT_S)
+                except Exception as exc:  # tried again: the rest of the run needs it back
+                    self._note("restore failed", fault, attempt=attempt, error=str(exc)[:300])
+                    continue
+                self._note("restored", fault, start_s=round(time.monotonic() - began, 1))
                 return
-            self._note("restored", fault, start_s=round(time.monotonic() - began, 1))
 
         self._ended(fault)
         self._restoring[fault.target].put(run)
