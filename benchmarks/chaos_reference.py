@@ -1,0 +1,111 @@
+"""What the chaos run's database must hold: the raw topic read back to its end and put through
+normalize's own handler in-process, undisturbed: the ticks it makes and the records it refuses."""
+
+from __future__ import annotations
+
+import uuid
+from collections import Counter
+from dataclasses import dataclass, field
+
+from chaos_checks import tick_identity
+from confluent_kafka import Consumer, TopicPartition
+
+from tickwire_core.batch import Consumed, Outcome
+from tickwire_core.serde import AvroSerde
+from tickwire_normalize.domain.dedup import DedupWindow
+from tickwire_normalize.domain.validate import Limits
+from tickwire_normalize.handler import NormalizeHandler
+from tickwire_normalize.settings import NormalizeSettings
+
+_TICKS = "reference.ticks"
+_IDLE_POLLS = 10  # seconds
+
+
+@dataclass
+class Reference:
+    ticks: Counter[str] = field(default_factory=Counter)  # tick identity -> times made (1)
+    # (partition, offset) -> reason, for every raw record refused as a whole or in part
+    refused: dict[tuple[int, int], str] = field(default_factory=dict)
+    # (partition, offset) -> the hostile record's ingest_seq, where one made a tick
+    hostile_ticks: dict[tuple[int, int], int] = field(default_factory=dict)
+    records: int = 0
+    copies: int = 0  # raw records whose ticks the dedup window dropped (a replica's copies)
+
+
+def _handler() -> NormalizeHandler:
+    # The service's own defaults, so the reference decides as the service does.
+    defaults = NormalizeSettings.model_fields
+    limits = Limits(
+        max_future_s=defaults["max_future_s"].default, max_past_s=defaults["max_past_s"].default
+    )
+    window = DedupWindow(
+        int(defaults["dedup_window_s"].default * 1_000_000), defaults["dedup_max_keys"].default
+    )
+    return NormalizeHandler(_TICKS, limits, window)
+
+
+def build_reference(bootstrap: str, topic: str, hostile_instance: str) -> Reference:
+    """Every record of `topic` up to its end now, in each partition's order, as normalize sees
+    them (read committed)."""
+    serde, handler, ref = AvroSerde(), _handler(), Reference()
+    consumer = Consumer(
+        {
+            "bootstrap.servers": bootstrap,
+            "group.id": f"chaos-reference-{uuid.uuid4().hex[:8]}",
+            "enable.auto.commit": False,
+            "isolation.level": "read_committed",
+        }
+    )
+    try:
+        partitions = consumer.list_topics(topic, timeout=30).topics[topic].partitions
+        ends = {
+            p: consumer.get_watermark_offsets(TopicPartition(topic, p), timeout=30)[1]
+            for p in partitions
+        }
+        consumer.assign([TopicPartition(topic, p, 0) for p in partitions])
+        left = {p for p, end in ends.items() if end > 0}
+        idle = 0
+        # A partition whose last offsets are transaction markers never delivers them: stop once
+        # nothing has come for a while as well.
+        while left and idle < _IDLE_POLLS:
+            batch: list[Consumed] = []
+            messages = consumer.consume(5000, 1.0)
+            idle = 0 if messages else idle + 1
+            for message in messages:
+                if message.error() is not None:
+                    continue
+                p, offset = message.partition(), message.offset()
+                if offset >= ends[p] - 1:
+                    left.discard(p)
+                if offset >= ends[p]:
+                    continue
+                ref.records += 1
+                try:
+                    value = serde.decode("raw_tick", message.value())
+                except Exception:  # what the run loop refuses before any handler sees it
+                    ref.refused[(p, offset)] = "undecodable"
+                    continue
+                batch.append(Consumed(topic, p, offset, message.key(), message.value(), value))
+            _take(handler(batch), batch, ref, hostile_instance)
+    finally:
+        consumer.close()
+    return ref
+
+
+def _take(outcome: Outcome, batch: list[Consumed], ref: Reference, hostile_instance: str) -> None:
+    for rejected in outcome.rejects:
+        ref.refused.setdefault((rejected.partition, rejected.offset), rejected.reason)
+    made: set[tuple[int, int]] = set()
+    for out in outcome.outputs:
+        if out.topic != _TICKS:
+            continue
+        tick = out.value
+        ref.ticks[tick_identity(tick)] += 1
+        made.add((tick["ingest_instance"], tick["ingest_seq"]))
+    for record in batch:
+        raw = record.value
+        identity = (raw["ingest_instance"], raw["ingest_seq"])
+        if raw["ingest_instance"] == hostile_instance and identity in made:
+            ref.hostile_ticks[(record.partition, record.offset)] = raw["ingest_seq"]
+        elif identity not in made and (record.partition, record.offset) not in ref.refused:
+            ref.copies += 1
