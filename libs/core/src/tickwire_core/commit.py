@@ -75,7 +75,18 @@ class TransactionalCommitter:
         )
 
     def start(self) -> None:
-        self.producer.init_transactions(self.timeout_s)
+        attempt = 0
+        while True:
+            try:
+                self.producer.init_transactions(self.timeout_s)
+                return
+            except KafkaException as exc:
+                # Retriable (a timeout while a fresh or restarted broker's transaction coordinator
+                # is still loading): librdkafka says to call it again. Anything else is fatal.
+                attempt += 1
+                if not exc.args[0].retriable() or self._stopping():
+                    raise
+                logger.warning("init_transactions attempt %d: %s; retrying", attempt, exc)
 
     def begin(self) -> None:
         self.producer.begin_transaction()
