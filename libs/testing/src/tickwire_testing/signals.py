@@ -3,6 +3,8 @@ run in-process, beside those the service wrote, read back from their topics."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from tickwire_core.serde import AvroSerde
@@ -11,6 +13,7 @@ from tickwire_signals.domain.config import SignalsConfig
 from tickwire_signals.domain.engine import SignalEngine
 from tickwire_signals.handler import SignalsHandler, TickEvent
 from tickwire_testing.kafka import decode_all, read_topic
+from tickwire_testing.processes import Service
 
 Records = list[dict[str, Any]]
 
@@ -46,6 +49,43 @@ def expected_and_written(
         read_topic(bootstrap, topic_prefix + ANOMALIES, expect=len(expected_anomalies)),
     )
     return expected_anomalies, expected_bars, anomalies, bars
+
+
+@dataclass
+class ServiceRun:
+    """What one run of the service over a ticks topic wrote, beside what its engine makes of it."""
+
+    expected_anomalies: Records
+    expected_bars: Records
+    anomalies: Records
+    bars: Records
+    log: str
+
+    def assert_as_expected(self) -> None:
+        def bar_id(b: dict[str, Any]) -> tuple[Any, ...]:
+            return (b["interval"], b["start_ts"])
+
+        def anomaly_id(a: dict[str, Any]) -> tuple[Any, ...]:
+            return (a["ts"], a["rule"])
+
+        assert sorted(self.bars, key=bar_id) == sorted(self.expected_bars, key=bar_id)
+        assert sorted(self.anomalies, key=anomaly_id) == sorted(
+            self.expected_anomalies, key=anomaly_id
+        )
+
+
+def run_service(
+    bootstrap: str, topic_prefix: str, tick_count: int, env: dict[str, str], workdir: Path
+) -> ServiceRun:
+    """Start the signals service with `env`, read what it wrote (through `bootstrap`) until the
+    engine's reference has arrived, stop it, and check it stopped cleanly."""
+    service = Service("tickwire_signals", "signals", workdir, env).start()
+    try:
+        written = expected_and_written(bootstrap, topic_prefix, tick_count)
+    finally:
+        code = service.stop()
+    assert code == 0, f"signals exited with {code}"
+    return ServiceRun(*written, log=service.log_path.read_text())
 
 
 def tick(kind: str, ts: int, instrument: str, **values: Any) -> dict[str, Any]:

@@ -11,9 +11,9 @@ import pytest
 from tickwire_core.serde import AvroSerde
 from tickwire_core.topics import TICKS, create_topics, tick_key
 from tickwire_testing.kafka import produce
-from tickwire_testing.processes import Service, base_env
+from tickwire_testing.processes import base_env
 from tickwire_testing.secure_kafka import SecureBroker, secure_broker
-from tickwire_testing.signals import expected_and_written
+from tickwire_testing.signals import run_service
 from tickwire_testing.ticks import quote, trade
 
 pytestmark = pytest.mark.integration
@@ -62,23 +62,9 @@ def test_signals_reads_and_writes_over_sasl_ssl(
         "TICKWIRE_CONSUMER_GROUP": f"signals-{mechanism.lower()}",
         "TICKWIRE_LOG_LEVEL": "DEBUG",  # a password logged at any level is a leak
     }
-    service = Service("tickwire_signals", "signals", tmp_path, env).start()
-    try:
-        expected_anomalies, expected_bars, anomalies, bars = expected_and_written(
-            plain, prefix, len(ticks)
-        )
-    finally:
-        code = service.stop()
-    assert code == 0
-
-    def bar_id(b: dict) -> tuple:
-        return (b["interval"], b["start_ts"])
-
-    assert expected_bars, "the sequence closes no bar"
-    assert sorted(bars, key=bar_id) == sorted(expected_bars, key=bar_id)
-    assert sorted(anomalies, key=lambda a: (a["ts"], a["rule"])) == sorted(
-        expected_anomalies, key=lambda a: (a["ts"], a["rule"])
-    )
-    log = service.log_path.read_text()
+    run = run_service(plain, prefix, len(ticks), env, tmp_path)
+    assert run.expected_bars, "the sequence closes no bar"
+    run.assert_as_expected()
+    log = run.log
     assert "SASL" in log or "sasl" in log, "the log does not show the service authenticating"
     assert broker.password not in log
