@@ -138,10 +138,12 @@ def test_a_service_that_cannot_start_ends_crash_looping_while_the_rest_runs(
     )
     assert code == 4  # something runs, yet something is wrong
     broken = rows[BROKEN]
-    assert broken["pid"] is None and broken["exit_code"] == 1
+    assert broken["pid"] is None and broken["exit_code"] == 2  # bad settings, named
     assert broken["restarts"] == 2  # started 3 times, exited 3 times
     assert "left stopped" in broken["detail"]
-    assert f"service {BROKEN} exited (exit code 1) 3 times within 120s" in local_run.log.read_text()
+    assert f"service {BROKEN} exited (exit code 2) 3 times within 120s" in local_run.log.read_text()
+    signals_log = local_run.state / "services" / f"{BROKEN}.log"
+    assert "invalid settings: TICKWIRE_RULES is not valid JSON" in signals_log.read_text()
     others = {name: rows[name]["state"] for name in ("runner", *SERVICES) if name != BROKEN}
     assert set(others.values()) == {"running"}, rows
     # It stays stopped: no restart after the crash loop was declared.
