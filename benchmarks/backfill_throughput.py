@@ -14,7 +14,6 @@ Usage: python benchmarks/backfill_throughput.py [N] [--profile] (see --help)
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import os
 import platform
@@ -38,6 +37,7 @@ import synthetic_history
 from bench_db import fresh_schema
 from bench_stack import bench_stack
 from confluent_kafka import Consumer, TopicPartition
+from proc_stats import cpu_seconds, family_cpu
 
 from tickwire_core.localstack._process import free_port, spawn, tail, wait_until
 from tickwire_core.topics import RAW_TICKS, create_topics
@@ -47,20 +47,6 @@ LAUNCHER = str(Path(__file__).with_name("synthetic_history.py"))
 MINUTE_S = 60
 TIMEOUT_S = 1800.0  # for all N bars to be stored
 Servers = dict[str, int]  # the pids of the servers started here, by name
-
-
-def cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # user + system
-
-
-def family_cpu(pid: int) -> float:
-    """CPU seconds of a server and its children (PostgreSQL's backends and workers)."""
-    total = 0.0
-    for child in [pid, *map(int, Path(f"/proc/{pid}/task/{pid}/children").read_text().split())]:
-        with contextlib.suppress(OSError):  # a worker that has just ended
-            total += cpu_seconds(child)
-    return total
 
 
 def counter(port: int, pattern: str) -> float:
@@ -158,7 +144,7 @@ def measure(
     normalize, normalize_port = start_service("normalize", env, work)
     services = {"normalize": normalize.pid, "sink": sink.pid}
     before = {name: cpu_seconds(pid) for name, pid in services.items()}
-    before.update({name: family_cpu(pid) for name, pid in servers.items()})
+    before.update({name: sum(family_cpu(pid).values()) for name, pid in servers.items()})
     cli_log = work / "backfill.out"
     cli_env = {**os.environ, **env}
     argv = [sys.executable, LAUNCHER, *backfill_argv(args, since, until, "--no-wait")]
@@ -201,7 +187,9 @@ def measure(
                 if row and row[0] >= n:
                     stored_at = time.time()
         used = {name: cpu_seconds(pid) - before[name] for name, pid in services.items()}
-        used.update({name: family_cpu(pid) - before[name] for name, pid in servers.items()})
+        used.update(
+            {name: sum(family_cpu(pid).values()) - before[name] for name, pid in servers.items()}
+        )
         rejected = counter(normalize_port, NORMALIZE_REJECTED)
     finally:
         for process in (normalize, sink):  # normalize first: nothing new reaches the sink then

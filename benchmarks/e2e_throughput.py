@@ -17,22 +17,11 @@ from pathlib import Path
 
 import psycopg
 from bench_results import record
+from proc_stats import cpu_seconds, family
 
 from tickwire_core.localstack.kafka import LocalKafka
 from tickwire_core.localstack.pipeline import Pipeline
 from tickwire_core.localstack.postgres import LocalPostgres
-
-
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU time of a process, from /proc."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def family(pid: int) -> list[int]:
-    """A process and its children (PostgreSQL's backends)."""
-    children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
-    return [pid, *map(int, children)]
 
 
 def main() -> int:

@@ -32,6 +32,7 @@ from typing import Any
 from bench_results import record
 from confluent_kafka import Consumer, KafkaError, KafkaException, Producer
 from normalize_stages import Encoded, stage_timer
+from proc_stats import cpu_seconds, peak_rss_mib
 
 from tickwire_core.clock import now_us
 from tickwire_core.localstack._process import free_port, spawn, tail
@@ -123,17 +124,6 @@ def raw_records(n: int, replica_fraction: float, seed: int) -> list[dict[str, An
             copies.append((received + rng.randint(100, 3_000), feed, instrument, payload, provider))
     again = [replica.wrap(f, name, p, ts, provider=v) for ts, f, name, p, v in sorted(copies)]
     return list(heapq.merge(firsts, again, key=lambda record: record["received_ts"]))
-
-
-def cpu_seconds(pid: int | None) -> float:
-    if pid is None:
-        return 0.0
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # user + system
-
-
-def peak_rss_mib(pid: int) -> float:
-    return int(Path(f"/proc/{pid}/status").read_text().split("VmHWM:")[1].split()[0]) / 1024
 
 
 class Reader:

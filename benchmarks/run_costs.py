@@ -4,7 +4,7 @@ loops' batches from their /metrics, and the settings under trial given on the co
 from __future__ import annotations
 
 import httpx
-from e2e_throughput import cpu_seconds
+from proc_stats import cpu_seconds
 
 from tickwire_core.localstack.pipeline import Pipeline, service_names
 

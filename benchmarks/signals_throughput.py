@@ -26,6 +26,7 @@ from pathlib import Path
 
 from bench_results import record
 from confluent_kafka import Producer
+from proc_stats import cpu_seconds
 
 from tickwire_core.clock import now_us
 from tickwire_core.localstack._process import free_port, spawn
@@ -69,11 +70,6 @@ def applied(port: int) -> float:
     return sum(
         float(v) for v in re.findall(r"^tickwire_signals_ticks_total\{.*\} (\S+)$", text, re.M)
     )
-
-
-def cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def run_service(bootstrap: str, records: list[tuple[bytes, bytes]]) -> None:

@@ -13,7 +13,6 @@ Usage: python benchmarks/sink_throughput.py [N] [--naive-rows R] [--instruments 
 from __future__ import annotations
 
 import argparse
-import contextlib
 import cProfile
 import os
 import platform
@@ -37,6 +36,7 @@ from bench_rates import per
 from bench_results import record
 from bench_stack import bench_stack
 from confluent_kafka import Producer
+from proc_stats import cpu_seconds, family_cpu, peak_rss_mib
 from psycopg import sql
 
 from tickwire_core.batch import Consumed
@@ -108,20 +108,6 @@ def ticks(n: int, seed: int, instruments: list[Instrument]) -> list[dict[str, An
     return out
 
 
-def cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # user + system
-
-
-def family_cpu(pid: int) -> dict[int, float]:
-    """CPU seconds of a server and its children (PostgreSQL's backends and workers)."""
-    found = {}
-    for child in [pid, *map(int, Path(f"/proc/{pid}/task/{pid}/children").read_text().split())]:
-        with contextlib.suppress(OSError):  # a worker that has just ended
-            found[child] = cpu_seconds(child)
-    return found
-
-
 def rows_written(port: int) -> float:
     with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=2) as response:
         text = response.read().decode()
@@ -173,8 +159,7 @@ def run_sink(
                 at = {name: family_cpu(pid) for name, pid in servers.items()}
                 first = time.monotonic(), written, cpu_seconds(process.pid), at
         done, cpu = time.monotonic(), cpu_seconds(process.pid)
-        status = Path(f"/proc/{process.pid}/status").read_text()
-        peak = int(status.split("VmHWM:")[1].split()[0]) / 1024
+        peak = peak_rss_mib(process.pid)
         at_end = {name: family_cpu(pid) for name, pid in servers.items()}
     finally:
         process.send_signal(signal.SIGTERM)

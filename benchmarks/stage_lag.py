@@ -13,13 +13,13 @@ from __future__ import annotations
 import io
 import threading
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import fastavro
 from bench_results import latency_summary
-from confluent_kafka import TIMESTAMP_LOG_APPEND_TIME, Consumer
+from confluent_kafka import TIMESTAMP_LOG_APPEND_TIME, Consumer, Message
 from confluent_kafka.admin import (
     AdminClient,
     AlterConfigOpType,
@@ -77,18 +77,13 @@ class TopicLag:
     not_append_time: int = 0  # records whose timestamp was not the broker's (config not applied)
 
 
-def read_topic(
-    bootstrap: str,
-    topic: str,
-    decode: Callable[[bytes], dict[str, Any]],
-    time_field: str,
-    lag: TopicLag,
-    stop: threading.Event,
-) -> None:
+def follow(bootstrap: str, topic: str, stop: threading.Event) -> Iterator[tuple[Message, int]]:
+    """Each committed record of `topic` from its start, with the time it reached this reader,
+    until `stop` is set."""
     consumer = Consumer(
         {
             "bootstrap.servers": bootstrap,
-            "group.id": f"{topic}.stages-{uuid.uuid4().hex[:6]}",
+            "group.id": f"{topic}.probe-{uuid.uuid4().hex[:6]}",
             "auto.offset.reset": "earliest",
             "isolation.level": "read_committed",
             "enable.auto.commit": False,
@@ -102,16 +97,27 @@ def read_topic(
             message = consumer.poll(0.1)
             if message is None or message.error():
                 continue
-            visible_us = now_us()
-            kind, append_ms = message.timestamp()
-            if kind != TIMESTAMP_LOG_APPEND_TIME:
-                lag.not_append_time += 1
-                continue
-            # The serde's schemas carry times as plain longs (no logical types).
-            received_us = int(decode(message.value())[time_field])
-            lag.samples.append((received_us, append_ms * 1000, visible_us))
+            yield message, now_us()
     finally:
         consumer.close()
+
+
+def read_topic(
+    bootstrap: str,
+    topic: str,
+    decode: Callable[[bytes], dict[str, Any]],
+    time_field: str,
+    lag: TopicLag,
+    stop: threading.Event,
+) -> None:
+    for message, visible_us in follow(bootstrap, topic, stop):
+        kind, append_ms = message.timestamp()
+        if kind != TIMESTAMP_LOG_APPEND_TIME:
+            lag.not_append_time += 1
+            continue
+        # The serde's schemas carry times as plain longs (no logical types).
+        received_us = int(decode(message.value())[time_field])
+        lag.samples.append((received_us, append_ms * 1000, visible_us))
 
 
 @dataclass(frozen=True)

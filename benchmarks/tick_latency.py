@@ -45,9 +45,9 @@ import httpx
 import psycopg
 from bench_results import latency_summary, record
 from bench_stack import bench_stack
-from confluent_kafka import TIMESTAMP_LOG_APPEND_TIME, Consumer
+from confluent_kafka import TIMESTAMP_LOG_APPEND_TIME
 from run_costs import batch_figures, cost_lines, cpu_now, service_settings, start_counting_cpu
-from stage_lag import TopicLag, leading_reader, read_topic, stage_lines, use_append_time
+from stage_lag import TopicLag, follow, leading_reader, read_topic, stage_lines, use_append_time
 from visibility import FirstSight
 
 from tickwire_core.clock import now_us
@@ -96,32 +96,13 @@ def read_anomalies(
     bootstrap: str, topic: str, samples: list[tuple[int, int, int]], stop: threading.Event
 ) -> None:
     """Samples (ts_us, arrival - ts, broker append - ts, or -1 where the topic has CreateTime)."""
-    consumer = Consumer(
-        {
-            "bootstrap.servers": bootstrap,
-            "group.id": f"{topic}.latency-{uuid.uuid4().hex[:6]}",
-            "auto.offset.reset": "earliest",
-            "isolation.level": "read_committed",
-            "enable.auto.commit": False,
-            # A reader that asks often, so the figure is the pipeline's, not this reader's waiting.
-            "fetch.wait.max.ms": 20,
-        }
-    )
     serde = AvroSerde()
-    consumer.subscribe([topic])
-    try:
-        while not stop.is_set():
-            message = consumer.poll(0.1)
-            if message is None or message.error():
-                continue
-            arrived_us = now_us()
-            ts = serde.decode("anomaly", message.value())["ts"]
-            ts_us = micros(ts) if isinstance(ts, datetime) else int(ts)
-            kind, stamp_ms = message.timestamp()
-            appended = stamp_ms * 1000 - ts_us if kind == TIMESTAMP_LOG_APPEND_TIME else -1
-            samples.append((ts_us, arrived_us - ts_us, appended))
-    finally:
-        consumer.close()
+    for message, arrived_us in follow(bootstrap, topic, stop):
+        ts = serde.decode("anomaly", message.value())["ts"]
+        ts_us = micros(ts) if isinstance(ts, datetime) else int(ts)
+        kind, stamp_ms = message.timestamp()
+        appended = stamp_ms * 1000 - ts_us if kind == TIMESTAMP_LOG_APPEND_TIME else -1
+        samples.append((ts_us, arrived_us - ts_us, appended))
 
 
 def probe_api(
