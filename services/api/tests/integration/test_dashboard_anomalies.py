@@ -3,7 +3,6 @@ process on a real TimescaleDB: a return z-score is drawn at the price it judged,
 severity, over candles that stay drawn."""
 
 import math
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -19,7 +18,7 @@ from tickwire_sink.adapters.table_writer import TableWriter
 from tickwire_sink.adapters.ticks import TickWriter
 from tickwire_sink.domain.records import ANOMALIES, BARS
 from tickwire_sink.domain.status import feed_parts, feed_updates
-from tickwire_testing.browser import api_server, headless_chromium, wait
+from tickwire_testing.browser import api_server, wait
 
 pytestmark = pytest.mark.integration
 
@@ -115,12 +114,6 @@ def seed(database_url: str) -> list[dict[str, Any]]:
         # The instrument list comes from the feeds' status, which the sink records from ticks.
         write_feeds(conn, feed_updates([(part, [tick], 1) for part in feed_parts([tick])]))
     return anomalies
-
-
-@pytest.fixture
-def browser(tmp_path: Path) -> Iterator[webdriver.Chrome]:
-    with headless_chromium(tmp_path / "profile", tmp_path) as driver:
-        yield driver
 
 
 def test_a_return_zscore_is_marked_at_the_price_it_judged(

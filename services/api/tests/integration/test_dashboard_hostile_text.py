@@ -1,7 +1,6 @@
 """Text from outside (instrument and provider names, anomaly rules, gap and reject reasons, errors,
 job names), shown by the dashboard in a real browser, runs no script and adds no element."""
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -18,7 +17,7 @@ from tickwire_sink.adapters.table_writer import TableWriter
 from tickwire_sink.adapters.ticks import TickWriter
 from tickwire_sink.domain.records import ANOMALIES, BARS
 from tickwire_sink.domain.status import feed_parts, feed_updates
-from tickwire_testing.browser import api_server, headless_chromium, wait
+from tickwire_testing.browser import api_server, wait
 from tickwire_testing.ticks import quote
 
 pytestmark = pytest.mark.integration
@@ -127,12 +126,6 @@ return {
   details: texts("#quality-details h3, #quality-details dd"),
 };
 """
-
-
-@pytest.fixture
-def browser(tmp_path: Path) -> Iterator[webdriver.Chrome]:
-    with headless_chromium(tmp_path / "profile", tmp_path) as driver:
-        yield driver
 
 
 def test_hostile_names_and_reasons_are_shown_as_text_and_run_nothing(

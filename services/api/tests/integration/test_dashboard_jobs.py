@@ -2,15 +2,13 @@
 process on a real TimescaleDB: each job's last run as job_runs holds it, and runs logged later
 appear at the next refresh."""
 
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import psycopg
 import pytest
 from selenium import webdriver
 
-from tickwire_testing.browser import api_server, headless_chromium, wait
+from tickwire_testing.browser import api_server, wait
 
 pytestmark = pytest.mark.integration
 
@@ -22,12 +20,6 @@ return [...document.querySelectorAll("#jobs tbody tr")].map((tr) => ({
   cells: [...tr.cells].map((td) => td.textContent),
 }));
 """
-
-
-@pytest.fixture
-def browser(tmp_path: Path) -> Iterator[webdriver.Chrome]:
-    with headless_chromium(tmp_path / "profile", tmp_path) as driver:
-        yield driver
 
 
 def shown(browser: webdriver.Chrome, count: int) -> list[dict[str, Any]]:

@@ -18,7 +18,7 @@ from tickwire_sink.adapters.migrations import migrate
 from tickwire_sink.adapters.status import write_feeds
 from tickwire_sink.adapters.ticks import TickWriter
 from tickwire_sink.domain.status import feed_parts, feed_updates
-from tickwire_testing.browser import headless_chromium, wait
+from tickwire_testing.browser import wait
 from tickwire_testing.processes import Service
 from tickwire_testing.ticks import quote
 
@@ -105,7 +105,9 @@ def band(row: dict[str, Any] | None) -> str:
 
 
 @pytest.fixture
-def page(tmp_path: Path, database_url: str) -> Iterator[tuple[webdriver.Chrome, str]]:
+def page(
+    browser: webdriver.Chrome, tmp_path: Path, database_url: str
+) -> Iterator[tuple[webdriver.Chrome, str]]:
     now_us = int(datetime.now(UTC).timestamp() * 1_000_000)
     with psycopg.connect(database_url) as conn:
         migrate(conn)
@@ -128,9 +130,8 @@ def page(tmp_path: Path, database_url: str) -> Iterator[tuple[webdriver.Chrome, 
     )
     api.start(timeout=30)
     try:
-        with headless_chromium(tmp_path / "profile", tmp_path) as driver:
-            driver.get(f"http://127.0.0.1:{api.port}/dashboard")
-            yield driver, database_url
+        browser.get(f"http://127.0.0.1:{api.port}/dashboard")
+        yield browser, database_url
     finally:
         api.stop()
 
