@@ -15,6 +15,7 @@ from typing import Any
 from fastapi import Depends, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
+from tickwire_api import unavailable
 from tickwire_api.adapters.db import open_pool
 from tickwire_api.adapters.live_hub import start_live, stop_live
 from tickwire_api.domain.intervals import RangeError
@@ -74,9 +75,15 @@ def create_app(settings: ApiSettings) -> FastAPI:
         )
     # A range or interval the domain refuses is a 422 naming the parameter, from any route.
     app.add_exception_handler(RangeError, range_refused)
+    for failure, handler in unavailable.HANDLERS:
+        app.add_exception_handler(failure, handler)
     keyed = [Depends(require_key)]  # every /v1 route; health and metrics stay open
     refusals: dict[int | str, dict[str, Any]] = {
         401: {"description": "No API key, or not a valid one (X-API-Key)."},
+        503: {
+            "description": "The database is not reachable now: wait the seconds in Retry-After.",
+            "headers": {"Retry-After": {"schema": {"type": "integer"}}},
+        },
         429: {
             "description": "Too many requests from this key (or client address): wait the "
             "seconds in Retry-After.",

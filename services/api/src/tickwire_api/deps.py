@@ -18,7 +18,8 @@ def settings(request: Request) -> ApiSettings:
 
 def connection(request: Request) -> Iterator[psycopg.Connection]:
     pool: ConnectionPool = request.app.state.pool
-    with pool.connection() as conn:
+    # Beyond the wait, PoolTimeout: a 503 with Retry-After (tickwire_api.unavailable).
+    with pool.connection(timeout=settings(request).db_wait_s) as conn:
         yield conn
 
 

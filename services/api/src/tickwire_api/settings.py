@@ -19,6 +19,13 @@ class ApiSettings(ServiceSettings):
     api_port: int = Field(8000, ge=0, le=65535)
     max_limit: int = Field(1000, ge=1, le=100_000, description="Most rows one request returns.")
     db_pool_size: int = Field(8, ge=1, le=100)
+    db_wait_s: float = Field(
+        5.0,
+        gt=0,
+        le=120,
+        description="Longest a request waits for a database connection; beyond it, 503 with "
+        "Retry-After (the database is down or every connection is busy).",
+    )
     max_range_days: int = Field(
         31, ge=1, le=3_660, description="Longest start-to-end range of a tick history request."
     )

@@ -199,10 +199,15 @@ def test_a_database_outage_shows_neither_the_dsn_nor_its_password(
     logged: pytest.LogCaptureFixture,
 ) -> None:
     database_url = f"postgresql://tickwire_api:pw-9f3e61b2d4@127.0.0.1:{closed_port()}/tickwire"
-    settings = ApiSettings(DATABASE_URL=database_url, api_key_hashes=digest(KEY))
+    settings = ApiSettings(DATABASE_URL=database_url, api_key_hashes=digest(KEY), db_wait_s=1.0)
     with TestClient(create_app(settings), raise_server_exceptions=False) as client:
         ready = client.get("/readyz")
         assert ready.status_code == 503, ready.text
+        # A request is told to come back (not a 500 after a long wait) once db_wait_s is over.
+        page = client.get("/v1/instruments", headers={"X-API-Key": KEY})
+        assert page.status_code == 503, page.text
+        assert page.headers["retry-after"] == "5"
+        assert page.json() == {"detail": "the database is not reachable now; try again later"}
     assert logged.records, "the pool's failed connections are logged"
-    texts = [shown(ready), logged.text]
+    texts = [shown(ready), shown(page), logged.text]
     assert_nothing_secret(texts, [*secrets_of(database_url), "pw-9f3e61b2d4"])

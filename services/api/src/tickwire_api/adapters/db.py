@@ -22,7 +22,15 @@ def read_only_conninfo(database_url: str) -> str:
 def open_pool(database_url: str, size: int) -> ConnectionPool:
     """A read-only pool, open without waiting: the API serves (and answers /readyz with 503)
     even while the database is still coming up, and the pool keeps trying in the background."""
-    pool = ConnectionPool(read_only_conninfo(database_url), min_size=1, max_size=size, open=False)
+    pool = ConnectionPool(
+        read_only_conninfo(database_url),
+        min_size=1,
+        max_size=size,
+        open=False,
+        # A connection the server dropped while idle (a restart, a failover) is replaced before a
+        # request gets it: one round trip per request, against a 503 after every restart.
+        check=ConnectionPool.check_connection,
+    )
     pool.open(wait=False)
     return pool
 
