@@ -4,21 +4,26 @@ loops' batches from their /metrics, and the settings under trial given on the co
 from __future__ import annotations
 
 import httpx
-from proc_stats import cpu_seconds
+from proc_stats import cpu_seconds, family_cpu
 
 from tickwire_core.localstack.pipeline import Pipeline, service_names
 
 
-def cpu_now(pipeline: Pipeline) -> dict[str, float]:
-    """CPU seconds so far of each service."""
-    return {name: cpu_seconds(svc.process.pid) for name, svc in pipeline.services.items()}
+def cpu_now(pipeline: Pipeline, servers: dict[str, int]) -> dict[str, float]:
+    """CPU seconds so far of each service and of each server (`servers`: pids by name; a
+    server's live children counted with it, so PostgreSQL's backends are)."""
+    used = {name: cpu_seconds(svc.process.pid) for name, svc in pipeline.services.items()}
+    used.update({name: sum(family_cpu(pid).values()) for name, pid in servers.items()})
+    return used
 
 
-def start_counting_cpu(pipeline: Pipeline) -> dict[str, float]:
+def start_counting_cpu(pipeline: Pipeline, servers: dict[str, int]) -> dict[str, float]:
     """Start the services as Pipeline.start does, each one's CPU counted from its readiness
-    (start-up's imports left out); the feed publishes from its own readiness on."""
+    (start-up's imports left out), the servers' from before the first start (the feed publishes
+    from its own readiness on, while later services still start); the servers' figures so carry
+    the services' start-up traffic too."""
     pipeline.prepare()
-    cpu_from = {}
+    cpu_from = {name: sum(family_cpu(pid).values()) for name, pid in servers.items()}
     for name in service_names(pipeline.replica):
         pipeline.spawn(name)
         pipeline.wait_ready(name)
@@ -66,6 +71,7 @@ def cost_lines(
     lines = []
     if cpu_used:
         lines.append(
+            # The servers' figures include this benchmark's own readers and probes.
             "  CPU seconds per 1,000 ticks, from ready to the last tick stored: "
             + ", ".join(f"{k} {1000 * v / ticks:.2f}" for k, v in cpu_used.items())
         )

@@ -150,6 +150,7 @@ def run_rate(
     rate: int,
     args: argparse.Namespace,
     work: Path,
+    servers: dict[str, int],
 ) -> dict[str, float]:
     run_id = uuid.uuid4().hex[:6]
     prefix = f"latency{run_id}."
@@ -211,7 +212,7 @@ def run_rate(
     cpu_used: dict[str, float] = {}
     batches: dict[str, tuple[float, float, float]] = {}
     try:
-        cpu_from = start_counting_cpu(pipeline)
+        cpu_from = start_counting_cpu(pipeline, servers)
         api = threading.Thread(
             target=probe_api, args=(pipeline.urls()["api"], instruments, ages, stop)
         )
@@ -227,7 +228,7 @@ def run_rate(
             elif time.monotonic() > max(load_ends, last_progress) + args.drain:
                 break
             time.sleep(0.5)
-        cpu_used = {k: v - cpu_from[k] for k, v in cpu_now(pipeline).items()}
+        cpu_used = {k: v - cpu_from[k] for k, v in cpu_now(pipeline, servers).items()}
         batches = batch_figures(pipeline.urls(), ("normalize", "sink")) if args.stages else {}
     finally:
         stop.set()
@@ -314,7 +315,7 @@ def main() -> int:
         with psycopg.connect(stack.database_url) as conn:
             migrate(conn)  # before the readers start: the sink would make the tables too
         for rate in (int(r) for r in args.rates.split(",")):
-            figures = run_rate(stack.bootstrap, stack.database_url, rate, args, work)
+            figures = run_rate(stack.bootstrap, stack.database_url, rate, args, work, stack.servers)
             record("tick_latency", figures)
     shutil.rmtree(work, ignore_errors=True)  # the stack's data; a failure keeps it and the logs
     return 0
