@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import platform
+import shutil
 import sys
 import tempfile
 import time
@@ -17,49 +18,47 @@ from pathlib import Path
 
 import psycopg
 from bench_results import record
-from proc_stats import cpu_seconds, family
+from bench_stack import bench_stack
+from proc_stats import cpu_seconds, family_cpu
 
-from tickwire_core.localstack.kafka import LocalKafka
 from tickwire_core.localstack.pipeline import Pipeline
-from tickwire_core.localstack.postgres import LocalPostgres
 
 
 def main() -> int:
     n = int(sys.argv[1]) if len(sys.argv) > 1 else 200_000
     work = Path(tempfile.mkdtemp(prefix="tickwire-bench-"))
-    kafka = postgres = None
-    bootstrap = os.environ.get("KAFKA_BOOTSTRAP_SERVERS")
-    database_url = os.environ.get("DATABASE_URL")
-    try:
-        if not bootstrap:
-            kafka = LocalKafka(work / "kafka")
-            kafka.start()
-            bootstrap = kafka.bootstrap_servers
-        if not database_url:
-            postgres = LocalPostgres(work / "postgres")  # durable settings, as a user would run it
-            postgres.start()
-            database_url = postgres.dsn
-        run_id = uuid.uuid4().hex[:6]
-        prefix = f"bench{run_id}."
-        # Instruments unique to this run, so an existing database's rows are not counted.
-        instruments = ",".join(f"B{run_id}-{i}:{100 * (i + 1)}" for i in range(4))
-        pipeline = Pipeline(
-            work / "services",
-            bootstrap,
-            database_url,
-            topic_prefix=prefix,
-            service_env={
-                "ingest": {
-                    "TICKWIRE_SIM_COUNT": str(n),
-                    "TICKWIRE_SIM_RATE": "0",
-                    "TICKWIRE_SIM_FAULTS": "false",
-                    "TICKWIRE_SIM_INSTRUMENTS": instruments,
-                },
-                "normalize": {"TICKWIRE_CONSUMER_GROUP": f"{prefix}normalize"},
-                "sink": {"TICKWIRE_CONSUMER_GROUP": f"{prefix}sink"},
+    with bench_stack(work) as stack:
+        assert stack.bootstrap is not None
+        stored = run(n, stack.bootstrap, stack.database_url, stack.servers, work)
+    if stored:
+        shutil.rmtree(work, ignore_errors=True)  # the stack's data; a failure keeps it and the logs
+    return 0 if stored else 1
+
+
+def run(n: int, bootstrap: str, database_url: str, servers: dict[str, int], work: Path) -> bool:
+    """N simulator ticks through every service; True when all N were stored."""
+    run_id = uuid.uuid4().hex[:6]
+    prefix = f"bench{run_id}."
+    # Instruments unique to this run, so an existing database's rows are not counted.
+    instruments = ",".join(f"B{run_id}-{i}:{100 * (i + 1)}" for i in range(4))
+    pipeline = Pipeline(
+        work / "services",
+        bootstrap,
+        database_url,
+        topic_prefix=prefix,
+        service_env={
+            "ingest": {
+                "TICKWIRE_SIM_COUNT": str(n),
+                "TICKWIRE_SIM_RATE": "0",
+                "TICKWIRE_SIM_FAULTS": "false",
+                "TICKWIRE_SIM_INSTRUMENTS": instruments,
             },
-        )
-        pipeline.start()
+            "normalize": {"TICKWIRE_CONSUMER_GROUP": f"{prefix}normalize"},
+            "sink": {"TICKWIRE_CONSUMER_GROUP": f"{prefix}sink"},
+        },
+    )
+    pipeline.start()
+    try:
         count = 0
         deadline = time.monotonic() + 1800
         with psycopg.connect(database_url, autocommit=True) as conn:
@@ -79,30 +78,20 @@ def main() -> int:
             for name, svc in pipeline.services.items()
             if svc.process is not None
         }
-        if kafka is not None and kafka.running_pid:
-            cpu["kafka"] = cpu_seconds(kafka.running_pid)
-        if postgres is not None and postgres.running_pid:
-            cpu["postgres"] = sum(cpu_seconds(p) for p in family(postgres.running_pid))
-        pipeline.stop()
-        seconds = (done_us - first_us) / 1e6
-        print(
-            f"machine: {platform.machine()} {os.cpu_count()} cores, "
-            f"Python {platform.python_version()}"
-        )
-        print(
-            f"ticks: {count} of {n} in {seconds:.2f} s -> {count / seconds:,.0f} ticks/s end to end"
-        )
-        if count == n:
-            record("e2e_throughput", {"ticks_per_s": count / seconds})
-        print("CPU seconds used since start (what bounds the throughput on 2 cores):")
-        for name, used in sorted(cpu.items(), key=lambda kv: -kv[1]):
-            print(f"  {name:10} {used:6.1f} s")
-        return 0 if count == n else 1
+        cpu.update({name: sum(family_cpu(pid).values()) for name, pid in servers.items()})
     finally:
-        if kafka is not None:
-            kafka.stop()
-        if postgres is not None:
-            postgres.stop()
+        pipeline.stop()
+    seconds = (done_us - first_us) / 1e6
+    print(
+        f"machine: {platform.machine()} {os.cpu_count()} cores, Python {platform.python_version()}"
+    )
+    print(f"ticks: {count} of {n} in {seconds:.2f} s -> {count / seconds:,.0f} ticks/s end to end")
+    if count == n:
+        record("e2e_throughput", {"ticks_per_s": count / seconds})
+    print("CPU seconds used since start (what bounds the throughput on 2 cores):")
+    for name, used in sorted(cpu.items(), key=lambda kv: -kv[1]):
+        print(f"  {name:16} {used:6.1f} s")
+    return bool(count == n)
 
 
 if __name__ == "__main__":

@@ -72,7 +72,7 @@ def applied(port: int) -> float:
     )
 
 
-def run_service(bootstrap: str, records: list[tuple[bytes, bytes]]) -> None:
+def run_service(bootstrap: str, records: list[tuple[bytes, bytes]], work: Path) -> None:
     prefix = f"bench{uuid.uuid4().hex[:6]}."
     create_topics(bootstrap, prefix=prefix)
     producer = Producer({"bootstrap.servers": bootstrap, "linger.ms": 20})
@@ -98,7 +98,7 @@ def run_service(bootstrap: str, records: list[tuple[bytes, bytes]]) -> None:
         if shutil.which("taskset") and os.cpu_count() and os.cpu_count() > 1
         else []
     )
-    log = Path(tempfile.mkdtemp()) / "signals.log"
+    log = work / "signals.log"
     proc = spawn([*pin, sys.executable, "-m", "tickwire_signals"], log, env=env)
     try:
         first = started_cpu = None
@@ -154,17 +154,19 @@ def main() -> int:
     if args.profile:
         profile(records, args.top)
         return 0
+    work = Path(tempfile.mkdtemp(prefix="tickwire-signals-bench-"))
     bootstrap = os.environ.get("KAFKA_BOOTSTRAP_SERVERS")
     kafka = None
     if not bootstrap:
-        kafka = LocalKafka(Path(tempfile.mkdtemp()) / "kafka")
+        kafka = LocalKafka(work / "kafka")
         kafka.start()
         bootstrap = kafka.bootstrap_servers
     try:
-        run_service(bootstrap, records)
+        run_service(bootstrap, records, work)
     finally:
         if kafka is not None:
             kafka.stop()
+    shutil.rmtree(work, ignore_errors=True)  # a failure keeps the broker's data and the log
     return 0
 
 
