@@ -549,7 +549,7 @@ def test_a_backfilled_equitys_daily_chart_shows_its_short_volume_ratio(
     select = Select(browser.find_element(By.ID, "instrument"))
     wait(browser, lambda d: len(select.options) == 3, "the live feeds and the daily history")
     assert [o.text for o in select.options][-1] == "AAPL (yahoo, daily)"
-    select.select_by_value("yahoo|AAPL|yahoo")
+    select.select_by_value('["yahoo","AAPL","yahoo"]')
 
     # A year of daily bars by default; the interval is the vendor's 1d and cannot be changed.
     shown = drawn(browser, "AAPL", "1d", "1y")

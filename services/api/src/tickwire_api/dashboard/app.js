@@ -63,15 +63,22 @@ let instrumentsAt = null;
 let drawn = null; // what the chart shows, to draw it again at a new width
 let drawnSignature = "";
 let view = null;
-let preferred = null; // provider|instrument[|source] from the URL, until the list is loaded
+let preferred = null; // the option value the URL names, until the list is loaded
 let liveInterval = null; // the live view's interval, kept while a daily chart shows 1d
 let dailyShown = null; // {key, at}: the daily chart drawn, and when its data was fetched
 let qualityAt = null; // when the quality calendar's rows were last fetched
 
-// An option's value: provider|instrument for a live feed (computed bars), and
-// provider|instrument|source for a vendor's daily bars of a backfilled instrument.
+// An option's value: [provider, instrument] for a live feed (computed bars), and
+// [provider, instrument, source] for a vendor's daily bars of a backfilled instrument, as JSON:
+// names come from outside and may hold any character a separator would be.
+function optionValue(...parts) {
+  return JSON.stringify(parts);
+}
+
 function selection() {
-  const [provider, instrument, source] = (ui.instrument.value || "|").split("|");
+  const [provider = "", instrument = "", source] = ui.instrument.value
+    ? JSON.parse(ui.instrument.value)
+    : [];
   const daily = Boolean(source);
   return {
     provider,
@@ -117,7 +124,7 @@ function restoreSelection() {
   }
   if (!wanted.has("instrument")) return null;
   const chosen = [wanted.get("provider"), wanted.get("instrument")];
-  return (wanted.has("source") ? [...chosen, wanted.get("source")] : chosen).join("|");
+  return optionValue(...chosen, ...(wanted.has("source") ? [wanted.get("source")] : []));
 }
 
 function showMessage(text) {
@@ -128,7 +135,7 @@ function showMessage(text) {
 async function loadInstruments() {
   const { instruments, backfilled = [] } = await getJson("instruments");
   const live = instruments.map((i) => ({
-    value: `${i.provider}|${i.instrument}`,
+    value: optionValue(i.provider, i.instrument),
     label: `${i.instrument} (${i.provider})`,
   }));
   // Backfilled instruments with a vendor's daily bars, one entry per vendor.
@@ -136,7 +143,7 @@ async function loadInstruments() {
     b.coverage
       .filter((c) => c.dataset === "bars" && c.interval === "1d")
       .map((c) => ({
-        value: `${c.provider}|${b.instrument}|${c.source}`,
+        value: optionValue(c.provider, b.instrument, c.source),
         label: `${b.instrument} (${c.source}, daily)`,
       })),
   );
