@@ -63,10 +63,10 @@ class ServiceRun:
 
     def assert_as_expected(self) -> None:
         def bar_id(b: dict[str, Any]) -> tuple[Any, ...]:
-            return (b["interval"], b["start_ts"])
+            return (b["interval"], b["start_ts"], b["revision"])
 
         def anomaly_id(a: dict[str, Any]) -> tuple[Any, ...]:
-            return (a["ts"], a["rule"])
+            return (a["ts"], a["rule"], a["severity"])
 
         assert sorted(self.bars, key=bar_id) == sorted(self.expected_bars, key=bar_id)
         assert sorted(self.anomalies, key=anomaly_id) == sorted(

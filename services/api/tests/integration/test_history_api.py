@@ -68,6 +68,8 @@ def bar(
         "volume": float(i % 11),
         "tick_count": 1 + i % 6,
         "source": source,
+        # Now and then a bar corrected after it closed (a critical price confirmed as a move).
+        "revision": 1 if i % 17 == 5 else 0,
     }
 
 
@@ -331,6 +333,7 @@ def expected_bars(stored: list[dict[str, Any]], width: int, start: int, end: int
             "tick_count": sum(m["tick_count"] for m in members),
             "source": source,
             "adj_close": None,
+            "corrected": any(m["revision"] > 0 for m in members),
         }
         for (bucket, provider, source), members in sorted(groups.items())
     ]
@@ -366,6 +369,7 @@ def test_bars_equal_the_same_aggregation_in_python(
     assert served == expected
     assert body["count"] == len(expected) > 1
     assert {b["interval"] for b in body["bars"]} == {interval}
+    assert any(b["corrected"] for b in body["bars"])  # the stored corrections are in range
 
 
 def test_bars_of_another_provider_are_empty(client: TestClient) -> None:
@@ -396,6 +400,26 @@ def test_anomalies_newest_first_filtered_by_severity_and_rule(client: TestClient
     )
     window = {"start": iso(T0 + 3 * SECOND), "end": iso(T0 + 9 * SECOND), "limit": 4}
     assert served(window) == stored(lambda a: T0 + 3 * SECOND <= a["ts"] < T0 + 9 * SECOND)[:4]
+
+
+def test_a_confirmed_critical_is_served_as_confirmed_not_critical(
+    client: TestClient, conn: psycopg.Connection
+) -> None:
+    critical = ANOMALY_ROWS[1]
+    assert critical["severity"] == "critical"
+    correction = {**critical, "severity": "confirmed", "detail": "confirmed as a move"}
+    assert TableWriter.for_table(conn, ANOMALIES).write([ANOMALIES.to_row(correction)]) == 1
+    conn.commit()
+
+    def served(params: dict[str, Any]) -> list[tuple[str, str]]:
+        response = client.get("/v1/anomalies", params={"instrument": "SIM-A", **params})
+        assert response.status_code == 200, response.text
+        return [(a["ts"], a["severity"]) for a in response.json()["anomalies"]]
+
+    ts = iso(critical["ts"]).replace("+00:00", "Z")
+    assert served({"severity": "confirmed"}) == [(ts, "confirmed")]
+    assert (ts, "critical") not in served({"severity": "critical"})
+    assert (ts, "confirmed") in served({})
 
 
 def test_signals_newest_first_filtered_by_name_and_interval(client: TestClient) -> None:

@@ -135,6 +135,7 @@ def bars(trades: list[dict[str, Any]], width: timedelta) -> list[dict[str, Any]]
             "tick_count": len(members),
             "source": "rollup",
             "adj_close": None,
+            "corrected": False,
         }
         for (bucket, provider, instrument), members in sorted(groups.items())
     ]

@@ -98,7 +98,10 @@ def rfc3339(ts: datetime) -> str:
 def served(stored: list[dict[str, Any]], interval: str) -> list[dict[str, Any]]:
     """Stored vendor bars as the API serves them: as they are, in the interval asked for."""
     ordered = sorted(stored, key=lambda b: (b["start_ts"], b["provider"], b["source"]))
-    return [{**b, "interval": interval, "start_ts": rfc3339(b["start_ts"])} for b in ordered]
+    return [
+        {**b, "interval": interval, "start_ts": rfc3339(b["start_ts"]), "corrected": False}
+        for b in ordered
+    ]
 
 
 def aggregated(stored: list[dict[str, Any]], width: timedelta) -> list[dict[str, Any]]:
@@ -120,6 +123,7 @@ def aggregated(stored: list[dict[str, Any]], width: timedelta) -> list[dict[str,
             "tick_count": sum(m["tick_count"] for m in members),
             "source": source,
             "adj_close": None,
+            "corrected": False,
         }
         for (bucket, provider, source), members in sorted(groups.items())
     ]

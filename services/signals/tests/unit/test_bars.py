@@ -60,6 +60,7 @@ def reference(frame: pd.DataFrame, interval: str, source: str) -> list[dict[str,
             "volume": float(row.volume),
             "tick_count": int(row.tick_count),
             "source": source,
+            "revision": 0,
         }
         for start, row in zip(groups.index, groups.itertuples(), strict=True)
     ]

@@ -51,7 +51,8 @@ def reference(prices: np.ndarray, window: int = 200, min_points: int = 30) -> pd
 
 
 def by_ts(out: Emitted, rule: str = "zscore") -> dict[int, dict[str, Any]]:
-    return {a["ts"]: a for a in out.anomalies if a["rule"] == rule}
+    """The rule's judgements by ts (corrections, which share their original's ts, left out)."""
+    return {a["ts"]: a for a in out.anomalies if a["rule"] == rule and a["severity"] != "confirmed"}
 
 
 def assert_matches(found: dict[int, dict[str, Any]], expected: pd.DataFrame) -> None:
@@ -147,11 +148,13 @@ def test_a_lasting_level_shift_restarts_the_window_after_rebase_after_criticals(
     found = by_ts(out)
     shifted = [found.pop(T0 + i * 1_000) for i in range(100, 105)]
     assert [a["severity"] for a in shifted] == ["critical"] * 5
+    confirmed = [a["ts"] for a in out.anomalies if a["severity"] == "confirmed"]
+    assert confirmed == [a["ts"] for a in shifted]
     assert "restarts" in shifted[-1]["detail"] and "restarts" not in shifted[-2]["detail"]
     assert_matches({ts: a for ts, a in found.items() if ts < T0 + 100 * 1_000}, reference(before))
-    # The window starts again at the 106th price: 30 more before anything is judged.
-    expected = reference(after[5:])
-    expected["ts"] += 105 * 1_000
+    # The window starts again from the 105th price, the fifth critical one (now used).
+    expected = reference(after[4:])
+    expected["ts"] += 104 * 1_000
     assert_matches({ts: a for ts, a in found.items() if ts >= T0 + 100 * 1_000}, expected)
 
 

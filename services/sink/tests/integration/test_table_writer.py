@@ -188,6 +188,51 @@ def test_a_signal_is_kept_per_interval(conn: psycopg.Connection) -> None:
     ]
 
 
+def test_a_corrected_bar_replaces_the_stored_one_and_no_older_revision_undoes_it(
+    conn: psycopg.Connection,
+) -> None:
+    writer = TableWriter.for_table(conn, BARS)
+    first, other = bar(0), bar(1)
+    corrected = bar(0, high=120.0, close=119.0, volume=30.0, tick_count=5, revision=1)
+    assert writer.write([BARS.to_row(first), BARS.to_row(other)]) == 2
+    assert writer.write([BARS.to_row(corrected)]) == 1
+    # Redelivered, in either order or in one batch, the revisions leave the correction stored.
+    assert writer.write([BARS.to_row(first)]) == 0
+    assert writer.write([BARS.to_row(corrected), BARS.to_row(first)]) == 0
+    assert stored(conn, BARS) == [as_stored(BARS, corrected), as_stored(BARS, other)]
+
+
+def test_a_bar_and_its_correction_in_one_batch_store_the_correction(
+    conn: psycopg.Connection,
+) -> None:
+    writer = TableWriter.for_table(conn, BARS)
+    corrected = bar(0, close=101.5, revision=1)
+    assert writer.write([BARS.to_row(bar(0)), BARS.to_row(corrected)]) == 1
+    assert stored(conn, BARS) == [as_stored(BARS, corrected)]
+
+
+def test_a_confirmed_critical_turns_its_row_confirmed_and_never_back(
+    conn: psycopg.Connection,
+) -> None:
+    writer = TableWriter.for_table(conn, ANOMALIES)
+    critical, warning = anomaly(1), anomaly(2)
+    confirmed = {**critical, "severity": "confirmed", "detail": "confirmed as a move"}
+    assert writer.write([ANOMALIES.to_row(critical), ANOMALIES.to_row(warning)]) == 2
+    assert writer.write([ANOMALIES.to_row(confirmed)]) == 1
+    assert writer.write([ANOMALIES.to_row(critical), ANOMALIES.to_row(confirmed)]) == 0
+    # A confirmation replaces a critical only, never a warning.
+    assert writer.write([ANOMALIES.to_row({**warning, "severity": "confirmed"})]) == 0
+    assert stored(conn, ANOMALIES) == [
+        as_stored(ANOMALIES, confirmed),
+        as_stored(ANOMALIES, warning),
+    ]
+    # Original and correction in one batch: the correction is what is stored.
+    other = anomaly(3)
+    batch = [other, {**other, "severity": "confirmed", "detail": "confirmed"}]
+    assert writer.write([ANOMALIES.to_row(a) for a in batch]) == 1
+    assert stored(conn, ANOMALIES)[-1] == as_stored(ANOMALIES, batch[1])
+
+
 def test_a_redelivered_dead_letter_is_stored_once(conn: psycopg.Connection) -> None:
     writer = TableWriter.for_table(conn, REJECTS)
     first = dead_letter(1)

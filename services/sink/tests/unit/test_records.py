@@ -36,6 +36,7 @@ BAR = {
     "tick_count": 42,
     "source": "trade",
     "adj_close": None,
+    "revision": 0,
 }
 ANOMALY = {
     "provider": "simulator",

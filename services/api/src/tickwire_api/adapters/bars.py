@@ -23,7 +23,8 @@ _BARS = """
 SELECT provider, instrument, time_bucket(%(width)s::interval, start_ts) AS start_ts,
        first(open, start_ts) AS open, max(high) AS high, min(low) AS low,
        last(close, start_ts) AS close, sum(volume) AS volume,
-       sum(tick_count)::bigint AS tick_count, source, NULL::float8 AS adj_close
+       sum(tick_count)::bigint AS tick_count, source, NULL::float8 AS adj_close,
+       bool_or(coalesce(revision, 0) > 0) AS corrected
 FROM bars
 WHERE %(computed)s
   AND instrument = %(instrument)s
@@ -35,7 +36,7 @@ WHERE %(computed)s
 GROUP BY provider, instrument, 3, source
 UNION ALL
 SELECT provider, instrument, start_ts, open, high, low, close, volume,
-       tick_count::bigint, source, adj_close
+       tick_count::bigint, source, adj_close, coalesce(revision, 0) > 0 AS corrected
 FROM bars
 WHERE %(vendor)s
   AND instrument = %(instrument)s

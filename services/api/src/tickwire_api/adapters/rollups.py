@@ -22,7 +22,7 @@ VIEWS = {seconds: f"bars_{name}" for seconds, name in ROLLUP_INTERVALS.items()}
 # interval, in the order adapters/bars.py gives them.
 _ROLLUP = """
 SELECT provider, instrument, start_ts, open, high, low, close, volume, tick_count,
-       {source}::text AS source, NULL::float8 AS adj_close
+       {source}::text AS source, NULL::float8 AS adj_close, false AS corrected
 FROM {view}
 WHERE instrument = %(instrument)s
   AND (%(provider)s::text IS NULL OR provider = %(provider)s)

@@ -27,6 +27,7 @@ class Bar(BaseModel):
                 "tick_count": 42,
                 "source": "trade",
                 "adj_close": None,
+                "corrected": False,
             }
         )
     )
@@ -53,6 +54,12 @@ class Bar(BaseModel):
         description="The vendor's close adjusted for splits and dividends; null for computed "
         "bars and vendors that give none.",
     )
+    corrected: bool = Field(
+        False,
+        description="True when a stored bar it is made of was corrected after it closed: a "
+        "price first reported critical and then confirmed as a move by the next prices was "
+        "added to it (the anomaly is served with severity confirmed).",
+    )
 
 
 VENDOR_BAR: dict[str, Any] = {
@@ -68,6 +75,7 @@ VENDOR_BAR: dict[str, Any] = {
     "tick_count": 0,
     "source": "yahoo",
     "adj_close": 191.28,
+    "corrected": False,
 }
 
 

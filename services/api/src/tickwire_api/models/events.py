@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, create_model
+from pydantic import BaseModel, ConfigDict, Field, create_model
 
 from tickwire_api.models.examples import T0, example, examples
 
@@ -33,7 +33,10 @@ class Anomaly(BaseModel):
     instrument: str
     ts: datetime
     rule: str
-    severity: str
+    severity: str = Field(
+        description="warning | critical | confirmed: a critical price that the next prices "
+        "confirmed as a move (it is used after all, and its bars corrected)."
+    )
     value: float
     threshold: float
     window_mean: float | None

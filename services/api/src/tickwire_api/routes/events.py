@@ -57,7 +57,11 @@ def _window(start: OptionalStart = None, end: OptionalEnd = None, limit: Limit =
 
 def _anomaly_filters(
     severity: Annotated[
-        Literal["warning", "critical"] | None, Query(description="Only this severity.")
+        Literal["warning", "critical", "confirmed"] | None,
+        Query(
+            description="Only this severity. confirmed: a critical price the next prices "
+            "confirmed as a move (its row no longer counts as critical)."
+        ),
     ] = None,
     rule: Annotated[
         str | None, Query(pattern=NAME, description="Only this rule.", examples=["zscore"])

@@ -36,7 +36,8 @@ class ZScoreParams:
     (rule zscore) judges the price against the mean and stddev of the last `window` prices.
     `rebase_after` consecutive critical prices on the same side mean the price has moved, not that
     the feed is wrong: the judge restarts from there so the new level is not shut out forever
-    (critical prices are never used, so nothing else would let it)."""
+    (critical prices are not used, so nothing else would let it), and those prices are confirmed
+    and used after all (see corrections)."""
 
     window: int = 200
     min_points: int = 30

@@ -4,18 +4,20 @@ out, through an InstrumentState it mutates. Pure: the stream wiring owns the sta
 A tick's price is its mid where the book has both sides, else its trade price (trades, and
 tickers without a book). Prices the price rule (return_zscore, or zscore by setting) finds
 critical, crossed and locked books are not used: they enter neither the rule's memory nor a bar
-nor a feature. The first price after a gap is judged by the gap-jump rule alone, which only
-reports, however large the jump: markets do move while a feed is down. Late ticks (their finest
-bar already closed) are counted and reported, and change nothing else. A stale quote is judged
-per instrument, at its own ticks; gap ticks arm the gap-jump rule and, unless they say the
-instrument alone fell silent, excuse the quote's silence (the feed lost that stretch)."""
+nor a feature, unless the next prices confirm a critical one as a move (see corrections). The
+first price after a gap is judged by the gap-jump rule alone, which only reports, however large
+the jump: markets do move while a feed is down. Late ticks (their finest bar already closed) are
+counted and reported, and change nothing else. A stale quote is judged per instrument, at its own
+ticks; gap ticks arm the gap-jump rule and, unless they say the instrument alone fell silent,
+excuse the quote's silence (the feed lost that stretch)."""
 
 from __future__ import annotations
 
 import math
+from enum import Enum
 from typing import Any
 
-from tickwire_signals.domain import rules
+from tickwire_signals.domain import corrections, rules
 from tickwire_signals.domain.bars import OpenBar
 from tickwire_signals.domain.config import SignalsConfig, ZScoreParams
 from tickwire_signals.domain.features import bar_features, finest_bar_features
@@ -29,6 +31,17 @@ __all__ = ["Emitted", "SignalEngine"]
 # Gap reasons that say the instrument alone fell silent while its feed went on: that silence is
 # the instrument's own, so a quote left that long is stale.
 INSTRUMENT_SILENCES = frozenset({"silence"})
+
+
+class Verdict(Enum):
+    """The price rule's verdict on a price."""
+
+    USED = "used"
+    EXCLUDED = "excluded"  # critical, and not (yet) confirmed
+    CONFIRMS = "confirms"  # critical, and confirms those before it: a move, used
+
+
+USED, EXCLUDED, CONFIRMS = Verdict.USED, Verdict.EXCLUDED, Verdict.CONFIRMS
 
 
 class SignalEngine:
@@ -72,8 +85,8 @@ class SignalEngine:
         self._judge_stale(state, ts, kind, out)
         if kind == "trade":
             price = tick.get("last_traded_price")
-            if price is not None and self._use(state, price, ts, out, mid=False):
-                volume = tick.get("last_traded_volume") or 0.0
+            volume = tick.get("last_traded_volume") or 0.0
+            if price is not None and self._use(state, price, ts, out, "trade", volume):
                 for series in state.series:
                     series.bar_for(ts).add_trade(price, volume, ts)
                 if state.first_trade_ts is None or ts < state.first_trade_ts:
@@ -89,7 +102,7 @@ class SignalEngine:
             if bid >= ask:
                 state.excluded_ticks += 1
                 out.anomalies.append(rules.crossed(state, ts, bid, ask))
-            elif self._use(state, (bid + ask) / 2, ts, out, mid=True):
+            elif self._use(state, (bid + ask) / 2, ts, out, "mid", bid=bid, ask=ask):
                 state.returns.spread.push(bid, ask)
                 for series in state.series:
                     series.bar_for(ts).add_quote(bid, ask, ts)
@@ -98,7 +111,7 @@ class SignalEngine:
         # not the bars.
         price = tick.get("last_traded_price") if kind == "ticker" else None
         if price is not None:
-            self._use(state, price, ts, out, mid=False)
+            self._use(state, price, ts, out, "rule")
 
     def advance(self, state: InstrumentState, watermark_ts: int, out: Emitted) -> None:
         """Close every bar ending at or before watermark_ts (event time, lateness already taken
@@ -119,6 +132,8 @@ class SignalEngine:
         for end, index, start in closing:
             series = state.series[index]
             open_bar = series.open_bars.pop(start)
+            if state.pending:
+                corrections.hold(state, index, open_bar)
             if index == 0:
                 out.signals.extend(
                     finest_bar_features(
@@ -148,20 +163,41 @@ class SignalEngine:
             state.stale_reported = True
             out.anomalies.append(rules.stale(state, ts, self.config.stale_quote_timeout_us, kind))
 
-    def _use(self, state: InstrumentState, price: float, ts: int, out: Emitted, mid: bool) -> bool:
+    def _use(
+        self,
+        state: InstrumentState,
+        price: float,
+        ts: int,
+        out: Emitted,
+        lane: str,
+        volume: float = 0.0,
+        bid: float = 0.0,
+        ask: float = 0.0,
+    ) -> bool:
         """Judge a price (gap jump, then the price rule); True when it is used, which makes it
-        part of the rule's memory. `mid`: the price is a book's mid, not a trade's."""
+        part of the rule's memory. `lane`: what the price is, and what its bars would take of
+        the tick (corrections.PendingCritical): "trade" (with volume), "mid" (of bid and ask)
+        or "rule" (for the price rule only)."""
         params = self._params.get(state.instrument)
         if params is None:
             params = self._params[state.instrument] = self.config.zscore_for(state.instrument)
         after_gap = state.gap is not None
         if after_gap:
             self._judge_gap(state, price, ts, out)
+        mid = lane == "mid"
         if params.method == "level":
-            if not self._judge_level(state, price, ts, out, params):
-                return False
-        elif not after_gap and not self._judge_return(state, price, ts, out, params, mid):
+            verdict = self._judge_level(state, price, ts, out, params)
+        else:
+            verdict = USED if after_gap else self._judge_return(state, price, ts, out, params, mid)
+        if verdict == EXCLUDED:
+            # Its record is the last one out: the rule reports every critical price.
+            record = dict(out.anomalies[-1])
+            state.pending.append(corrections.PendingCritical(record, price, lane, volume, bid, ask))
             return False
+        if verdict == CONFIRMS:
+            corrections.confirm(state, out.anomalies[-1], out, self._bar_record)
+        elif state.pending:
+            corrections.forget(state)
         state.critical_run = 0
         if mid:
             state.returns.last_mid = price
@@ -194,25 +230,25 @@ class SignalEngine:
         out: Emitted,
         params: ZScoreParams,
         mid: bool,
-    ) -> bool:
-        """False when the price is critical (not used). Every judged return enters its lane's
+    ) -> Verdict:
+        """The verdict on the price (EXCLUDED when critical). Every judged return enters its lane's
         scale, clipped at the critical move: a burst of volatility must raise the scale even
         though its largest moves are not used, and one spike may raise it only so far."""
         returns = state.returns
         reference = returns.last_mid if returns.last_mid is not None else state.last_price
         if reference is None or reference <= 0.0 or price <= 0.0:
-            return True
+            return USED
         returns.since_mid += 1
         lane = returns.mid if mid else returns.trade
         steps = math.sqrt(returns.since_mid) if mid else 1.0
         log_return = math.log(price / reference) / steps
         if lane.count < params.min_points:
             lane.push(log_return)
-            return True
+            return USED
         scale = lane.scale()
         if scale <= 0.0:  # a price that has never moved cannot judge a move
             lane.push(log_return)
-            return True
+            return USED
         z, judged_from, count = log_return / scale, reference, min(lane.count, params.window)
         lane.push(log_return, params.critical * scale)
         beyond = None if mid else trade_judgement(returns, log_return, params.min_points)
@@ -221,7 +257,7 @@ class SignalEngine:
             judged_from = reference * math.exp(touch)  # the touch it printed beyond
             count = min(returns.mid.count, params.window)
         if -params.warn < z < params.warn:
-            return True
+            return USED
         critical = self._count_critical(state, z, params)
         rebased = critical and state.critical_run >= params.rebase_after
         judged_by = (judged_from, judged_from * scale * steps, count)
@@ -230,34 +266,36 @@ class SignalEngine:
                 state, ts, price, judged_by, z, params, rebased, mid, beyond is not None
             )
         )
-        if rebased:
-            # The price has moved for good: judge the next prices from here.
-            state.critical_run = 0
-            if mid:
-                returns.last_mid = price
-                returns.since_mid = 0
-            state.last_price = price
-        return not critical
+        # Rebased, the price has moved for good: it is used, and the next prices are judged from
+        # here.
+        return CONFIRMS if rebased else EXCLUDED if critical else USED
 
     def _judge_level(
         self, state: InstrumentState, price: float, ts: int, out: Emitted, params: ZScoreParams
-    ) -> bool:
+    ) -> Verdict:
         window = state.zscore
+        verdict = USED
         if len(window) >= params.min_points:
             mean, stddev = window.mean_stddev()
             z = (price - mean) / stddev if stddev > 0.0 else 0.0  # equal prices cannot judge
-            if (z >= params.warn or z <= -params.warn) and self._report_z(
-                state, ts, price, mean, stddev, z, params, out
-            ):
-                return False
-        window.push(price)
-        return True
+            if z >= params.warn or z <= -params.warn:
+                verdict = self._report_z(state, ts, price, mean, stddev, z, params, out)
+                if verdict == EXCLUDED:
+                    return verdict
+        window.push(price)  # rebased, the window starts again from this price
+        return verdict
 
     def _count_critical(self, state: InstrumentState, z: float, params: ZScoreParams) -> bool:
         if abs(z) < params.critical:
             return False
         side = 1 if z > 0 else -1
-        state.critical_run = state.critical_run + 1 if side == state.critical_side else 1
+        if side == state.critical_side:
+            state.critical_run += 1
+        else:
+            # The other side: the prices waiting on this one reverted.
+            state.critical_run = 1
+            if state.pending:
+                corrections.forget(state)
         state.critical_side = side
         state.excluded_ticks += 1
         return True
@@ -272,17 +310,17 @@ class SignalEngine:
         z: float,
         params: ZScoreParams,
         out: Emitted,
-    ) -> bool:
+    ) -> Verdict:
         critical = self._count_critical(state, z, params)
         rebased = critical and state.critical_run >= params.rebase_after
         judged_by = (mean, stddev, len(state.zscore))
         record = rules.zscore(state, ts, price, judged_by, z, params, rebased)
-        if rebased:
-            state.zscore.clear()
-            state.critical_run = 0
         if record is not None:
             out.anomalies.append(record)
-        return critical
+        if rebased:
+            state.zscore.clear()
+            return CONFIRMS
+        return EXCLUDED if critical else USED
 
     def _bar_record(
         self, state: InstrumentState, series: BarSeries, open_bar: OpenBar, end: int

@@ -71,7 +71,9 @@ def bar(
     ohlc: Ohlc,
     volume: float,
     source: str,
+    revision: int = 0,
 ) -> Record:
+    """`revision` 0 as the bar closes; above 0, the bar corrected after it was emitted."""
     return {
         "provider": provider,
         "instrument": instrument,
@@ -84,4 +86,5 @@ def bar(
         "volume": volume,
         "tick_count": ohlc.count,
         "source": source,
+        "revision": revision,
     }

@@ -31,12 +31,7 @@ def zscore(
         f"previous {count} prices"
     )
     if severity == "critical":
-        detail += "; not used"
-        if rebased:
-            detail += (
-                f"; {params.rebase_after} critical prices in a row on this side: the window "
-                "restarts from the next price"
-            )
+        detail += _rebased(params) + ": the window restarts from it" if rebased else "; not used"
     return anomaly(
         state.provider,
         state.instrument,
@@ -80,12 +75,7 @@ def return_zscore(
             f"({volatility:.6g} over {count} returns) from the last used mid {reference:.10g}"
         )
     if critical:
-        detail += "; not used"
-        if rebased:
-            detail += (
-                f"; {params.rebase_after} critical prices in a row on this side: the next "
-                "prices are judged from this one"
-            )
+        detail += _rebased(params) + ": the next are judged from it" if rebased else "; not used"
     return anomaly(
         state.provider,
         state.instrument,
@@ -96,6 +86,13 @@ def return_zscore(
         threshold,
         detail,
         judged_by,
+    )
+
+
+def _rebased(params: ZScoreParams) -> str:
+    return (
+        f"; {params.rebase_after} critical prices in a row on this side, a move: this price is "
+        "used and the ones before it confirmed"
     )
 
 

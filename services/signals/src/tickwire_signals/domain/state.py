@@ -1,17 +1,19 @@
 """Everything the engine keeps per provider|instrument, bounded by the config's windows, and its
 JSON-safe dict form (the stream table stores it as JSON; the round trip is exact).
 
-Format 1 grew the return rule's memory ("returns", later with the quoted spread in it) and the
-provider's resumption ("resumed_ts", no longer set) after it was first written: a state saved
-without them loads with them fresh (the return rule then warms up again over min_points prices),
-and older readers skip keys they do not know."""
+Format 1 grew the return rule's memory ("returns", later with the quoted spread in it), the
+provider's resumption ("resumed_ts", no longer set) and the critical prices awaiting confirmation
+with the bars they hold ("pending", "held") after it was first written: a state saved without
+them loads with them fresh (the return rule then warms up again over min_points prices; no price
+waits), and older readers skip keys they do not know."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from tickwire_signals.domain.config import SignalsConfig
+from tickwire_signals.domain.corrections import HeldBar, PendingCritical
 from tickwire_signals.domain.returns import ReturnWindow
 from tickwire_signals.domain.series import BarSeries
 from tickwire_signals.domain.vwap import VwapWindow
@@ -44,6 +46,10 @@ class InstrumentState:
     # before and after load in either version.
     resumed_ts: int | None = None
     gap: tuple[int, str] | None = None  # (start_ts, reason) of a gap no price has followed yet
+    # Critical prices of the current run, oldest first, and the closed bars they lie in (see
+    # corrections): at most rebase_after - 1 prices and their bars of each interval.
+    pending: list[PendingCritical] = field(default_factory=list)
+    held: list[HeldBar] = field(default_factory=list)
 
     @classmethod
     def new(cls, provider: str, instrument: str, config: SignalsConfig) -> InstrumentState:
@@ -83,6 +89,8 @@ class InstrumentState:
             "stale_reported": self.stale_reported,
             "resumed_ts": self.resumed_ts,
             "gap": None if self.gap is None else list(self.gap),
+            "pending": [p.to_list() for p in self.pending],
+            "held": [h.to_list() for h in self.held],
         }
 
     @classmethod
@@ -116,6 +124,9 @@ class InstrumentState:
             stale_reported=bool(data["stale_reported"]),
             resumed_ts=_opt_int(data.get("resumed_ts")),  # absent from states saved before it
             gap=None if gap is None else (int(gap[0]), str(gap[1])),
+            # Absent from states saved before confirmation: nothing waited then.
+            pending=[PendingCritical.from_list(p) for p in data.get("pending", [])],
+            held=[HeldBar.from_list(h) for h in data.get("held", [])],
         )
 
 

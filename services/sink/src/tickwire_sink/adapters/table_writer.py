@@ -1,5 +1,6 @@
 """Idempotent batch writes into one table (binary COPY into a session-local staging table, then
-INSERT ... SELECT ... ON CONFLICT DO NOTHING), and writes that set aside the rows it refuses."""
+INSERT ... SELECT ... ON CONFLICT DO NOTHING, or DO UPDATE where a newer row replaces a stored
+one), and writes that set aside the rows it refuses."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ import psycopg
 from psycopg import sql
 from psycopg.pq import TransactionStatus
 
-from tickwire_sink.domain.records import Column, Row, TableSpec
+from tickwire_sink.domain.records import Column, Replacement, Row, TableSpec
 
 logger = logging.getLogger(__name__)
 
@@ -50,6 +51,34 @@ def _as_date(expr: sql.Composable) -> sql.Composable:
     return sql.SQL("date '1970-01-01' + {}::int4").format(expr)
 
 
+def _upsert(
+    table: str,
+    names: list[str],
+    selected: list[sql.Composable],
+    stage: sql.Identifier,
+    replacement: Replacement,
+) -> sql.Composed:
+    # One row per key from the batch: DO UPDATE may not touch a row twice in one statement
+    # (cardinality_violation), and a batch may hold a record and its correction.
+    key = sql.SQL(", ").join(map(sql.Identifier, replacement.key))
+    return sql.SQL(
+        "INSERT INTO {table} AS stored ({targets}) "
+        "SELECT DISTINCT ON ({key}) {selected} FROM {stage} ORDER BY {key}, {rank} "
+        "ON CONFLICT ({key}) DO UPDATE SET {updates} WHERE {newer}"
+    ).format(
+        table=sql.Identifier(table),
+        targets=sql.SQL(", ").join(map(sql.Identifier, names)),
+        key=key,
+        selected=sql.SQL(", ").join(selected),
+        stage=stage,
+        rank=sql.SQL(replacement.rank),
+        updates=sql.SQL(", ").join(
+            sql.SQL("{0} = EXCLUDED.{0}").format(sql.Identifier(c)) for c in replacement.columns
+        ),
+        newer=sql.SQL(replacement.newer),
+    )
+
+
 def _describe(exc: psycopg.Error) -> str:
     # The primary message names the constraint or the bad value; CONTEXT would name a line of the
     # staging COPY, which means nothing outside this writer.
@@ -61,8 +90,9 @@ class TableWriter:
 
     Values of `time_columns` are UTC microseconds, stored as timestamptz; values of `date_columns`
     are days since 1970-01-01 (Avro's date), stored as date; values of `json_columns`
-    are JSON-serializable objects, stored as the column's type (json or jsonb). Outside a
-    transaction each write is its own; inside one, a savepoint."""
+    are JSON-serializable objects, stored as the column's type (json or jsonb). With a
+    `replacement`, a row replaces the stored one of its key where it is newer (see Replacement).
+    Outside a transaction each write is its own; inside one, a savepoint."""
 
     def __init__(
         self,
@@ -72,6 +102,7 @@ class TableWriter:
         time_columns: Collection[str] = (),
         json_columns: Collection[str] = (),
         date_columns: Collection[str] = (),
+        replacement: Replacement | None = None,
     ) -> None:
         names = [name for name, _ in columns]
         unknown = (set(time_columns) | set(json_columns) | set(date_columns)) - set(names)
@@ -118,7 +149,7 @@ class TableWriter:
             else sql.Identifier(name)
             for name, pg_type in columns
         ]
-        self._insert = sql.SQL(
+        self._insert: sql.Composed = sql.SQL(
             "INSERT INTO {table} ({targets}) SELECT {selected} FROM {stage} ON CONFLICT DO NOTHING"
         ).format(
             table=sql.Identifier(table),
@@ -126,6 +157,8 @@ class TableWriter:
             selected=sql.SQL(", ").join(selected),
             stage=stage,
         )
+        if replacement is not None:
+            self._insert = _upsert(table, names, selected, stage, replacement)
         self._staged = False
 
     @classmethod
@@ -137,6 +170,7 @@ class TableWriter:
             spec.time_columns,
             spec.json_columns,
             spec.date_columns,
+            spec.replacement,
         )
 
     def write(self, rows: Sequence[Row]) -> int:

@@ -13,6 +13,20 @@ Column = tuple[str, str]  # (name, PostgreSQL type)
 
 
 @dataclass(frozen=True)
+class Replacement:
+    """Rows of a table that a later record of the same natural key replaces, where a plain table
+    keeps the first and skips the rest: `key` the unique index's columns, `columns` those the
+    newer row replaces, `newer` the SQL condition (on EXCLUDED, the incoming row, and `stored`)
+    under which it does, and `rank` the ORDER BY that puts the newest of one key first within a
+    batch. A redelivered record replaces nothing, however often it comes and in whatever order."""
+
+    key: tuple[str, ...]
+    columns: tuple[str, ...]
+    newer: str
+    rank: str
+
+
+@dataclass(frozen=True)
 class TableSpec:
     """One table as the writer sees it: its columns in row order, which of them hold UTC
     microseconds stored as timestamptz, which hold mappings stored as jsonb, the mapping of a
@@ -26,6 +40,7 @@ class TableSpec:
     json_columns: frozenset[str]
     to_row: Callable[[Mapping[str, Any]], Row]
     date_columns: frozenset[str] = frozenset()
+    replacement: Replacement | None = None
 
     @property
     def names(self) -> list[str]:
@@ -51,12 +66,22 @@ _BAR_COLUMNS: tuple[Column, ...] = (
     ("tick_count", "int4"),
     ("source", "text"),
     ("adj_close", "float8"),
+    ("revision", "int4"),
 )
 _BAR_NAMES = [name for name, _ in _BAR_COLUMNS]
+_BAR_KEY = ("provider", "instrument", "interval", "source", "start_ts")
+# A corrected bar (a higher revision) replaces the one stored; an equal or lower one, redelivered
+# or replayed, changes nothing.
+_BAR_REPLACEMENT = Replacement(
+    key=_BAR_KEY,
+    columns=tuple(name for name in _BAR_NAMES if name not in _BAR_KEY),
+    newer="EXCLUDED.revision > coalesce(stored.revision, 0)",
+    rank="revision DESC",
+)
 
 
 def bar_row(bar: Mapping[str, Any]) -> Row:
-    return _row(bar, _BAR_NAMES, {"adj_close": None})
+    return _row(bar, _BAR_NAMES, {"adj_close": None, "revision": 0})
 
 
 _ANOMALY_COLUMNS: tuple[Column, ...] = (
@@ -74,6 +99,16 @@ _ANOMALY_COLUMNS: tuple[Column, ...] = (
 )
 _ANOMALY_NAMES = [name for name, _ in _ANOMALY_COLUMNS]
 _ANOMALY_DEFAULTS = {"window_mean": None, "window_stddev": None, "window_count": None, "detail": ""}
+
+
+# A critical price the next prices confirmed as a move: its `confirmed` record takes the critical
+# row's place (same key), so that reads no longer count it as critical; never the other way.
+_ANOMALY_REPLACEMENT = Replacement(
+    key=("provider", "instrument", "rule", "ts"),
+    columns=("severity", "detail"),
+    newer="EXCLUDED.severity = 'confirmed' AND stored.severity = 'critical'",
+    rank="severity = 'confirmed' DESC",
+)
 
 
 def anomaly_row(anomaly: Mapping[str, Any]) -> Row:
@@ -202,9 +237,23 @@ def short_interest_row(record: Mapping[str, Any]) -> Row:
     return _row(record, _SHORT_INTEREST_NAMES, _SHORT_INTEREST_DEFAULTS)
 
 
-BARS = TableSpec("bars", "bar", _BAR_COLUMNS, frozenset({"start_ts"}), frozenset(), bar_row)
+BARS = TableSpec(
+    "bars",
+    "bar",
+    _BAR_COLUMNS,
+    frozenset({"start_ts"}),
+    frozenset(),
+    bar_row,
+    replacement=_BAR_REPLACEMENT,
+)
 ANOMALIES = TableSpec(
-    "anomalies", "anomaly", _ANOMALY_COLUMNS, frozenset({"ts"}), frozenset(), anomaly_row
+    "anomalies",
+    "anomaly",
+    _ANOMALY_COLUMNS,
+    frozenset({"ts"}),
+    frozenset(),
+    anomaly_row,
+    replacement=_ANOMALY_REPLACEMENT,
 )
 SIGNALS = TableSpec(
     "signals", "signal", _SIGNAL_COLUMNS, frozenset({"ts"}), frozenset({"parameters"}), signal_row
