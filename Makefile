@@ -1,5 +1,5 @@
 # The README's two commands are `make run` and `make test`; the rest are for developers.
-.PHONY: run test stop status install check audit unit bench images eval-anomalies chaos
+.PHONY: run test stop status install check audit unit bench images eval-anomalies chaos soak
 
 run:        ## the whole pipeline on the simulator feed, with its own Kafka and TimescaleDB
 	bash scripts/run.sh
@@ -39,6 +39,9 @@ audit:      ## every package in uv.lock against PyPI's advisories (pip-audit, el
 # SHORT=1: the 2-minute run (fewer faults, 500 ticks/s); SEED=n replays the faults of run n.
 chaos:      ## 10 minutes of faults under load on a stack of its own (kill -9 of every service and the broker, PostgreSQL stopped, a consumer paused, hostile raw records); ends with a table: nothing lost or duplicated, every hostile record dead-lettered, stalls, recoveries, peak memory
 	python3 -m uv run --frozen python benchmarks/chaos.py $(if $(SHORT),--short) $(if $(SEED),--seed $(SEED))
+
+soak:       ## an hour at 5,000 ticks/s on a stack of its own, no faults: peak RSS per service and tick -> queryable every 10 s, as a CSV and a PNG under .tickwire/soak/ (MINUTES=n for a shorter run)
+	python3 -m uv run --frozen --group bench python benchmarks/chaos.py --soak $(if $(MINUTES),--duration $$(($(MINUTES) * 60))) $(if $(SEED),--seed $(SEED))
 
 eval-anomalies: ## precision and recall of the anomaly rules on the simulator with labelled faults (no services)
 	python3 -m uv run --frozen python benchmarks/anomaly_eval.py

@@ -10,7 +10,8 @@ the database exactly once (by the natural key: venue sequence and exchange time)
 every hostile record must be a dead letter with a reason. A failed check names what broke it and
 keeps the run's folder (logs, data, faults.jsonl); a passed run removes it.
 
-Usage: python benchmarks/chaos.py [--short] [--seed 7] [--duration S] [--rate N] [--hostile N]"""
+Usage: python benchmarks/chaos.py [--short] [--seed 7] [--duration S] [--rate N] [--hostile N]
+       python benchmarks/chaos.py --soak [--duration S] [--faults]"""
 
 from __future__ import annotations
 
@@ -27,9 +28,12 @@ from pathlib import Path
 import psycopg
 from chaos_faults import FaultRunner
 from chaos_hostile import INSTANCE, hostile_records
+from chaos_quality import check_quality
 from chaos_reference import build_reference
 from chaos_report import Gathered, report
 from chaos_schedule import Plan, schedule
+from chaos_signals import gather_outputs
+from chaos_soak import fold, plot, summary, write_csv
 from chaos_watch import HostileFeed, Watch
 
 from tickwire_core.clock import now_us
@@ -73,24 +77,27 @@ def pipeline_for(work: Path, broker: LocalKafka, url: str, args: argparse.Namesp
     )
 
 
-def stored(url: str) -> tuple[int, int]:
+def stored(url: str) -> tuple[int, int, int]:
     with psycopg.connect(url, autocommit=True) as conn:
-        row = conn.execute("SELECT (SELECT count(*) FROM ticks), (SELECT count(*) FROM rejects)")
+        row = conn.execute(
+            "SELECT (SELECT count(*) FROM ticks), (SELECT count(*) FROM rejects), "
+            "(SELECT count(*) FROM bars) + (SELECT count(*) FROM anomalies)"
+        )
         found = row.fetchone()
     assert found is not None
-    return int(found[0]), int(found[1])
+    return int(found[0]), int(found[1]), int(found[2])
 
 
 def settle(supervisor: Supervisor, url: str) -> float:
     """After the load: until nothing new is stored for SETTLE_S; returns the seconds it took."""
     began = time.monotonic()
-    last, quiet_since = (-1, -1), time.monotonic()
+    last, quiet_since = (-1, -1, -1), time.monotonic()
     while time.monotonic() - began < SETTLE_MAX_S:
         supervisor.check()
         try:
             now = stored(url)
         except psycopg.Error:
-            now = (-1, -1)
+            now = (-1, -1, -1)
         if now != last:
             last, quiet_since = now, time.monotonic()
         elif time.monotonic() - quiet_since >= SETTLE_S:
@@ -135,7 +142,8 @@ def gather_database(
 
 def run(args: argparse.Namespace, work: Path) -> bool:
     plan = (Plan.short if args.short else Plan.long)(args.duration)
-    faults = schedule(args.seed, plan)
+    # A soak run measures an undisturbed pipeline unless faults are asked for.
+    faults = [] if args.soak and not args.faults else schedule(args.seed, plan)
     kinds = Counter(f.kind for f in faults)
     print(
         f"chaos: seed {args.seed}, {args.duration:g} s at {args.rate:,} ticks/s (primary and "
@@ -201,6 +209,10 @@ def run(args: argparse.Namespace, work: Path) -> bool:
                 process.send_signal(signal.SIGTERM)
                 process.wait(30)
         gathered.undelivered = feed.flush(120)
+        if args.soak:
+            watch.join()
+            soak(args, watch, began, gathered.load_end)
+            return True
         gathered.settle_s = settle(supervisor, url)
         watch.join()
         gathered.kills = dict(runner.kills)
@@ -210,6 +222,8 @@ def run(args: argparse.Namespace, work: Path) -> bool:
         print(f"  load over; settled after {gathered.settle_s:.0f} s; reading back", flush=True)
         gathered.reference = build_reference(broker.bootstrap_servers, raw_topic, INSTANCE)
         gathered.ticks, gathered.dead, gathered.leaked = gather_database(url, raw_topic)
+        gathered.outputs = gather_outputs(url, broker.bootstrap_servers)
+        gathered.quality = check_quality(url, INSTANCE)
     finally:
         if watch is not None:
             watch.join()
@@ -225,6 +239,20 @@ def run(args: argparse.Namespace, work: Path) -> bool:
     return ok
 
 
+def soak(args: argparse.Namespace, watch: Watch, began: float, ended: float) -> None:
+    """The soak run's CSV and PNG, kept under .tickwire/soak/ (the run's folder goes)."""
+    series = fold(watch.memory, watch.newest, began, ended)
+    out = REPO_ROOT / ".tickwire" / "soak" / datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
+    out.mkdir(parents=True, exist_ok=True)
+    write_csv(series, out / "soak.csv")
+    title = (
+        f"soak: {args.duration / 60:g} min at {args.rate:,} ticks/s per ingest, seed {args.seed}"
+    )
+    plot(series, out / "soak.png", title)
+    print("\n".join([f"soak: {len(series.rows)} samples of 10 s", *summary(series)]))
+    print(f"  written: {out / 'soak.csv'}, {out / 'soak.png'}")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--short", action="store_true", help="2 minutes, fewer faults (CI)")
@@ -234,12 +262,17 @@ def main() -> int:
     parser.add_argument("--hostile", type=int, help="hostile records (10,000; --short 1,000)")
     parser.add_argument("--folder", type=Path, help="the run's folder (.tickwire/chaos/<time>)")
     parser.add_argument("--keep", action="store_true", help="keep the folder of a passed run too")
+    parser.add_argument(
+        "--soak", action="store_true", help="an hour of load, memory and latency every 10 s, a PNG"
+    )
+    parser.add_argument("--faults", action="store_true", help="--soak with the chaos faults")
     args = parser.parse_args()
     # The supervisor's warnings (each exit, each restart) with their time, for the run's story.
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(message)s")
-    args.duration = args.duration or (120.0 if args.short else 600.0)
+    args.duration = args.duration or (120.0 if args.short else 3600.0 if args.soak else 600.0)
     args.rate = args.rate or (500 if args.short else 5_000)
-    args.hostile = args.hostile if args.hostile is not None else (1_000 if args.short else 10_000)
+    if args.hostile is None:
+        args.hostile = 0 if args.soak else 1_000 if args.short else 10_000
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
     work = (args.folder or REPO_ROOT / ".tickwire" / "chaos" / f"{stamp}-seed{args.seed}").resolve()
     work.mkdir(parents=True, exist_ok=True)
@@ -247,7 +280,11 @@ def main() -> int:
     if ok:
         if not args.keep:
             shutil.rmtree(work, ignore_errors=True)
-        print("chaos: every check passed")
+        print(
+            "soak: done (it measures; the chaos run checks)"
+            if args.soak
+            else "chaos: every check passed"
+        )
         return 0
     print(f"chaos: a check failed; the run's logs, data and faults.jsonl are kept in {work}")
     return 1

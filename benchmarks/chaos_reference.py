@@ -6,6 +6,7 @@ from __future__ import annotations
 import uuid
 from collections import Counter
 from dataclasses import dataclass, field
+from typing import Any
 
 from chaos_checks import tick_identity
 from confluent_kafka import Consumer, TopicPartition
@@ -30,6 +31,9 @@ class Reference:
     hostile_ticks: dict[tuple[int, int], int] = field(default_factory=dict)
     records: int = 0
     copies: int = 0  # raw records whose ticks the dedup window dropped (a replica's copies)
+    # partition -> (key, tick) in the order made: the normalized topic's partition order, as
+    # signals reads it (every tick topic has the raw topic's key and partition count)
+    ordered: dict[int, list[tuple[bytes, dict[str, Any]]]] = field(default_factory=dict)
 
 
 def _handler() -> NormalizeHandler:
@@ -96,11 +100,14 @@ def _take(outcome: Outcome, batch: list[Consumed], ref: Reference, hostile_insta
     for rejected in outcome.rejects:
         ref.refused.setdefault((rejected.partition, rejected.offset), rejected.reason)
     made: set[tuple[int, int]] = set()
+    partition_of = {record.key: record.partition for record in batch}
     for out in outcome.outputs:
         if out.topic != _TICKS:
             continue
         tick = out.value
         ref.ticks[tick_identity(tick)] += 1
+        key = out.key or b""
+        ref.ordered.setdefault(partition_of.get(key, 0), []).append((key, dict(tick)))
         made.add((tick["ingest_instance"], tick["ingest_seq"]))
     for record in batch:
         raw = record.value

@@ -19,8 +19,10 @@ from chaos_checks import (
     render,
     reused_sequences,
 )
+from chaos_quality import QualityCheck, quality_rows
 from chaos_reference import Reference
 from chaos_schedule import KINDS, Plan
+from chaos_signals import RunOutputs, signals_rows
 from chaos_watch import HostileFeed, Watch
 
 
@@ -44,6 +46,8 @@ class Gathered:
     leaked: list[int] = field(default_factory=list)
     watch: Watch | None = None
     ended: list[tuple[str, float]] = field(default_factory=list)
+    outputs: RunOutputs | None = None  # the signals service's bars and anomalies
+    quality: QualityCheck | None = None
 
 
 def _mark(ok: bool) -> str:
@@ -115,6 +119,15 @@ def report(g: Gathered) -> tuple[str, bool]:
         if not delivered:
             detail += f"; not delivered: {g.undelivered + len(g.feed.failed)}"
         rows.append(("hostile records dead-lettered", _mark(hostile.ok and delivered), detail))
+    # A soak run gathers none of these: it measures, the chaos run checks.
+    checked = []
+    if g.reference is not None and g.outputs is not None:
+        checked.append(signals_rows(g.reference.ordered, g.outputs))
+    if g.quality is not None:
+        checked.append(quality_rows(g.quality))
+    for more, passed in checked:
+        rows += more
+        ok &= passed
     rows += _figures(g)
     return render(rows), ok
 

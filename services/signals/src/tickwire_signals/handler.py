@@ -8,7 +8,10 @@ State is exactly-once even though Kafka delivery is at-least-once: each instrume
 the input offset of the last tick it applied, and that offset is written with the state, so a
 tick redelivered after a crash is recognised and skipped. Output is written (and flushed) before
 the state, so a crash may repeat outputs, never lose them; every output record has a natural
-identity (instrument, interval, start / rule, time / name, time) for downstream deduplication."""
+identity (instrument, interval, start / rule, time / name, time) for downstream deduplication.
+Each provider's clock in a partition is stored beside the states (under clock_key): an instrument
+the clock moved without closing a bar of it, or one whose state is loaded only at its next tick
+after a restart, is judged by the watermark the partition gave it, as in an uninterrupted run."""
 
 from __future__ import annotations
 
@@ -63,6 +66,11 @@ class BatchResult:
 StateLoader = Callable[[bytes], dict[str, Any] | None]
 
 
+def clock_key(provider: str, partition: int) -> bytes:
+    """The state table's key of a provider's clock in a partition; no tick key starts with NUL."""
+    return f"\x00clock|{provider}|{partition}".encode()
+
+
 class SignalsHandler:
     """Holds live InstrumentState objects for the partitions this worker owns; the durable copy is
     the faust table (loaded on first use after an assignment, written after every batch)."""
@@ -81,6 +89,7 @@ class SignalsHandler:
         out = result.emitted
         changed: set[bytes] = set()
         applied: dict[str, int] = {}  # provider -> ticks (metrics are counted once a batch)
+        moved: set[tuple[str, int]] = set()  # (provider, partition) of the clocks moved
         for event in events:
             try:
                 tick = self.read(event.value)
@@ -93,25 +102,34 @@ class SignalsHandler:
                 # behind the live feed's, so each would read as a late tick or an outlier.
                 HISTORY.labels(tick.get("provider") or "").inc()
                 continue
-            state = self._state(event.key, event.partition, tick)
+            state = self._state(event.key, event.partition, tick, out)
             if event.offset <= state.last_offset:
                 REDELIVERED.inc()
                 continue
             self.engine.apply(state, tick, out, offset=event.offset)
             changed.add(event.key)
             applied[state.provider] = applied.get(state.provider, 0) + 1
-            clock = self._clocks[(state.provider, self._partition[event.key])]
+            where = (state.provider, self._partition[event.key])
+            clock = self._clocks[where]
+            before = clock.now
             changed |= clock.move(event.key, tick["exchange_ts"], out)
+            if clock.now != before:
+                moved.add(where)
         for provider, count in applied.items():
             TICKS.labels(provider).inc(count)
         for key in changed:
             state = self._states[key]
             result.states.append((key, self._partition[key], state.to_dict()))
+        for provider, partition in moved:
+            now = self._clocks[(provider, partition)].now
+            result.states.append((clock_key(provider, partition), partition, {"clock_now": now}))
         self._count(out)
         INSTRUMENTS.set(len(self._states))
         return result
 
-    def _state(self, key: bytes, partition: int, tick: dict[str, Any]) -> InstrumentState:
+    def _state(
+        self, key: bytes, partition: int, tick: dict[str, Any], out: Emitted
+    ) -> InstrumentState:
         state = self._states.get(key)
         if state is None:
             stored = self.load(key)
@@ -122,11 +140,22 @@ class SignalsHandler:
             )
             self._states[key] = state
             self._partition[key] = partition
-            clock = self._clocks.get((state.provider, partition))
-            if clock is None:
-                clock = self._clocks[(state.provider, partition)] = ProviderClock(self.engine)
+            clock = self._clock(state.provider, partition)
+            if stored is not None and clock.now is not None:
+                # Uninterrupted, the instrument would have been on the clock all along: its
+                # watermark goes where the clock has taken the others.
+                self.engine.advance(state, clock.now - self.engine.config.allowed_lateness_us, out)
             clock.add(key, state)
         return state
+
+    def _clock(self, provider: str, partition: int) -> ProviderClock:
+        clock = self._clocks.get((provider, partition))
+        if clock is None:
+            clock = self._clocks[(provider, partition)] = ProviderClock(self.engine)
+            stored = self.load(clock_key(provider, partition))
+            if stored is not None:
+                clock.now = stored["clock_now"]
+        return clock
 
     def forget(self, partitions: set[int]) -> None:
         """Partitions moved to another worker: drop their live states (the table keeps them)."""

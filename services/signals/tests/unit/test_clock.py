@@ -111,3 +111,53 @@ def test_an_instrument_alone_in_its_partition_is_judged_stale() -> None:
     anomalies, _ = _run(_events(ticks, partitions), [])
     stale = [(a["instrument"], a["ts"]) for a in anomalies if a["rule"] == "stale_quote"]
     assert sorted(stale) == [("B-2", T0 + 20 * S), ("C-3", T0 + 13 * S)]
+
+
+def _run_restarted(events: list[TickEvent], cuts: list[int]) -> tuple[list[dict], list[dict]]:
+    """(anomalies, bars) of a worker killed after each cut and started again: each new handler
+    loads the states the earlier ones handed back to be stored, as the state table holds them."""
+    table: dict[bytes, dict] = {}
+    anomalies: list[dict] = []
+    bars: list[dict] = []
+    bounds = [0, *sorted(cuts), len(events)]
+    for start, end in itertools.pairwise(bounds):
+        handler = SignalsHandler(SignalEngine(SignalsConfig()), AvroSerde(), table.get)
+        result = handler(events[start:end])
+        anomalies += result.emitted.anomalies
+        bars += result.emitted.bars
+        table.update({key: state for key, _partition, state in result.states})
+    return anomalies, bars
+
+
+def _by_identity(outputs: tuple[list[dict], list[dict]]) -> tuple[list[dict], list[dict]]:
+    """A restart may change when a quiet instrument's bar is emitted, never what it holds."""
+    anomalies, bars = outputs
+    return (
+        sorted(anomalies, key=lambda a: (a["instrument"], a["rule"], a["ts"])),
+        sorted(bars, key=lambda b: (b["instrument"], b["interval"], b["start_ts"])),
+    )
+
+
+def test_a_restart_judges_a_quiet_instrument_by_the_watermark_its_partition_gave_it() -> None:
+    # B-2 quotes once, then A-1 alone moves the partition's clock: B-2's watermark goes with it,
+    # in a batch that closes none of B-2's bars. B-2's next quote is then behind its watermark:
+    # late. A worker restarted before that quote must find B-2's watermark where it was left.
+    ticks = [quote("B-2", T0, 9.9, 10.1), quote("A-1", T0, 19.9, 20.1)]
+    ticks += [quote("A-1", T0 + i * S, 19.9, 20.1) for i in range(1, 12)]
+    ticks += [quote("B-2", T0 + 8 * S, 9.9, 10.1)]  # lateness 2 s: its 1 s bar closed at 9 s
+    ticks += [quote("A-1", T0 + i * S, 19.9, 20.1) for i in range(12, 20)]
+    events = _events(ticks)
+    whole = _by_identity(_run(events, []))
+    assert any(a["rule"] == "late_tick" and a["instrument"] == "B-2" for a in whole[0])
+    for cut in (2, 6, 13):  # B-2's state loaded only at its quote; its bar closed; both
+        restarted = _by_identity(_run_restarted(events, [cut]))
+        assert restarted == whole, f"restarted after tick {cut}"
+
+
+def test_restarts_anywhere_change_when_outputs_come_never_what_they_are() -> None:
+    events = _events(_feed())
+    whole = _by_identity(_run(events, []))
+    rng = random.Random(11)
+    for _ in range(8):
+        cuts = rng.sample(range(1, len(events)), rng.randint(1, 12))
+        assert _by_identity(_run_restarted(events, cuts)) == whole, f"cut at {sorted(cuts)}"
