@@ -208,7 +208,10 @@ def run(args: argparse.Namespace, work: Path) -> bool:
         gathered.scheduled, gathered.applied = Counter(f.kind for f in faults), runner.applied
         gathered.feed = feed
         print(f"  load over; settled after {gathered.settle_s:.0f} s; reading back", flush=True)
-        gathered.reference = build_reference(broker.bootstrap_servers, raw_topic, INSTANCE)
+        gathered.reference = build_reference(
+            broker.bootstrap_servers, raw_topic, INSTANCE, each=feed.locate
+        )
+        feed.unlocated()
         gathered.ticks, gathered.dead, gathered.leaked = gather_database(url, raw_topic)
     finally:
         if watch is not None:
