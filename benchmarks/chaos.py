@@ -3,8 +3,9 @@ load (primary and replica), with a seeded schedule of faults and hostile raw rec
 
 Faults (chaos_schedule): kill -9 of every service several times, each restarted by the local run's
 supervisor after a random delay; kill -9 of the broker; PostgreSQL stopped for a stretch; SIGSTOP
-of a consumer past its session timeout. Hostile records (chaos_hostile) go onto the raw topic
-throughout. When the load ends and the pipeline has settled, the raw topic is read back to its end
+of a consumer past its session timeout; one of two normalize instances slowed; a burst of 10x
+the rate (chaos_burst). Hostile records (chaos_hostile) go onto the raw topic throughout. When
+the load ends and the pipeline has settled, the raw topic is read back to its end
 and put through normalize's handler in-process (chaos_reference): every tick it makes must be in
 the database exactly once (by the natural key: venue sequence and exchange time), nothing else;
 every hostile record must be a dead letter with a reason. A failed check names what broke it and
@@ -18,6 +19,7 @@ import argparse
 import logging
 import shutil
 import signal
+import subprocess
 import sys
 import time
 from collections import Counter
@@ -25,15 +27,16 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import psycopg
+from chaos_burst import BurstVenue
 from chaos_faults import FaultRunner
 from chaos_hostile import INSTANCE, hostile_records
 from chaos_reference import build_reference
 from chaos_report import Gathered, report
-from chaos_schedule import Plan, schedule
+from chaos_schedule import SLOW_CONSUMER, Plan, schedule
 from chaos_watch import HostileFeed, Watch
 
 from tickwire_core.clock import now_us
-from tickwire_core.localstack._process import REPO_ROOT
+from tickwire_core.localstack._process import REPO_ROOT, free_port, spawn
 from tickwire_core.localstack.kafka import LocalKafka
 from tickwire_core.localstack.pipeline import Pipeline
 from tickwire_core.localstack.postgres import LocalPostgres
@@ -60,17 +63,56 @@ def pipeline_for(work: Path, broker: LocalKafka, url: str, args: argparse.Namesp
         "TICKWIRE_SIM_SEED": str(args.seed),
         "TICKWIRE_SIM_INSTRUMENTS": INSTRUMENTS,
     }
+    # Each instance keeps its venue's position: a killed ingest comes back as a reconnect, level
+    # with the other, instead of numbering the venue's updates from 1 again.
     return Pipeline(
         work / "services",
         broker.bootstrap_servers,
         url,
         replica=True,
         service_env={
-            "ingest": feed,
-            "ingest-replica": feed,
+            "ingest": {**feed, "TICKWIRE_SIM_STATE_PATH": str(work / "ingest.venue")},
+            "ingest-replica": {**feed, "TICKWIRE_SIM_STATE_PATH": str(work / "replica.venue")},
             "signals": {"TICKWIRE_DATA_DIR": str(work / "signals")},
         },
     )
+
+
+class SecondNormalize:
+    """A second normalize in normalize's group, so each owns half the raw topic's partitions and
+    one can be slowed alone; started again by `keep()` when it exits. Its instance id gives it a
+    transactional id of its own."""
+
+    def __init__(self, pipeline: Pipeline) -> None:
+        first = pipeline.services["normalize"]
+        self.env = {
+            **first.env,
+            "TICKWIRE_HEALTH_PORT": str(free_port()),
+            "TICKWIRE_INSTANCE_ID": f"local-{SLOW_CONSUMER}",
+        }
+        self.log = first.log_path.with_name(f"{SLOW_CONSUMER}.log")
+        self.process: subprocess.Popen[bytes] | None = None
+        self.starts = 0
+
+    def keep(self) -> None:
+        if self.process is None or self.process.poll() is not None:
+            argv = [sys.executable, "-m", "tickwire_normalize"]
+            self.process = spawn(argv, self.log, env=self.env)
+            self.starts += 1
+
+    def pid(self) -> int | None:
+        running = self.process is not None and self.process.poll() is None
+        return self.process.pid if running and self.process is not None else None
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.send_signal(signal.SIGCONT)  # were it stopped, SIGTERM would wait
+            self.process.terminate()
+            try:
+                self.process.wait(30)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(5)
 
 
 def stored(url: str) -> tuple[int, int]:
@@ -81,12 +123,13 @@ def stored(url: str) -> tuple[int, int]:
     return int(found[0]), int(found[1])
 
 
-def settle(supervisor: Supervisor, url: str) -> float:
+def settle(supervisor: Supervisor, second: SecondNormalize, url: str) -> float:
     """After the load: until nothing new is stored for SETTLE_S; returns the seconds it took."""
     began = time.monotonic()
     last, quiet_since = (-1, -1), time.monotonic()
     while time.monotonic() - began < SETTLE_MAX_S:
         supervisor.check()
+        second.keep()
         try:
             now = stored(url)
         except psycopg.Error:
@@ -150,18 +193,30 @@ def run(args: argparse.Namespace, work: Path) -> bool:
         migrate(conn)
     pipeline = pipeline_for(work, broker, url, args)
     supervisor = Supervisor(pipeline, POLICY)
-    runner = FaultRunner(supervisor, broker, postgres, work / "faults.jsonl")
+    second = SecondNormalize(pipeline)
     raw_topic = RAW_TICKS
+    burst = BurstVenue(broker.bootstrap_servers, raw_topic, INSTRUMENTS, args.seed)
+    runner = FaultRunner(
+        supervisor,
+        broker,
+        postgres,
+        work / "faults.jsonl",
+        slow_consumer=second.pid,
+        burst=(burst, args.rate),
+    )
     instruments = [spec.split(":")[0] for spec in INSTRUMENTS.split(",")]
     hostile = hostile_records(args.seed, args.hostile, now_us(), instruments)
     gathered = Gathered(args=args, plan=plan, work=work)
     watch: Watch | None = None
     try:
         supervisor.start()
+        second.keep()
         feed = HostileFeed(broker.bootstrap_servers, raw_topic, hostile)
 
         def pids() -> dict[str, int]:
             found = {n: s.process.pid for n, s in pipeline.services.items() if s.process}
+            if (normalize_b := second.pid()) is not None:
+                found[SLOW_CONSUMER] = normalize_b
             for name, pid in (("broker", broker.running_pid), ("postgres", postgres.running_pid)):
                 if pid is not None:
                     found[name] = pid
@@ -187,10 +242,20 @@ def run(args: argparse.Namespace, work: Path) -> bool:
             while parts and elapsed >= (rounds - len(parts)) * hostile_every:
                 feed.send(parts.pop(0))
             supervisor.check()
+            second.keep()
             time.sleep(0.2)
         for fault in active:
             runner.end(fault)
+        waited = time.monotonic()
         runner.wait_restored()
+        if time.monotonic() - waited > 1.0:
+            # A broker or database back only after the load's end: the feeds go on for the last
+            # stretch still, so that ticks received after it show the recovery.
+            until = time.monotonic() + plan.cooldown_s
+            while time.monotonic() < until:
+                supervisor.check()
+                second.keep()
+                time.sleep(0.2)
         gathered.load_end = time.monotonic()
         gathered.restarts = {n: r.restarts for n, r in supervisor.restarts.items()}
         # The load ends: the feeds stop (and stay stopped), the rest drains.
@@ -201,12 +266,13 @@ def run(args: argparse.Namespace, work: Path) -> bool:
                 process.send_signal(signal.SIGTERM)
                 process.wait(30)
         gathered.undelivered = feed.flush(120)
-        gathered.settle_s = settle(supervisor, url)
+        burst.undelivered = burst.flush(120)
+        gathered.settle_s = settle(supervisor, second, url)
         watch.join()
         gathered.kills = dict(runner.kills)
         gathered.skipped = len(runner.skipped)
         gathered.scheduled, gathered.applied = Counter(f.kind for f in faults), runner.applied
-        gathered.feed = feed
+        gathered.feed, gathered.burst = feed, burst
         print(f"  load over; settled after {gathered.settle_s:.0f} s; reading back", flush=True)
         gathered.reference = build_reference(
             broker.bootstrap_servers, raw_topic, INSTANCE, each=feed.locate
@@ -217,6 +283,7 @@ def run(args: argparse.Namespace, work: Path) -> bool:
         if watch is not None:
             watch.join()
         supervisor.restarts.clear()
+        second.stop()
         pipeline.stop()
         supervisor.clear()
         broker.stop()
@@ -230,18 +297,18 @@ def run(args: argparse.Namespace, work: Path) -> bool:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--short", action="store_true", help="2 minutes, fewer faults (CI)")
+    parser.add_argument("--short", action="store_true", help="100 s, fewer faults (make test)")
     parser.add_argument("--seed", type=int, default=7, help="the same seed, the same faults")
-    parser.add_argument("--duration", type=float, help="seconds of load (600; --short 120)")
-    parser.add_argument("--rate", type=int, help="ticks/s per ingest (5,000; --short 500)")
+    parser.add_argument("--duration", type=float, help="seconds of load (600; --short 100)")
+    parser.add_argument("--rate", type=int, help="ticks/s per ingest (5,000; --short 250)")
     parser.add_argument("--hostile", type=int, help="hostile records (10,000; --short 1,000)")
     parser.add_argument("--folder", type=Path, help="the run's folder (.tickwire/chaos/<time>)")
     parser.add_argument("--keep", action="store_true", help="keep the folder of a passed run too")
     args = parser.parse_args()
     # The supervisor's warnings (each exit, each restart) with their time, for the run's story.
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(message)s")
-    args.duration = args.duration or (120.0 if args.short else 600.0)
-    args.rate = args.rate or (500 if args.short else 5_000)
+    args.duration = args.duration or (100.0 if args.short else 600.0)
+    args.rate = args.rate or (250 if args.short else 5_000)
     args.hostile = args.hostile if args.hostile is not None else (1_000 if args.short else 10_000)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
     work = (args.folder or REPO_ROOT / ".tickwire" / "chaos" / f"{stamp}-seed{args.seed}").resolve()
