@@ -30,7 +30,7 @@ import psycopg
 from chaos_burst import BurstVenue
 from chaos_faults import FaultRunner
 from chaos_hostile import INSTANCE, hostile_records
-from chaos_reference import build_reference
+from chaos_reference import Reference, build_reference
 from chaos_report import Gathered, report
 from chaos_schedule import SLOW_CONSUMER, Plan, schedule
 from chaos_watch import HostileFeed, Watch
@@ -53,7 +53,9 @@ INSTRUMENTS = (
 # Unplanned exits (a service that gives up while the broker or database is away) are restarted
 # too, quickly and without ever being declared crash-looping: the run is about recovering.
 POLICY = RestartPolicy(backoff_s=1.0, backoff_max_s=5.0, crash_loop_exits=1_000_000)
-SETTLE_S = 20.0  # the pipeline has settled when nothing new was stored for this long
+# The pipeline has settled when it stored what the reference expects, or stored nothing new for
+# this long: a broker restart can hold everything up for a minute on a busy machine.
+SETTLE_S = 90.0
 SETTLE_MAX_S = 1800.0  # a long run at 5,000 ticks/s can leave a backlog of minutes
 
 
@@ -115,25 +117,37 @@ class SecondNormalize:
                 self.process.wait(5)
 
 
-def stored(url: str) -> tuple[int, int]:
+def stored(url: str, raw_topic: str) -> tuple[int, int]:
+    """Ticks, and normalize's dead letters of the raw topic, in the database."""
     with psycopg.connect(url, autocommit=True) as conn:
-        row = conn.execute("SELECT (SELECT count(*) FROM ticks), (SELECT count(*) FROM rejects)")
+        row = conn.execute(
+            "SELECT (SELECT count(*) FROM ticks), (SELECT count(*) FROM rejects "
+            "WHERE service = 'normalize' AND source_topic = %s)",
+            (raw_topic,),
+        )
         found = row.fetchone()
     assert found is not None
     return int(found[0]), int(found[1])
 
 
-def settle(supervisor: Supervisor, second: SecondNormalize, url: str) -> float:
-    """After the load: until nothing new is stored for SETTLE_S; returns the seconds it took."""
+def settle(
+    supervisor: Supervisor, second: SecondNormalize, url: str, raw_topic: str, ref: Reference
+) -> float:
+    """After the load: until the database holds as many ticks and dead letters as the reference
+    made and refused (whether they are the same is for the checks), or nothing new was stored for
+    SETTLE_S; returns the seconds it took."""
+    expected = (sum(ref.ticks.values()), len(ref.refused))
     began = time.monotonic()
     last, quiet_since = (-1, -1), time.monotonic()
     while time.monotonic() - began < SETTLE_MAX_S:
         supervisor.check()
         second.keep()
         try:
-            now = stored(url)
+            now = stored(url, raw_topic)
         except psycopg.Error:
             now = (-1, -1)
+        if now[0] >= expected[0] and now[1] >= expected[1]:
+            break
         if now != last:
             last, quiet_since = now, time.monotonic()
         elif time.monotonic() - quiet_since >= SETTLE_S:
@@ -267,17 +281,19 @@ def run(args: argparse.Namespace, work: Path) -> bool:
                 process.wait(30)
         gathered.undelivered = feed.flush(120)
         burst.undelivered = burst.flush(120)
-        gathered.settle_s = settle(supervisor, second, url)
+        # Every producer has stopped: the raw topic is final, and says what must be stored.
+        print("  load over; reading the raw topic back", flush=True)
+        gathered.reference = build_reference(
+            broker.bootstrap_servers, raw_topic, INSTANCE, each=feed.locate
+        )
+        feed.unlocated()
+        gathered.settle_s = settle(supervisor, second, url, raw_topic, gathered.reference)
+        print(f"  settled after {gathered.settle_s:.0f} s more", flush=True)
         watch.join()
         gathered.kills = dict(runner.kills)
         gathered.skipped = len(runner.skipped)
         gathered.scheduled, gathered.applied = Counter(f.kind for f in faults), runner.applied
         gathered.feed, gathered.burst = feed, burst
-        print(f"  load over; settled after {gathered.settle_s:.0f} s; reading back", flush=True)
-        gathered.reference = build_reference(
-            broker.bootstrap_servers, raw_topic, INSTANCE, each=feed.locate
-        )
-        feed.unlocated()
         gathered.ticks, gathered.dead, gathered.leaked = gather_database(url, raw_topic)
     finally:
         if watch is not None:
