@@ -79,7 +79,7 @@ def report(g: Gathered) -> tuple[str, bool]:
             (
                 "venue sequences at two exchange times",
                 "measured",
-                f"{len(reused):,} (a restarted simulator numbers its updates from 1 again)"
+                f"{len(reused):,} (one venue update stored under two exchange times)"
                 + (f": {names(reused)}" if reused else ""),
             )
         )
