@@ -36,8 +36,8 @@ audit:      ## every package in uv.lock against PyPI's advisories (pip-audit, el
 		--format requirements-txt --quiet -o .tickwire/lock-requirements.txt
 	python3 -m uv run --frozen python scripts/audit.py .tickwire/lock-requirements.txt $(AUDIT_FLAGS)
 
-# SHORT=1: the version `make test` runs (100 s at 500 ticks/s, every kind of fault at least once,
-# about 3-4 minutes in all); SEED=n replays the faults of run n.
+# SHORT=1: the version `make test` runs (100 s at 250 ticks/s, every kind of fault at least once;
+# 6 to 10 minutes in all on a busy 2-core machine, docs/reliability.md); SEED=n replays run n.
 chaos:      ## 10 minutes of faults under load on a stack of its own (kill -9 of every service and the broker, PostgreSQL stopped, a consumer paused, one of two sinks slowed, a burst of 10x the rate, hostile raw records); ends with a table: nothing lost or duplicated, every hostile record dead-lettered, stalls, recoveries, peak memory
 	python3 -m uv run --frozen python benchmarks/chaos.py $(if $(SHORT),--short) $(if $(SEED),--seed $(SEED))
 
