@@ -3,8 +3,9 @@ load (primary and replica), with a seeded schedule of faults and hostile raw rec
 
 Faults (chaos_schedule): kill -9 of every service several times, each restarted by the local run's
 supervisor after a random delay; kill -9 of the broker; PostgreSQL stopped for a stretch; SIGSTOP
-of a consumer past its session timeout. Hostile records (chaos_hostile) go onto the raw topic
-throughout. When the load ends and the pipeline has settled, the raw topic is read back to its end
+of a consumer past its session timeout; one of two normalize instances slowed; a burst of 10x
+the rate (chaos_burst). Hostile records (chaos_hostile) go onto the raw topic throughout. When
+the load ends and the pipeline has settled, the raw topic is read back to its end
 and put through normalize's handler in-process (chaos_reference): every tick it makes must be in
 the database exactly once (by the natural key: venue sequence and exchange time), nothing else;
 every hostile record must be a dead letter with a reason. A failed check names what broke it and
@@ -19,6 +20,7 @@ import argparse
 import logging
 import shutil
 import signal
+import subprocess
 import sys
 import time
 from collections import Counter
@@ -26,18 +28,19 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import psycopg
+from chaos_burst import BurstVenue
 from chaos_faults import FaultRunner
 from chaos_hostile import INSTANCE, hostile_records
 from chaos_quality import check_quality
-from chaos_reference import build_reference
+from chaos_reference import Reference, build_reference
 from chaos_report import Gathered, report
-from chaos_schedule import Plan, schedule
+from chaos_schedule import SLOW_CONSUMER, Plan, schedule
 from chaos_signals import gather_outputs
 from chaos_soak import fold, plot, summary, write_csv
 from chaos_watch import HostileFeed, Watch
 
 from tickwire_core.clock import now_us
-from tickwire_core.localstack._process import REPO_ROOT
+from tickwire_core.localstack._process import REPO_ROOT, free_port, spawn
 from tickwire_core.localstack.kafka import LocalKafka
 from tickwire_core.localstack.pipeline import Pipeline
 from tickwire_core.localstack.postgres import LocalPostgres
@@ -54,7 +57,10 @@ INSTRUMENTS = (
 # Unplanned exits (a service that gives up while the broker or database is away) are restarted
 # too, quickly and without ever being declared crash-looping: the run is about recovering.
 POLICY = RestartPolicy(backoff_s=1.0, backoff_max_s=5.0, crash_loop_exits=1_000_000)
-SETTLE_S = 20.0  # the pipeline has settled when nothing new was stored for this long
+# The pipeline has settled when it stored what the reference expects, or stored nothing new for
+# this long: a broker restart can hold everything up for a minute on a busy machine.
+SETTLE_S = 90.0
+OUTPUTS_QUIET_S = 10.0  # signals' bars and anomalies, once every tick is stored
 SETTLE_MAX_S = 1800.0  # a long run at 5,000 ticks/s can leave a backlog of minutes
 
 
@@ -64,43 +70,93 @@ def pipeline_for(work: Path, broker: LocalKafka, url: str, args: argparse.Namesp
         "TICKWIRE_SIM_SEED": str(args.seed),
         "TICKWIRE_SIM_INSTRUMENTS": INSTRUMENTS,
     }
+    # Each instance keeps its venue's position: a killed ingest comes back as a reconnect, level
+    # with the other, instead of numbering the venue's updates from 1 again.
     return Pipeline(
         work / "services",
         broker.bootstrap_servers,
         url,
         replica=True,
         service_env={
-            "ingest": feed,
-            "ingest-replica": feed,
+            "ingest": {**feed, "TICKWIRE_SIM_STATE_PATH": str(work / "ingest.venue")},
+            "ingest-replica": {**feed, "TICKWIRE_SIM_STATE_PATH": str(work / "replica.venue")},
             "signals": {"TICKWIRE_DATA_DIR": str(work / "signals")},
         },
     )
 
 
-def stored(url: str) -> tuple[int, int, int]:
+class SecondNormalize:
+    """A second normalize in normalize's group, so each owns half the raw topic's partitions and
+    one can be slowed alone; started again by `keep()` when it exits. Its instance id gives it a
+    transactional id of its own."""
+
+    def __init__(self, pipeline: Pipeline) -> None:
+        first = pipeline.services["normalize"]
+        self.env = {
+            **first.env,
+            "TICKWIRE_HEALTH_PORT": str(free_port()),
+            "TICKWIRE_INSTANCE_ID": f"local-{SLOW_CONSUMER}",
+        }
+        self.log = first.log_path.with_name(f"{SLOW_CONSUMER}.log")
+        self.process: subprocess.Popen[bytes] | None = None
+        self.starts = 0
+
+    def keep(self) -> None:
+        if self.process is None or self.process.poll() is not None:
+            argv = [sys.executable, "-m", "tickwire_normalize"]
+            self.process = spawn(argv, self.log, env=self.env)
+            self.starts += 1
+
+    def pid(self) -> int | None:
+        running = self.process is not None and self.process.poll() is None
+        return self.process.pid if running and self.process is not None else None
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.send_signal(signal.SIGCONT)  # were it stopped, SIGTERM would wait
+            self.process.terminate()
+            try:
+                self.process.wait(30)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(5)
+
+
+def stored(url: str, raw_topic: str) -> tuple[int, int, int]:
+    """Ticks, normalize's dead letters of the raw topic, and bars + anomalies, in the database."""
     with psycopg.connect(url, autocommit=True) as conn:
         row = conn.execute(
-            "SELECT (SELECT count(*) FROM ticks), (SELECT count(*) FROM rejects), "
-            "(SELECT count(*) FROM bars) + (SELECT count(*) FROM anomalies)"
+            "SELECT (SELECT count(*) FROM ticks), (SELECT count(*) FROM rejects "
+            "WHERE service = 'normalize' AND source_topic = %s), "
+            "(SELECT count(*) FROM bars) + (SELECT count(*) FROM anomalies)",
+            (raw_topic,),
         )
         found = row.fetchone()
     assert found is not None
     return int(found[0]), int(found[1]), int(found[2])
 
 
-def settle(supervisor: Supervisor, url: str) -> float:
-    """After the load: until nothing new is stored for SETTLE_S; returns the seconds it took."""
+def settle(
+    supervisor: Supervisor, second: SecondNormalize, url: str, raw_topic: str, ref: Reference
+) -> float:
+    """After the load: until the database holds as many ticks and dead letters as the reference
+    made and refused (whether they are the same is for the checks), or nothing new was stored for
+    SETTLE_S; returns the seconds it took."""
+    expected = (sum(ref.ticks.values()), len(ref.refused))
     began = time.monotonic()
     last, quiet_since = (-1, -1, -1), time.monotonic()
     while time.monotonic() - began < SETTLE_MAX_S:
         supervisor.check()
+        second.keep()
         try:
-            now = stored(url)
+            now = stored(url, raw_topic)
         except psycopg.Error:
             now = (-1, -1, -1)
+        # Ticks and dead letters complete: then only until signals' outputs stop coming.
+        complete = now[0] >= expected[0] and now[1] >= expected[1]
         if now != last:
             last, quiet_since = now, time.monotonic()
-        elif time.monotonic() - quiet_since >= SETTLE_S:
+        elif time.monotonic() - quiet_since >= (OUTPUTS_QUIET_S if complete else SETTLE_S):
             break
         time.sleep(1.0)
     return time.monotonic() - began
@@ -158,18 +214,30 @@ def run(args: argparse.Namespace, work: Path) -> bool:
         migrate(conn)
     pipeline = pipeline_for(work, broker, url, args)
     supervisor = Supervisor(pipeline, POLICY)
-    runner = FaultRunner(supervisor, broker, postgres, work / "faults.jsonl")
+    second = SecondNormalize(pipeline)
     raw_topic = RAW_TICKS
+    burst = BurstVenue(broker.bootstrap_servers, raw_topic, INSTRUMENTS, args.seed)
+    runner = FaultRunner(
+        supervisor,
+        broker,
+        postgres,
+        work / "faults.jsonl",
+        slow_consumer=second.pid,
+        burst=(burst, args.rate),
+    )
     instruments = [spec.split(":")[0] for spec in INSTRUMENTS.split(",")]
     hostile = hostile_records(args.seed, args.hostile, now_us(), instruments)
     gathered = Gathered(args=args, plan=plan, work=work)
     watch: Watch | None = None
     try:
         supervisor.start()
+        second.keep()
         feed = HostileFeed(broker.bootstrap_servers, raw_topic, hostile)
 
         def pids() -> dict[str, int]:
             found = {n: s.process.pid for n, s in pipeline.services.items() if s.process}
+            if (normalize_b := second.pid()) is not None:
+                found[SLOW_CONSUMER] = normalize_b
             for name, pid in (("broker", broker.running_pid), ("postgres", postgres.running_pid)):
                 if pid is not None:
                     found[name] = pid
@@ -195,10 +263,20 @@ def run(args: argparse.Namespace, work: Path) -> bool:
             while parts and elapsed >= (rounds - len(parts)) * hostile_every:
                 feed.send(parts.pop(0))
             supervisor.check()
+            second.keep()
             time.sleep(0.2)
         for fault in active:
             runner.end(fault)
+        waited = time.monotonic()
         runner.wait_restored()
+        if time.monotonic() - waited > 1.0:
+            # A broker or database back only after the load's end: the feeds go on for the last
+            # stretch still, so that ticks received after it show the recovery.
+            until = time.monotonic() + plan.cooldown_s
+            while time.monotonic() < until:
+                supervisor.check()
+                second.keep()
+                time.sleep(0.2)
         gathered.load_end = time.monotonic()
         gathered.restarts = {n: r.restarts for n, r in supervisor.restarts.items()}
         # The load ends: the feeds stop (and stay stopped), the rest drains.
@@ -209,18 +287,24 @@ def run(args: argparse.Namespace, work: Path) -> bool:
                 process.send_signal(signal.SIGTERM)
                 process.wait(30)
         gathered.undelivered = feed.flush(120)
+        burst.undelivered = burst.flush(120)
         if args.soak:
             watch.join()
             soak(args, watch, began, gathered.load_end)
             return True
-        gathered.settle_s = settle(supervisor, url)
+        # Every producer has stopped: the raw topic is final, and says what must be stored.
+        print("  load over; reading the raw topic back", flush=True)
+        gathered.reference = build_reference(
+            broker.bootstrap_servers, raw_topic, INSTANCE, each=feed.locate
+        )
+        feed.unlocated()
+        gathered.settle_s = settle(supervisor, second, url, raw_topic, gathered.reference)
+        print(f"  settled after {gathered.settle_s:.0f} s more", flush=True)
         watch.join()
         gathered.kills = dict(runner.kills)
         gathered.skipped = len(runner.skipped)
         gathered.scheduled, gathered.applied = Counter(f.kind for f in faults), runner.applied
-        gathered.feed = feed
-        print(f"  load over; settled after {gathered.settle_s:.0f} s; reading back", flush=True)
-        gathered.reference = build_reference(broker.bootstrap_servers, raw_topic, INSTANCE)
+        gathered.feed, gathered.burst = feed, burst
         gathered.ticks, gathered.dead, gathered.leaked = gather_database(url, raw_topic)
         gathered.outputs = gather_outputs(url, broker.bootstrap_servers)
         gathered.quality = check_quality(url, INSTANCE)
@@ -228,6 +312,7 @@ def run(args: argparse.Namespace, work: Path) -> bool:
         if watch is not None:
             watch.join()
         supervisor.restarts.clear()
+        second.stop()
         pipeline.stop()
         supervisor.clear()
         broker.stop()
@@ -255,10 +340,10 @@ def soak(args: argparse.Namespace, watch: Watch, began: float, ended: float) -> 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--short", action="store_true", help="2 minutes, fewer faults (CI)")
+    parser.add_argument("--short", action="store_true", help="100 s, fewer faults (make test)")
     parser.add_argument("--seed", type=int, default=7, help="the same seed, the same faults")
-    parser.add_argument("--duration", type=float, help="seconds of load (600; --short 120)")
-    parser.add_argument("--rate", type=int, help="ticks/s per ingest (5,000; --short 500)")
+    parser.add_argument("--duration", type=float, help="seconds of load (600; --short 100)")
+    parser.add_argument("--rate", type=int, help="ticks/s per ingest (5,000; --short 250)")
     parser.add_argument("--hostile", type=int, help="hostile records (10,000; --short 1,000)")
     parser.add_argument("--folder", type=Path, help="the run's folder (.tickwire/chaos/<time>)")
     parser.add_argument("--keep", action="store_true", help="keep the folder of a passed run too")
@@ -269,8 +354,8 @@ def main() -> int:
     args = parser.parse_args()
     # The supervisor's warnings (each exit, each restart) with their time, for the run's story.
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(message)s")
-    args.duration = args.duration or (120.0 if args.short else 3600.0 if args.soak else 600.0)
-    args.rate = args.rate or (500 if args.short else 5_000)
+    args.duration = args.duration or (100.0 if args.short else 3600.0 if args.soak else 600.0)
+    args.rate = args.rate or (250 if args.short else 5_000)
     if args.hostile is None:
         args.hostile = 0 if args.soak else 1_000 if args.short else 10_000
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")

@@ -1,8 +1,9 @@
 """The chaos run's hands: each scheduled fault applied to the real processes (kill -9, SIGSTOP, a
-stopped database) and undone when its time is up, with what happened written to a log."""
+stopped database, a consumer slowed, a burst of load) and undone when its time is up, logged."""
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import os
@@ -15,7 +16,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from chaos_schedule import BROKER, DATABASE, KILL, PAUSE, Fault, Plan
+from chaos_burst import BurstVenue
+from chaos_schedule import BROKER, BURST, BURST_FACTOR, DATABASE, KILL, PAUSE, SLOW, Fault, Plan
 
 from tickwire_core.localstack.kafka import LocalKafka
 from tickwire_core.localstack.postgres import LocalPostgres
@@ -26,6 +28,9 @@ _RETRY_S = 1.0  # a fault whose target is down is tried again this much later
 # over 90 s (the start-up's default patience) once: the run waits longer, and starts it again.
 _RESTORE_TIMEOUT_S = 300.0
 _RESTORE_ATTEMPTS = 3
+# A slowed consumer is stopped for this much of every second: it keeps its partitions (its
+# group session is 10 s) and works a fifth of the time.
+_SLOW_STOPPED_S, _SLOW_RUNNING_S = 0.8, 0.2
 
 
 class FaultRunner:
@@ -36,9 +41,18 @@ class FaultRunner:
     kernel sends when the spawning thread, not process, ends."""
 
     def __init__(
-        self, supervisor: Supervisor, broker: LocalKafka, postgres: LocalPostgres, log: Path
+        self,
+        supervisor: Supervisor,
+        broker: LocalKafka,
+        postgres: LocalPostgres,
+        log: Path,
+        slow_consumer: Callable[[], int | None],
+        burst: tuple[BurstVenue, float],
     ) -> None:
         self.supervisor, self.broker, self.postgres = supervisor, broker, postgres
+        self.slow_consumer = slow_consumer  # the second normalize's pid, None while it is down
+        self.burst_venue, self.rate = burst  # the venue, and the steady rate to multiply
+        self._undo: dict[Fault, tuple[threading.Event, threading.Thread]] = {}
         self.log_path = log
         self.kills: dict[str, int] = {}  # service -> kills applied
         self.skipped: list[Fault] = []  # tries that found their target down (then retried)
@@ -79,6 +93,20 @@ class FaultRunner:
             os.kill(process.pid, signal.SIGSTOP)
             self._paused[fault] = process.pid
             self._note("begin", fault, pid=process.pid)
+        elif fault.kind == SLOW:
+            pid = self.slow_consumer()
+            if pid is None:
+                return self._skip(fault, "second normalize not running")
+            stop = threading.Event()
+            thread = threading.Thread(target=self._duty_cycle, args=(pid, stop), name="chaos-slow")
+            thread.start()
+            self._undo[fault] = (stop, thread)
+            self._note("begin", fault, pid=pid)
+        elif fault.kind == BURST:
+            stop = threading.Event()
+            rate = self.rate * BURST_FACTOR
+            self._undo[fault] = (stop, self.burst_venue.burst(rate, stop))
+            self._note("begin", fault, rate=rate)
         return True
 
     def later(self, fault: Fault, plan: Plan) -> Fault | None:
@@ -101,10 +129,29 @@ class FaultRunner:
             if process is not None and process.pid == pid:  # not killed and restarted meanwhile
                 os.kill(pid, signal.SIGCONT)
             self._ended(fault)
+        elif fault.kind in (SLOW, BURST):
+            stop, thread = self._undo.pop(fault)
+            stop.set()
+            thread.join()
+            self._ended(fault)
 
     def wait_restored(self) -> None:
         for jobs in self._restoring.values():
             jobs.join()
+
+    @staticmethod
+    def _duty_cycle(pid: int, stop: threading.Event) -> None:
+        try:
+            while not stop.is_set():
+                os.kill(pid, signal.SIGSTOP)
+                stop.wait(_SLOW_STOPPED_S)
+                os.kill(pid, signal.SIGCONT)
+                stop.wait(_SLOW_RUNNING_S)
+        except ProcessLookupError:
+            return  # it exited (and is restarted unslowed): the fault is over for it
+        finally:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGCONT)
 
     @staticmethod
     def _restore_forever(jobs: queue.Queue[Callable[[], None]]) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import uuid
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -48,9 +49,14 @@ def _handler() -> NormalizeHandler:
     return NormalizeHandler(_TICKS, limits, window)
 
 
-def build_reference(bootstrap: str, topic: str, hostile_instance: str) -> Reference:
+def build_reference(
+    bootstrap: str,
+    topic: str,
+    hostile_instance: str,
+    each: Callable[[int, int, bytes | None], None] | None = None,
+) -> Reference:
     """Every record of `topic` up to its end now, in each partition's order, as normalize sees
-    them (read committed)."""
+    them (read committed); `each(partition, offset, value)` is shown every one of them."""
     serde, handler, ref = AvroSerde(), _handler(), Reference()
     consumer = Consumer(
         {
@@ -84,6 +90,8 @@ def build_reference(bootstrap: str, topic: str, hostile_instance: str) -> Refere
                 if offset >= ends[p]:
                     continue
                 ref.records += 1
+                if each is not None:
+                    each(p, offset, message.value())
                 try:
                     value = serde.decode("raw_tick", message.value())
                 except Exception:  # what the run loop refuses before any handler sees it

@@ -8,6 +8,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from chaos_burst import BurstVenue
 from chaos_checks import (
     ages,
     check_hostile,
@@ -40,6 +41,7 @@ class Gathered:
     scheduled: Counter[str] = field(default_factory=Counter)  # kind -> faults scheduled
     applied: Counter[str] = field(default_factory=Counter)
     feed: HostileFeed | None = None
+    burst: BurstVenue | None = None
     reference: Reference | None = None
     ticks: Counter[str] = field(default_factory=Counter)
     dead: dict[tuple[int, int], str] = field(default_factory=dict)
@@ -81,7 +83,7 @@ def report(g: Gathered) -> tuple[str, bool]:
             (
                 "venue sequences at two exchange times",
                 "measured",
-                f"{len(reused):,} (a restarted simulator numbers its updates from 1 again)"
+                f"{len(reused):,} (one venue update stored under two exchange times)"
                 + (f": {names(reused)}" if reused else ""),
             )
         )
@@ -187,5 +189,7 @@ def _figures(g: Gathered) -> list[tuple[str, str, str]]:
             f"{applied}; {g.skipped} postponed a second as their target was down",
         )
     )
+    if g.burst is not None:
+        rows.append(("burst of 10x the rate", "measured", g.burst.describe(g.args.rate)))
     rows.append(("settled after the load", "measured", f"{g.settle_s:.0f} s"))
     return rows

@@ -15,14 +15,20 @@ KILL = "kill -9 of a service"
 BROKER = "kill -9 of the broker"
 DATABASE = "PostgreSQL stopped"
 PAUSE = "SIGSTOP of a consumer"
-KINDS = (KILL, BROKER, DATABASE, PAUSE)
+SLOW = "one normalize of two slowed"
+BURST = "a burst of 10x the rate"
+KINDS = (KILL, BROKER, DATABASE, PAUSE, SLOW, BURST)
+# A second normalize in normalize's group owns half the raw topic's partitions: slowing it
+# slows the consumer of those partitions alone.
+SLOW_CONSUMER = "normalize-b"
+BURST_FACTOR = 10
 
 
 @dataclass(frozen=True)
 class Fault:
     at_s: float  # seconds after the load started
     kind: str  # one of KINDS
-    target: str  # a service name, "broker" or "database"
+    target: str  # a service name, "broker", "database", SLOW_CONSUMER or "raw topic"
     hold_s: float  # down (or paused) this long, then restarted (or resumed)
 
     @property
@@ -41,14 +47,22 @@ class Plan:
     pause_s: float  # past the consumers' 10 s session timeout
     warmup_s: float  # no fault before the pipeline has flowed for this long
     cooldown_s: float  # nor in the last stretch: every fault is over before the load ends
+    slow_s: float  # one normalize of two stopped for most of every second this long
+    burst_s: float  # the raw topic gets BURST_FACTOR times the rate this long
+    # The broker's kills first: its restart (a minute and more on a busy 2-core machine) then
+    # overlaps the rest of the load instead of making the run longer.
+    broker_first: bool = False
 
     @classmethod
     def long(cls, duration_s: float = 600.0) -> Plan:
-        return cls(duration_s, 20, (1.0, 8.0), 3, (2.0, 10.0), 60.0, 25.0, 20.0, 60.0)
+        return cls(duration_s, 20, (1.0, 8.0), 3, (2.0, 10.0), 60.0, 25.0, 20.0, 60.0, 40.0, 10.0)
 
     @classmethod
-    def short(cls, duration_s: float = 120.0) -> Plan:
-        return cls(duration_s, 3, (1.0, 5.0), 1, (2.0, 5.0), 15.0, 15.0, 10.0, 15.0)
+    def short(cls, duration_s: float = 100.0) -> Plan:
+        # The CI version: every kind of fault at least once, each service killed twice.
+        return cls(
+            duration_s, 2, (1.0, 4.0), 1, (2.0, 4.0), 10.0, 12.0, 10.0, 15.0, 10.0, 5.0, True
+        )
 
 
 def schedule(seed: int, plan: Plan) -> list[Fault]:
@@ -70,7 +84,11 @@ def schedule(seed: int, plan: Plan) -> list[Fault]:
     infrastructure = [(BROKER, "broker", None)] * plan.broker_kills
     infrastructure += [(DATABASE, "database", plan.database_stop_s)]
     infrastructure += [(PAUSE, rng.choice(CONSUMERS), plan.pause_s)]
+    # Drawn after the others, so that a seed's earlier faults stay what they were.
+    infrastructure += [(SLOW, SLOW_CONSUMER, plan.slow_s), (BURST, "raw topic", plan.burst_s)]
     rng.shuffle(infrastructure)
+    if plan.broker_first:
+        infrastructure.sort(key=lambda fault: fault[0] != BROKER)  # stable: the rest keep order
     slot = (end - begin) / len(infrastructure)
     for i, (kind, target, fixed) in enumerate(infrastructure):
         hold = min(fixed if fixed is not None else rng.uniform(*plan.broker_hold_s), slot)

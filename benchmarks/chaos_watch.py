@@ -3,6 +3,8 @@ memory, and the hostile records it puts on the raw topic, spread over the load."
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import re
 import threading
 import time
@@ -73,9 +75,15 @@ class Watch:
             conn.close()
 
 
+def fingerprint(value: bytes) -> bytes:
+    return hashlib.blake2b(value, digest_size=16).digest()
+
+
 class HostileFeed:
-    """Produces the hostile records in `rounds` equal parts, one part every `every_s` seconds;
-    `sent` maps each delivered record's (partition, offset) to its (seq, kind)."""
+    """Produces the hostile records, a part at a time; `sent` maps each record's (partition,
+    offset) to its (seq, kind), found by `locate` on the topic's read-back. Not from the delivery
+    reports: after a broker restart an idempotent producer's retried batch can be acknowledged as
+    a duplicate, whose report carries no offset (it came back as 0)."""
 
     def __init__(self, bootstrap: str, topic: str, records: list[Hostile]) -> None:
         self.topic, self.records = topic, records
@@ -91,6 +99,9 @@ class HostileFeed:
         )
         self.sent: dict[tuple[int, int], tuple[int, str]] = {}
         self.failed: list[str] = []
+        # value fingerprint -> (seq, kind) of the records produced and not yet found; a list, as
+        # two short random values can be alike
+        self._produced: dict[bytes, list[tuple[int, str]]] = {}
 
     def send(self, part: list[Hostile]) -> None:
         for record in part:
@@ -100,14 +111,20 @@ class HostileFeed:
                 else self.serde.encode("raw_tick", record.value)
             )
 
+            mark = fingerprint(value)
+            self._produced.setdefault(mark, []).append((record.seq, record.kind))
+
             def delivered(
-                err: KafkaError | None, message: Message, record: Hostile = record
+                err: KafkaError | None,
+                _message: Message,
+                record: Hostile = record,
+                mark: bytes = mark,
             ) -> None:
                 if err is not None:
                     self.failed.append(f"#{record.seq} ({record.kind}): {err}")
-                else:
-                    where = (message.partition() or 0, message.offset() or 0)
-                    self.sent[where] = (record.seq, record.kind)
+                    # Counted once, here: it is not looked for on the topic as well.
+                    with contextlib.suppress(ValueError):
+                        self._produced[mark].remove((record.seq, record.kind))
 
             key = tick_key("simulator", record.instrument)
             while True:
@@ -117,6 +134,19 @@ class HostileFeed:
                 except BufferError:  # its queue is full while the broker is away
                     self.producer.poll(0.5)
             self.producer.poll(0)
+
+    def locate(self, partition: int, offset: int, value: bytes | None) -> None:
+        """One record of the raw topic's read-back: where it is one of ours, note its place."""
+        found = self._produced.get(fingerprint(value or b""))
+        if found:
+            self.sent[(partition, offset)] = found.pop(0)
+
+    def unlocated(self) -> None:
+        """After the read-back: a record delivered but never found on the topic is a failure."""
+        for records in self._produced.values():
+            for seq, kind in records:
+                self.failed.append(f"#{seq} ({kind}): delivered, not found on the topic")
+        self._produced.clear()
 
     def flush(self, timeout: float) -> int:
         """Records still undelivered after `timeout` seconds."""

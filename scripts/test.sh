@@ -2,10 +2,16 @@
 # The test command: installs what is missing, then runs every tier (unit, integration, e2e, images)
 # against a real Kafka broker and a real TimescaleDB that the suite starts itself (or the ones
 # named by KAFKA_BOOTSTRAP_SERVERS / DATABASE_URL; TICKWIRE_TEST_STACK, docs/testing.md). Extra
-# arguments go to pytest; without any, one more integration pass follows with the broker and the
-# database as containers (scripts/test-containers.sh), so that mode cannot rot.
+# arguments go to pytest; without any, the short chaos run follows (benchmarks/chaos.py --short:
+# faults under load on a stack of its own; its table fails the run when a check fails), then one
+# more integration pass with the broker and the database as containers
+# (scripts/test-containers.sh), so that mode cannot rot.
 set -euo pipefail
-cd "$(dirname "$0")/.."
+
+script=test
+# shellcheck source=scripts/common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+cd "$repo_root"
 bash scripts/bootstrap.sh
 # The images tier builds and runs containers: a runtime first (podman, where none works).
 bash scripts/install-containers.sh >/dev/null
@@ -13,4 +19,6 @@ if (($#)); then
   exec python3 -m uv run --frozen pytest "$@"
 fi
 python3 -m uv run --frozen pytest
+log "chaos: the short run (docs/reliability.md)"
+python3 -m uv run --frozen python benchmarks/chaos.py --short
 bash scripts/test-containers.sh

@@ -34,11 +34,11 @@ def test_each_service_is_killed_as_planned_and_is_up_before_its_next_kill(plan) 
         assert all(plan.kill_hold_s[0] <= f.hold_s <= plan.kill_hold_s[1] for f in kills)
 
 
+@pytest.mark.parametrize("plan", [Plan.long(), Plan.short()])
 @pytest.mark.parametrize("seed", range(20))
 def test_faults_fall_between_warmup_and_cooldown_and_infrastructure_ones_do_not_overlap(
-    seed,
+    seed, plan
 ) -> None:
-    plan = Plan.long()
     faults = schedule(seed, plan)
     assert faults == sorted(faults, key=lambda f: f.at_s)
     assert all(plan.warmup_s <= f.at_s for f in faults)
@@ -48,6 +48,14 @@ def test_faults_fall_between_warmup_and_cooldown_and_infrastructure_ones_do_not_
     assert [f.hold_s for f in infrastructure if f.kind == DATABASE] == [plan.database_stop_s]
     (pause,) = [f for f in infrastructure if f.kind == PAUSE]
     assert pause.target in chaos_schedule.CONSUMERS and pause.hold_s == plan.pause_s
+    # Past the consumers' 10 s group session, so the pause costs the group a rebalance.
+    assert pause.hold_s > 10.0
+    (slow,) = [f for f in infrastructure if f.kind == chaos_schedule.SLOW]
+    (burst,) = [f for f in infrastructure if f.kind == chaos_schedule.BURST]
+    assert (slow.hold_s, burst.hold_s) == (plan.slow_s, plan.burst_s)
+    assert {f.kind for f in faults} == set(chaos_schedule.KINDS)
+    if plan.broker_first:
+        assert infrastructure[0].kind == BROKER
     for before, after in itertools.pairwise(infrastructure):
         assert before.ends_s <= after.at_s
 

@@ -277,8 +277,14 @@ class RunLoop:
                 consumer.incremental_assign(partitions)  # cooperative-sticky, the default
             except KafkaException:
                 consumer.assign(partitions)  # an eager assignment strategy was configured
-        if self._paused and partitions:
-            consumer.pause(partitions)
+        if partitions:
+            # librdkafka keeps a partition's pause through its revocation: one paused while the
+            # circuit was open, lost in a rebalance before the circuit closed (so not resumed with
+            # the rest) and assigned back later would never be read again.
+            if self._paused:
+                consumer.pause(partitions)
+            else:
+                consumer.resume(partitions)
         self.assigned.set()
 
     def _on_revoke(self, _consumer: Consumer, partitions: list[TopicPartition]) -> None:

@@ -5,6 +5,7 @@ connector's messages into the raw sink one at a time, as they arrive."""
 from __future__ import annotations
 
 import threading
+from pathlib import Path
 
 from confluent_kafka import Producer
 
@@ -67,6 +68,7 @@ def bootstrap(settings: IngestSettings, health: Health, stop: threading.Event) -
             stop=stop,
             health=health,
             tracker=SequenceTracker() if faults.enabled else None,
+            state_path=Path(settings.sim_state_path) if settings.sim_state_path else None,
         )
     if settings.connector == "replay":
         return ReplayFeed(

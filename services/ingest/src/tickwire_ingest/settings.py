@@ -81,6 +81,12 @@ class IngestSettings(KafkaServiceSettings):
     )
     sim_count: int = Field(0, ge=0, description="Stop after this many messages; 0 = never.")
     sim_trade_probability: float = Field(0.25, ge=0, le=1)
+    sim_state_path: str = Field(
+        "",
+        description="A file the simulated venue keeps its position in (sequence, books), so a "
+        "restarted ingest continues the venue instead of numbering its updates from 1 again; "
+        "each instance needs its own. Empty = every start is a new venue.",
+    )
     # Fault injection (domain/faults.py): probabilities per message. By default a few labelled
     # faults a minute (docs/simulator.md), so the anomaly rules have something real to report.
     sim_faults: bool = Field(

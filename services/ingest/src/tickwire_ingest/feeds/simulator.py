@@ -8,6 +8,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from prometheus_client import Counter
 
@@ -17,6 +18,7 @@ from tickwire_ingest.adapters.kafka_sink import KafkaRawSink
 from tickwire_ingest.domain.events import Gap, VenueMessage
 from tickwire_ingest.domain.sequence import SequenceTracker
 from tickwire_ingest.domain.simulator import SimMessage, Simulator
+from tickwire_ingest.feeds import sim_state
 
 logger = logging.getLogger(__name__)
 
@@ -38,12 +40,22 @@ class SimulatorFeed:
     # With faults on, the feed checks the venue's sequence numbers as a real connector does, so
     # an injected gap becomes a gap event.
     tracker: SequenceTracker | None = None
+    # Where the venue's position is kept: a restarted feed resumes it and sends, at once, the
+    # updates the venue sent while it was down, as a venue replays missed messages on reconnect.
+    state_path: Path | None = None
     _faults_seen: dict[str, int] = field(default_factory=dict)
 
     def run(self) -> None:
-        started = time.monotonic()
+        started, started_wall = time.monotonic(), time.time()
         last_flush = started
         updates = 0
+        if self.state_path is not None:
+            position = sim_state.load(self.state_path, self.simulator)
+            if position is not None:
+                self.simulator, updates = position.simulator, position.updates
+                started_wall = position.started_wall_s
+                started -= time.time() - started_wall
+                logger.info("simulator resumed at update %d", updates)
         while not self.stop.is_set() and (self.count == 0 or updates < self.count):
             self.health.beat()
             due = (
@@ -65,6 +77,7 @@ class SimulatorFeed:
             if time.monotonic() - last_flush >= _FLUSH_EVERY_S:
                 self.sink.flush()
                 self._count_faults()
+                self._keep(started_wall, updates)
                 last_flush = time.monotonic()
             else:
                 self.sink.publisher.poll()
@@ -75,6 +88,13 @@ class SimulatorFeed:
             # Stay up (and ready) until told to stop, so supervisors see a clean, finished feed.
             while not self.stop.wait(1.0):
                 self.health.beat()
+
+    def _keep(self, started_wall: float, updates: int) -> None:
+        # After the flush: what the file says was sent has reached the broker.
+        if self.state_path is not None:
+            sim_state.save(
+                self.state_path, sim_state.VenuePosition(self.simulator, started_wall, updates)
+            )
 
     def _send(self, item: SimMessage | Gap) -> None:
         if isinstance(item, Gap):
