@@ -38,7 +38,7 @@ audit:      ## every package in uv.lock against PyPI's advisories (pip-audit, el
 
 # SHORT=1: the version `make test` runs (100 s at 250 ticks/s, every kind of fault at least once;
 # 6 to 10 minutes in all on a busy 2-core machine, docs/reliability.md); SEED=n replays run n.
-chaos:      ## 10 minutes of faults under load on a stack of its own (kill -9 of every service and the broker, PostgreSQL stopped, a consumer paused, one of two sinks slowed, a burst of 10x the rate, hostile raw records); ends with a table: nothing lost or duplicated, every hostile record dead-lettered, stalls, recoveries, peak memory
+chaos:      ## 10 minutes of faults under load on a stack of its own (kill -9 of every service and the broker, PostgreSQL stopped, a consumer paused, one of two normalize instances slowed, a burst of 10x the rate, hostile raw records); ends with a table: nothing lost or duplicated, every hostile record dead-lettered, stalls, recoveries, peak memory
 	python3 -m uv run --frozen python benchmarks/chaos.py $(if $(SHORT),--short) $(if $(SEED),--seed $(SEED))
 
 soak:       ## an hour at 5,000 ticks/s on a stack of its own, no faults: peak RSS per service and tick -> queryable every 10 s, as a CSV and a PNG under .tickwire/soak/ (MINUTES=n for a shorter run)
