@@ -157,10 +157,14 @@ class SignalEngine:
         after_gap = state.gap is not None
         if after_gap:
             self._judge_gap(state, price, ts, out)
+            # Nor is a mid's return from the mid before the gap one (when a trade comes first):
+            # the first mid after a gap starts the mid reference again, unjudged.
+            state.returns.last_mid = None
+        unjudged = after_gap or (mid and state.returns.last_mid is None)
         if params.method == "level":
             if not self._judge_level(state, price, ts, out, params):
                 return False
-        elif not after_gap and not self._judge_return(state, price, ts, out, params, mid):
+        elif not unjudged and not self._judge_return(state, price, ts, out, params, mid):
             return False
         state.critical_run = 0
         if mid:
