@@ -1,5 +1,5 @@
 # The README's two commands are `make run` and `make test`; the rest are for developers.
-.PHONY: run test stop status install check audit unit bench images eval-anomalies chaos soak
+.PHONY: run test stop status install check audit unit bench images eval-anomalies eval-anomaly-seeds chaos soak
 
 run:        ## the whole pipeline on the simulator feed, with its own Kafka and TimescaleDB
 	bash scripts/run.sh
@@ -47,6 +47,9 @@ soak:       ## an hour at 5,000 ticks/s on a stack of its own, no faults: peak R
 eval-anomalies: ## precision and recall of the anomaly rules on the simulator with labelled faults (no services)
 	python3 -m uv run --frozen python benchmarks/anomaly_eval.py
 	python3 -m uv run --frozen python benchmarks/first_minute.py
+
+eval-anomaly-seeds: ## the return rule's clean rates and 8-sigma recall across seeds (SEEDS=1-10)
+	python3 -m uv run --frozen python benchmarks/anomaly_seeds.py --seeds $(or $(SEEDS),1-10)
 
 bench: export TICKWIRE_BENCH_RESULTS := $(CURDIR)/.tickwire/bench-results
 bench:      ## throughput and latency on the local stack (end to end, tick -> queryable, backfill, normalize, signals, sink, the API, the lake export), bytes per tick compressed, the broker's and database's own ceilings; ends with one summary table

@@ -6,9 +6,10 @@ provider clock, as the services chain them (every rule judges one instrument at 
 the service's partitions split the instruments does not change what it finds). Three regimes
 (quiet; trending; a volatility burst of 4x for a fifth of the run), each run twice with one seed:
 clean, then with faults (spikes of 3, 5, 8 and 12 sigma, crossed books, 15 s silences, sequence
-gaps). Sigma is the standard deviation of the clean run's tick-to-tick log return of each
-instrument's prices (mids and trades as the engine sees them) in the same stretch of the regime,
-averaged over instruments.
+gaps, and 2 s disconnects across which the price jumps 25, 100 or 400 bps). Sigma is the
+standard deviation of the clean run's tick-to-tick log return of each instrument's prices (mids
+and trades as the engine sees them) in the same stretch of the regime, averaged over instruments.
+Last, the venues' documented example messages (anomaly_venues.py).
 Usage: python benchmarks/anomaly_eval.py [--updates N] [--seed S]"""
 
 from __future__ import annotations
@@ -25,7 +26,9 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
-from tickwire_ingest.domain.events import SILENCE, Gap
+from anomaly_venues import report as report_venues
+
+from tickwire_ingest.domain.events import SEQUENCE, SILENCE, Gap
 from tickwire_ingest.domain.faults import FaultConfig
 from tickwire_ingest.domain.sequence import SequenceTracker
 from tickwire_ingest.domain.simulator import SimConfig, SimMessage, Simulator, parse_instruments
@@ -43,6 +46,9 @@ SPACING_US = 5_000  # 200 updates a second over all instruments, as `make run` s
 WARM_UP_US = 30_000_000
 INSTRUMENTS = parse_instruments("SIM-BTC-USD:65000,SIM-ETH-USD:3500:0.05,SIM-SOL-USD:150:0.01")
 SPIKE_SIGMAS = (3, 5, 8, 12)
+# Moves across an injected disconnect, in bps: below gap_jump's warning (50), between it and the
+# critical (200), and beyond.
+JUMP_BPS = (25, 100, 400)
 # (share of the run, volatility per update, drift per update)
 REGIMES: dict[str, list[tuple[float, float, float]]] = {
     "quiet": [(1.0, 1e-4, 0.0)],
@@ -69,6 +75,7 @@ class Feed:
     silences: list[tuple[str, int, int]] = field(default_factory=list)  # instrument, start, end
     injected: Counter[str] = field(default_factory=Counter)
     rejected_crossed: int = 0  # crossed books normalize refused as such
+    jumps: dict[str, float] = field(default_factory=dict)  # a disconnect's move, until priced
 
 
 def phases(regime: str, updates: int) -> list[tuple[int, int, float, float]]:
@@ -136,6 +143,9 @@ def gap_record(gap: Gap, seq: int) -> dict:
 def _add(feed: Feed, raw: dict, message: SimMessage | None, sigma: float) -> None:
     normalized = normalize(raw)
     scored = raw["received_ts"] >= T0 + WARM_UP_US
+    if message is not None and message.jump:
+        # The jump is found at the first price normalize passes after the disconnect.
+        feed.jumps[message.instrument] = message.jump
     if message is not None and "crossed" in message.faults and scored:
         # Normalize refuses a crossed book (reason crossed_market): it never reaches signals.
         feed.injected["crossed"] += 1
@@ -144,11 +154,19 @@ def _add(feed: Feed, raw: dict, message: SimMessage | None, sigma: float) -> Non
         feed.ticks.append(tick)
         key = (tick["instrument"], tick["exchange_ts"])
         if not scored:
+            if tick["kind"] != "gap":
+                feed.jumps.pop(tick["instrument"], None)
             continue
         if tick["kind"] == "gap":
             if tick["gap_reason"] == SILENCE:
                 feed.silences.append((tick["instrument"], tick["exchange_ts"], tick["gap_end_ts"]))
-            feed.injected["silence" if tick["gap_reason"] == SILENCE else "gap"] += 1
+            reason = tick["gap_reason"]
+            if reason in (SILENCE, SEQUENCE):
+                feed.injected["silence" if reason == SILENCE else "gap"] += 1
+        elif tick["instrument"] in feed.jumps:
+            bps = round(abs(feed.jumps.pop(tick["instrument"])) * 1e4)
+            feed.labels[key] = f"jump {bps}"
+            feed.injected[f"jump {bps}"] += 1
         elif message is not None and message.spike:
             size = min(SPIKE_SIGMAS, key=lambda k: abs(abs(message.spike) - k * sigma))
             feed.labels[key] = f"spike {size}"
@@ -269,8 +287,22 @@ def _targets(rule: str, feed: Feed) -> list[str]:
     if rule == "stale_quote":
         return ["silence"]
     if rule == "gap_jump":
-        return []  # the simulator's gaps lose updates, not moves: no jump is due after them
+        return [f"jump {bps}" for bps in JUMP_BPS]
     return [f"spike {k}" for k in SPIKE_SIGMAS]
+
+
+def faulty_config() -> FaultConfig:
+    """The faults of a faulty run; spike sizes are set per stretch of the regime."""
+    return FaultConfig(
+        spike=0.01,
+        crossed=0.002,
+        silence=0.0001,
+        silence_s=15.0,
+        gap=0.0005,
+        jump=0.0005,
+        jump_sizes=tuple(bps / 1e4 for bps in JUMP_BPS),
+        jump_s=2.0,
+    )
 
 
 def _ratio(part: int, whole: int) -> str:
@@ -287,14 +319,7 @@ def main() -> None:
     for regime in REGIMES:
         clean = simulate(regime, args.updates, args.seed, FaultConfig(), [])
         sigmas = [return_sigma(clean, a, b) for a, b, _, _ in phases(regime, args.updates)]
-        faults = FaultConfig(
-            spike=0.01,
-            crossed=0.002,
-            silence=0.0001,
-            silence_s=15.0,
-            gap=0.0005,
-        )
-        faulty = simulate(regime, args.updates, args.seed, faults, sigmas)
+        faulty = simulate(regime, args.updates, args.seed, faulty_config(), sigmas)
         runs[regime] = (clean, faulty)
         injected = ", ".join(f"{k} {n}" for k, n in sorted(faulty.injected.items()))
         shown = " / ".join(f"{sigma * 1e4:.2f}" for sigma in sigmas)
@@ -303,6 +328,7 @@ def main() -> None:
         )
     for method in PRICE_RULES:
         report(method, runs)
+    report_venues()
     print(
         f"\ntargets: clean warnings <= 1.5 %, criticals <= 0.05 % of ticks; spikes >= 8 sigma "
         f"critical >= 99 %; crossed books 100 %.\n{datetime.now(UTC):%Y-%m-%d %H:%M} UTC, "

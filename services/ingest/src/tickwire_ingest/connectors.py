@@ -13,8 +13,9 @@ from tickwire_ingest.settings import IngestSettings
 
 
 def fault_config(settings: IngestSettings) -> FaultConfig:
-    """The simulator's faults. At a set rate a silence is counted in updates (its seconds at that
-    rate), so a primary and a replica of one seed fall silent and resume at the same update."""
+    """The simulator's faults. At a set rate a silence or a disconnect is counted in updates (its
+    seconds at that rate), so a primary and a replica of one seed fall silent and resume at the
+    same update."""
     if not settings.sim_faults:
         return FaultConfig()
     return FaultConfig(
@@ -30,6 +31,10 @@ def fault_config(settings: IngestSettings) -> FaultConfig:
         silence_updates=round(settings.sim_fault_silence_s * settings.sim_rate),
         gap=settings.sim_fault_gap,
         gap_size=settings.sim_fault_gap_size,
+        jump=settings.sim_fault_jump,
+        jump_sizes=settings.sim_jump_sizes(),
+        jump_s=settings.sim_fault_jump_s,
+        jump_updates=round(settings.sim_fault_jump_s * settings.sim_rate),
     )
 
 

@@ -125,6 +125,23 @@ class IngestSettings(KafkaServiceSettings):
         0.0, ge=0, le=1, description="Updates preceded by lost messages (a sequence jump)."
     )
     sim_fault_gap_size: int = Field(10, ge=1, description="Sequence numbers skipped by a gap.")
+    sim_fault_jump: float = Field(
+        0.00002,
+        ge=0,
+        le=1,
+        description="Updates that disconnect their instrument; it comes back with its price moved.",
+    )
+    sim_fault_jump_sizes_bps: str = Field(
+        "100,300",
+        description="Moves of the price across a disconnect, basis points, comma separated; each "
+        "disconnect draws one and a sign.",
+    )
+    sim_fault_jump_s: float = Field(
+        3.0,
+        ge=0,
+        allow_inf_nan=False,
+        description="Disconnect length in seconds, counted as sim_fault_silence_s is.",
+    )
 
     @model_validator(mode="after")
     def _connector_has_what_it_needs(self) -> IngestSettings:
@@ -141,9 +158,20 @@ class IngestSettings(KafkaServiceSettings):
         parse_spike_sizes_bps(value)  # raises ValueError with the reason
         return value
 
+    @field_validator("sim_fault_jump_sizes_bps")
+    @classmethod
+    def _jump_sizes_parse(cls, value: str) -> str:
+        if not parse_spike_sizes_bps(value, "jump"):
+            raise ValueError("at least one jump size is needed")
+        return value
+
     def sim_spike_sizes(self) -> tuple[float, ...]:
         """The spike sizes as log displacements."""
         return parse_spike_sizes_bps(self.sim_fault_spike_sizes_bps)
+
+    def sim_jump_sizes(self) -> tuple[float, ...]:
+        """The moves across a disconnect as log moves."""
+        return parse_spike_sizes_bps(self.sim_fault_jump_sizes_bps, "jump")
 
     @field_validator("sim_instruments")
     @classmethod

@@ -3,6 +3,7 @@ primary and its replica do: with faults on they still send the same venue, updat
 
 import json
 import random
+from collections import Counter
 from typing import Any
 
 from tickwire_ingest.domain.events import Gap
@@ -13,8 +14,15 @@ T0 = 1_700_000_000_000_000
 INSTRUMENTS = parse_instruments("A:100,B:3500:0.05,C:20:0.001")
 UPDATES = 20_000
 PACE_US = 5_000  # 200 updates a second, as the service paces them
-# Rates high enough for several silences, spikes and crossed books in the run.
-RATES: dict[str, Any] = {"crossed": 0.002, "spike": 0.002, "silence": 0.0005, "silence_s": 2.0}
+# Rates high enough for several silences, disconnects, spikes and crossed books in the run.
+RATES: dict[str, Any] = {
+    "crossed": 0.002,
+    "spike": 0.002,
+    "silence": 0.0005,
+    "silence_s": 2.0,
+    "jump": 0.0005,
+    "jump_s": 1.0,
+}
 
 
 def instance(faults: FaultConfig, clock_seed: int) -> tuple[dict[Any, Any], list[tuple[Any, ...]]]:
@@ -38,9 +46,14 @@ def instance(faults: FaultConfig, clock_seed: int) -> tuple[dict[Any, Any], list
 
 
 def test_silences_counted_in_updates_keep_two_instances_copies_of_each_other() -> None:
-    faults = FaultConfig(**RATES, silence_updates=round(2.0 * 1e6 / PACE_US))
+    faults = FaultConfig(
+        **RATES,
+        silence_updates=round(2.0 * 1e6 / PACE_US),
+        jump_updates=round(1.0 * 1e6 / PACE_US),
+    )
     primary, primary_gaps = instance(faults, clock_seed=1)
     replica, replica_gaps = instance(faults, clock_seed=2)
-    assert len(primary_gaps) >= 3, "the run should hold several silences"
+    reasons = Counter(reason for _, reason in primary_gaps)
+    assert reasons["silence"] >= 3 and reasons["disconnect"] >= 3, f"too few gaps: {reasons}"
     assert primary_gaps == replica_gaps
     assert primary == replica

@@ -6,10 +6,11 @@ from typing import Any
 
 import pytest
 
+from tickwire_core.errors import ConfigError
 from tickwire_core.settings import load_settings
 from tickwire_ingest.connectors import fault_config
 from tickwire_ingest.domain import faults
-from tickwire_ingest.domain.events import SILENCE, Gap
+from tickwire_ingest.domain.events import DISCONNECT, SILENCE, Gap
 from tickwire_ingest.domain.faults import FaultConfig, FaultCounts, parse_spike_sizes_bps
 from tickwire_ingest.domain.sequence import SequenceTracker
 from tickwire_ingest.domain.simulator import SimConfig, SimMessage, Simulator, parse_instruments
@@ -257,9 +258,55 @@ def test_a_silenced_instrument_sends_nothing_for_the_silence_then_a_gap_event() 
             last_seq[item.instrument] = seq
 
 
+def test_a_disconnect_ends_in_a_gap_event_and_a_price_moved_for_good() -> None:
+    n, p, move = 20_000, 0.002, 0.05  # 500 bps: far beyond a step of the walk and a half-spread
+    sim = simulator(jump=p, jump_sizes=(move,), jump_s=0.05)
+    out = run(sim, n)
+    gaps = [i for i, item in enumerate(out) if isinstance(item, Gap)]
+    assert len(gaps) >= 10
+    assert 0 <= sim.fault_counts.jump - len(gaps) <= len(INSTRUMENTS)  # some still away at the end
+    chances = len(only_messages(out)) - len(gaps) + sim.fault_counts.jump
+    assert_binomial(sim.fault_counts.jump, chances, p)
+    signs = set()
+    for i in gaps:
+        gap = out[i]
+        assert isinstance(gap, Gap) and gap.reason == DISCONNECT
+        assert gap.end_ts - gap.start_ts >= 0.05 * 1e6
+        mine = [m for m in only_messages(out) if m.instrument == gap.instrument]
+        before = [m for m in mine if body(m)["ts"] < gap.start_ts]
+        after = [m for m in mine if body(m)["ts"] >= gap.end_ts][:5]
+        resumed = out[i + 1]
+        assert resumed == after[0] and resumed.faults == (faults.JUMP,)
+        assert abs(resumed.jump) == move and f"{resumed.jump * 1e4:+.0f} bps" in gap.detail
+        signs.add(math.copysign(1.0, resumed.jump))
+        if before:
+            # The price moved by the drawn size and stays there: the walk carries on from it.
+            for message in after:
+                assert abs(math.log(mid(message) / mid(before[-1])) - resumed.jump) < 0.003
+    assert signs == {-1.0, 1.0}
+    # A labelled jump is on the first message after its gap and nowhere else.
+    assert sum(bool(m.jump) for m in only_messages(out)) == len(gaps)
+
+
+def test_disconnects_counted_in_updates_resume_at_that_update() -> None:
+    sim = simulator(jump=0.002, jump_updates=40)
+    out: list[SimMessage | Gap] = []
+    resumed_at: list[int] = []
+    for i in range(10_000):
+        items = sim.step(T0 + i * STEP_US)
+        if any(isinstance(item, Gap) for item in items):
+            resumed_at.append(i)
+        out.extend(items)
+    gaps = [item for item in out if isinstance(item, Gap)]
+    assert gaps and all("disconnect of 40 updates" in gap.detail for gap in gaps)
+    for gap, i in zip(gaps, resumed_at, strict=True):
+        # At least 40 updates of the venue (each a STEP_US apart) passed in between.
+        assert gap.end_ts == T0 + i * STEP_US and gap.end_ts - gap.start_ts >= 40 * STEP_US
+
+
 def test_all_faults_at_once_are_each_counted_and_tagged() -> None:
     rates: dict[str, Any] = {kind: 0.02 for kind in faults.KINDS}
-    sim = simulator(**rates, silence_s=0.01)
+    sim = simulator(**rates, silence_s=0.01, jump_s=0.01)
     out = run(sim, 20_000)
     counts = sim.fault_counts.as_dict()
     assert set(counts) == set(faults.KINDS) and all(counts[kind] > 0 for kind in faults.KINDS)
@@ -275,8 +322,12 @@ def test_all_faults_at_once_are_each_counted_and_tagged() -> None:
     # were counted but not sent.
     for kind in (faults.CROSSED, faults.SPIKE, faults.MALFORMED, faults.GAP, faults.DUPLICATE):
         assert 0 <= counts[kind] - tagged[kind] <= 2 * len(INSTRUMENTS)
-    gaps = [item for item in out if isinstance(item, Gap)]
-    assert 0 <= counts[faults.SILENCE] - len(gaps) <= len(INSTRUMENTS)
+    silences = [item for item in out if isinstance(item, Gap) and item.reason == SILENCE]
+    assert 0 <= counts[faults.SILENCE] - len(silences) <= len(INSTRUMENTS)
+    disconnects = [item for item in out if isinstance(item, Gap) and item.reason == DISCONNECT]
+    assert 0 <= counts[faults.JUMP] - len(disconnects) <= len(INSTRUMENTS)
+    # Each disconnect's label is on the message it resumed with (or on that message held back).
+    assert 0 <= len(disconnects) - tagged[faults.JUMP] <= 2 * len(INSTRUMENTS)
 
 
 @pytest.mark.parametrize(
@@ -290,6 +341,11 @@ def test_all_faults_at_once_are_each_counted_and_tagged() -> None:
         {"silence_s": -1.0},
         {"silence_updates": -1},
         {"gap_size": 0},
+        {"jump": 1.5},
+        {"jump_sizes": ()},
+        {"jump_sizes": (0.01, math.nan)},
+        {"jump_s": -1.0},
+        {"jump_updates": -1},
     ],
 )
 def test_impossible_fault_settings_are_refused(change: dict[str, Any]) -> None:
@@ -305,6 +361,8 @@ def test_fault_config_is_built_from_the_settings(monkeypatch: pytest.MonkeyPatch
     assert defaults.spike_sizes == (0.0015, 0.0025, 0.0035)
     assert (defaults.silence_s, defaults.silence_updates) == (12.0, 12 * 200)  # at 200 updates/s
     assert (defaults.duplicate, defaults.out_of_order, defaults.malformed, defaults.gap) == (0,) * 4
+    assert (defaults.jump, defaults.jump_sizes) == (0.00002, (0.01, 0.03))
+    assert (defaults.jump_s, defaults.jump_updates) == (3.0, 3 * 200)
     monkeypatch.setenv("TICKWIRE_SIM_FAULTS", "false")
     assert fault_config(load_settings(IngestSettings)) == FaultConfig()
     monkeypatch.delenv("TICKWIRE_SIM_FAULTS")
@@ -320,6 +378,9 @@ def test_fault_config_is_built_from_the_settings(monkeypatch: pytest.MonkeyPatch
         ("SILENCE_S", "7"),
         ("GAP", "0.8"),
         ("GAP_SIZE", "9"),
+        ("JUMP", "0.01"),
+        ("JUMP_SIZES_BPS", "50"),
+        ("JUMP_S", "4"),
     ]:
         monkeypatch.setenv(f"TICKWIRE_SIM_FAULT_{name}", value)
     assert fault_config(load_settings(IngestSettings)) == FaultConfig(
@@ -334,9 +395,14 @@ def test_fault_config_is_built_from_the_settings(monkeypatch: pytest.MonkeyPatch
         silence_updates=7 * 200,
         gap=0.8,
         gap_size=9,
+        jump=0.01,
+        jump_sizes=(0.005,),
+        jump_s=4.0,
+        jump_updates=4 * 200,
     )
     monkeypatch.setenv("TICKWIRE_SIM_RATE", "0")  # as fast as possible: seconds of exchange time
     assert fault_config(load_settings(IngestSettings)).silence_updates == 0
+    assert fault_config(load_settings(IngestSettings)).jump_updates == 0
     monkeypatch.setenv("TICKWIRE_SIM_FAULT_SPIKE_SIZES_BPS", " 10, 2.5 ")
     assert fault_config(load_settings(IngestSettings)).spike_sizes == (0.001, 0.00025)
 
@@ -345,3 +411,13 @@ def test_fault_config_is_built_from_the_settings(monkeypatch: pytest.MonkeyPatch
 def test_spike_sizes_must_be_positive_basis_points(sizes: str) -> None:
     with pytest.raises(ValueError, match="spike size"):
         parse_spike_sizes_bps(sizes)
+
+
+@pytest.mark.parametrize("sizes", ["", "0", "x"])
+def test_jump_sizes_must_be_positive_basis_points(
+    sizes: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("KAFKA_BOOTSTRAP_SERVERS", "localhost:9092")
+    monkeypatch.setenv("TICKWIRE_SIM_FAULT_JUMP_SIZES_BPS", sizes)
+    with pytest.raises(ConfigError, match=r"TICKWIRE_SIM_FAULT_JUMP_SIZES_BPS.*jump size"):
+        load_settings(IngestSettings)

@@ -112,6 +112,38 @@ def test_the_first_price_after_a_gap_is_judged_against_the_last_price_before_it(
     assert all(a["ts"] != T0 + 93_000 for a in out.anomalies if a["rule"] == "return_zscore")
 
 
+def test_a_jump_across_a_gap_whose_first_price_is_a_trade_is_no_critical_mid_after_it() -> None:
+    # A book of mids moving 1 bp either way, a half-spread of 1 bp, and now and then a trade at
+    # the touch; then the feed drops and comes back 3 % higher, a trade first.
+    rng = np.random.default_rng(8)
+    mids = 100 * np.exp(np.cumsum(rng.normal(0, 1e-4, 200)))
+    before = []
+    for i, m in enumerate(mids):
+        before.append(quote(T0 + i * 1_000, float(m) * (1 - 1e-4), float(m) * (1 + 1e-4)))
+        if i % 4 == 3:
+            before.append(tick("trade", T0 + i * 1_000 + 1, last_traded_price=float(m) * 1.0001))
+    gap = tick("gap", T0 + 200_000, gap_end_ts=T0 + 300_000, gap_reason="disconnect")
+    level = float(mids[-1]) * 1.03
+    after = [tick("trade", T0 + 300_000, last_traded_price=level * 1.0001)]
+    after += [
+        quote(T0 + 300_001 + i, level * (1 - 1e-4 + d), level * (1 + 1e-4 + d))
+        for i, d in enumerate((0.0, 1e-4, -1e-4, 0.0))
+    ]
+    spike = quote(T0 + 300_010, level * 1.01 * (1 - 1e-4), level * 1.01 * (1 + 1e-4))
+    out, state = run([*before, gap, *after, spike])
+    jumps = [a for a in out.anomalies if a["rule"] == "gap_jump"]
+    assert [(a["ts"], a["severity"]) for a in jumps] == [(T0 + 300_000, "critical")]
+    # The first mid after the gap is the new reference, not a 3 % return from the mid before it;
+    # the next mids are judged from it as usual, and a spike from the new level is still found.
+    judged = [
+        (a["ts"], a["severity"])
+        for a in out.anomalies
+        if a["rule"] == "return_zscore" and a["ts"] >= T0 + 300_000
+    ]
+    assert judged == [(T0 + 300_010, "critical")]
+    assert state.returns.last_mid == pytest.approx(level)
+
+
 def test_a_gap_with_no_price_before_it_is_not_judged() -> None:
     gap = tick("gap", T0, gap_end_ts=T0 + 5, gap_reason="silence")
     out, state = run([gap, tick("trade", T0 + 10, last_traded_price=5.0)])

@@ -16,8 +16,11 @@ OUT_OF_ORDER = "out_of_order"  # held back and sent after the instrument's next 
 MALFORMED = "malformed"  # truncated JSON, or a price field of the wrong JSON type
 SILENCE = "silence"  # the instrument sends nothing for `silence_s` of simulated time
 GAP = "gap"  # the instrument's sequence number skips `gap_size` numbers: messages lost
+# The instrument's feed disconnects for `jump_s` (a gap event of reason disconnect) and its price
+# comes back moved by one of `jump_sizes`: a real move across a gap, which is no bad tick.
+JUMP = "jump"
 
-KINDS = (CROSSED, SPIKE, DUPLICATE, OUT_OF_ORDER, MALFORMED, SILENCE, GAP)
+KINDS = (CROSSED, SPIKE, DUPLICATE, OUT_OF_ORDER, MALFORMED, SILENCE, GAP, JUMP)
 
 
 @dataclass(frozen=True)
@@ -42,6 +45,10 @@ class FaultConfig:
     silence_updates: int = 0
     gap: float = 0.0
     gap_size: int = 10
+    jump: float = 0.0
+    jump_sizes: tuple[float, ...] = (0.01,)  # log moves, each drawn with a random sign
+    jump_s: float = 2.0
+    jump_updates: int = 0  # where > 0, the disconnect's length in updates, as silence_updates
 
     def __post_init__(self) -> None:
         for kind in KINDS:
@@ -50,12 +57,19 @@ class FaultConfig:
                 raise ValueError(f"fault rate {kind}={rate!r} is not a probability in [0, 1]")
         if not (self.spike_factor > 0 and math.isfinite(self.spike_factor)):
             raise ValueError(f"spike_factor={self.spike_factor!r} must be a positive number")
-        if not all(size > 0 and math.isfinite(size) for size in self.spike_sizes):
-            raise ValueError(f"spike_sizes={self.spike_sizes!r} must be positive numbers")
-        if not (self.silence_s >= 0 and math.isfinite(self.silence_s)):
-            raise ValueError(f"silence_s={self.silence_s!r} must be a non-negative number")
-        if self.silence_updates < 0:
-            raise ValueError(f"silence_updates={self.silence_updates!r} must not be negative")
+        for name in ("spike_sizes", "jump_sizes"):
+            sizes = getattr(self, name)
+            if not all(size > 0 and math.isfinite(size) for size in sizes):
+                raise ValueError(f"{name}={sizes!r} must be positive numbers")
+        if not self.jump_sizes:
+            raise ValueError("jump_sizes must name at least one size")
+        for name in ("silence_s", "jump_s"):
+            length = getattr(self, name)
+            if not (length >= 0 and math.isfinite(length)):
+                raise ValueError(f"{name}={length!r} must be a non-negative number")
+        for name in ("silence_updates", "jump_updates"):
+            if getattr(self, name) < 0:
+                raise ValueError(f"{name}={getattr(self, name)!r} must not be negative")
         if self.gap_size < 1:
             raise ValueError(f"gap_size={self.gap_size!r} must skip at least one message")
 
@@ -75,6 +89,7 @@ class FaultCounts:
     malformed: int = 0
     silence: int = 0
     gap: int = 0
+    jump: int = 0
 
     def add(self, kind: str) -> None:
         setattr(self, kind, getattr(self, kind) + 1)
@@ -108,16 +123,21 @@ def spike_displacement(config: FaultConfig, rng: random.Random) -> float:
     return rng.choice(config.spike_sizes) * rng.choice((-1.0, 1.0))
 
 
-def parse_spike_sizes_bps(spec: str) -> tuple[float, ...]:
+def jump_move(config: FaultConfig, rng: random.Random) -> float:
+    """The log move of the price across one injected disconnect: a drawn size and sign."""
+    return rng.choice(config.jump_sizes) * rng.choice((-1.0, 1.0))
+
+
+def parse_spike_sizes_bps(spec: str, what: str = "spike") -> tuple[float, ...]:
     """'12,20,40' (basis points) -> log displacements (0.0012, 0.002, 0.004); '' -> ()."""
     sizes = []
     for item in filter(None, (part.strip() for part in spec.split(","))):
         try:
             bps = float(item)
         except ValueError:
-            raise ValueError(f"spike size {item!r} is not a number of basis points") from None
+            raise ValueError(f"{what} size {item!r} is not a number of basis points") from None
         if not (bps > 0 and math.isfinite(bps)):
-            raise ValueError(f"spike size {item!r} must be a positive number of basis points")
+            raise ValueError(f"{what} size {item!r} must be a positive number of basis points")
         sizes.append(bps / 1e4)
     return tuple(sizes)
 

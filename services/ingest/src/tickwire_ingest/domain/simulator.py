@@ -9,7 +9,7 @@ import random
 from dataclasses import dataclass, field, replace
 
 from tickwire_ingest.domain import faults
-from tickwire_ingest.domain.events import SILENCE, Gap
+from tickwire_ingest.domain.events import DISCONNECT, SILENCE, Gap
 from tickwire_ingest.domain.faults import FaultConfig, FaultCounts, FaultDice
 
 PROVIDER = "simulator"
@@ -42,6 +42,8 @@ class _Book:
     trades: int = 0
     silent_from: int | None = None  # exchange_ts an injected silence began
     silent_until: int = 0  # the exchange_ts it ends at, or the update (silence_updates)
+    silent_in_updates: bool = False  # silent_until counts updates, not exchange time
+    jump: float = 0.0  # an injected disconnect's log move of the mid, applied when it ends
     held: list[SimMessage] = field(default_factory=list)  # out-of-order, sent after the next
 
 
@@ -52,6 +54,7 @@ class SimMessage:
     payload: bytes  # the venue's JSON
     faults: tuple[str, ...] = ()  # kinds injected into this message; never part of the payload
     spike: float = 0.0  # an injected spike's log displacement of the mid, 0.0 where none
+    jump: float = 0.0  # on the first update after an injected disconnect, the mid's log move
 
 
 @dataclass
@@ -86,20 +89,22 @@ class Simulator:
         self._updates += 1
         book = self._pick()
         out: list[SimMessage | Gap] = []
+        jumped = 0.0
         if book.silent_from is not None:
-            now = self._updates if config.silence_updates else exchange_ts
+            now = self._updates if book.silent_in_updates else exchange_ts
             if now < book.silent_until:
                 return out
             # The instrument speaks again: this update is sent, whatever the dice say.
+            jumped = book.jump
             out.append(self._silence_over(book, exchange_ts))
         elif dice.hits(faults.SILENCE):
             counts.add(faults.SILENCE)
-            book.silent_from = exchange_ts
-            book.silent_until = (
-                self._updates + config.silence_updates
-                if config.silence_updates
-                else exchange_ts + round(config.silence_s * 1e6)
-            )
+            self._mute(book, exchange_ts, config.silence_s, config.silence_updates)
+            return out
+        elif dice.hits(faults.JUMP):
+            counts.add(faults.JUMP)
+            book.jump = faults.jump_move(config, dice.rng)
+            self._mute(book, exchange_ts, config.jump_s, config.jump_updates)
             return out
         injected: list[str] = []
         if dice.hits(faults.GAP):
@@ -121,7 +126,9 @@ class Simulator:
             injected.append(faults.MALFORMED)
         for kind in injected:
             counts.add(kind)
-        message = SimMessage(book.spec.name, feed, payload, tuple(injected), displacement)
+        # The disconnect was counted when it began; its label goes on the price it moved.
+        labels = (*injected, faults.JUMP) if jumped else tuple(injected)
+        message = SimMessage(book.spec.name, feed, payload, labels, displacement, jumped)
         sent: list[SimMessage] = [message]
         if dice.hits(faults.DUPLICATE):
             counts.add(faults.DUPLICATE)
@@ -179,21 +186,43 @@ class Simulator:
         }
         return body, "quotes"
 
+    def _mute(self, book: _Book, exchange_ts: int, seconds: float, updates: int) -> None:
+        """Silence the instrument for `updates` of the venue's updates where > 0 (two instances
+        of one seed then resume at the same update), else `seconds` of exchange time."""
+        book.silent_from = exchange_ts
+        book.silent_in_updates = updates > 0
+        book.silent_until = (
+            self._updates + updates if updates else exchange_ts + round(seconds * 1e6)
+        )
+
     def _silence_over(self, book: _Book, exchange_ts: int) -> Gap:
         start = book.silent_from if book.silent_from is not None else exchange_ts
         book.silent_from = None
         config = self.config.faults
-        length = (
-            f"{config.silence_updates} updates"
-            if config.silence_updates
-            else f"{config.silence_s:g} s"
-        )
+        if book.jump:
+            # The market moved while the feed was away: the walk carries on from the new level.
+            book.mid *= math.exp(book.jump)
+            length = (
+                f"{config.jump_updates} updates" if config.jump_updates else f"{config.jump_s:g} s"
+            )
+            reason, detail = (
+                DISCONNECT,
+                (f"injected disconnect of {length}; the price moved {book.jump * 1e4:+.0f} bps"),
+            )
+            book.jump = 0.0
+        else:
+            length = (
+                f"{config.silence_updates} updates"
+                if config.silence_updates
+                else f"{config.silence_s:g} s"
+            )
+            reason, detail = SILENCE, f"injected silence of {length}"
         return Gap(
             instrument=book.spec.name,
-            reason=SILENCE,
+            reason=reason,
             start_ts=start,
             end_ts=exchange_ts,
-            detail=f"injected silence of {length}",
+            detail=detail,
         )
 
     def _size(self) -> float:

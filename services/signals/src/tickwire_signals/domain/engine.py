@@ -184,11 +184,15 @@ class SignalEngine:
         after_gap = state.gap is not None
         if after_gap:
             self._judge_gap(state, price, ts, out)
+            # Nor is a mid's return from the mid before the gap one (when a trade comes first):
+            # the first mid after a gap starts the mid reference again, unjudged.
+            state.returns.last_mid = None
         mid = lane == "mid"
+        unjudged = after_gap or (mid and state.returns.last_mid is None)
         if params.method == "level":
             verdict = self._judge_level(state, price, ts, out, params)
         else:
-            verdict = USED if after_gap else self._judge_return(state, price, ts, out, params, mid)
+            verdict = USED if unjudged else self._judge_return(state, price, ts, out, params, mid)
         if verdict == EXCLUDED:
             # Its record is the last one out: the rule reports every critical price.
             record = dict(out.anomalies[-1])
