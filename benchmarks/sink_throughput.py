@@ -7,7 +7,8 @@ its default settings and a consumer group of its own, writes them into a fresh s
 rows counter (/metrics) from its first rows to the N-th. The local PostgreSQL runs with its durable
 settings (fsync, synchronous commit and full-page writes on), not the tests' fast_unsafe ones.
 --profile runs Avro decode, row mapping and the writer in-process (no Kafka) under cProfile.
-Usage: python benchmarks/sink_throughput.py [N] [--naive-rows R] [--instruments K] [--profile]
+Usage: python benchmarks/sink_throughput.py [N] [--processes P] [--naive-rows R] [--instruments K]
+[--profile] (--processes: P sink processes in one consumer group, timed by their summed counters)
 (KAFKA_BOOTSTRAP_SERVERS / DATABASE_URL, when set, name the broker and database to use)"""
 
 from __future__ import annotations
@@ -132,45 +133,58 @@ def fill(bootstrap: str, topic: str, records: Encoded) -> None:
 
 
 def run_sink(
-    bootstrap: str, url: str, records: Encoded, servers: Servers, log: Path
+    bootstrap: str, url: str, records: Encoded, servers: Servers, work: Path, processes: int
 ) -> float | None:
-    """Rows per second of one sink process, from its first rows to the N-th; 0.0 if it failed,
-    None if it had written all N by its first rows seen (too few to time)."""
+    """Rows per second of `processes` sink processes in one consumer group, from their first
+    rows to the N-th; 0.0 if one failed, None if they had written all N by their first rows seen
+    (too few to time)."""
     n, prefix = len(records), f"benchsink{uuid.uuid4().hex[:6]}."
     create_topics(bootstrap, prefix=prefix)
     fill(bootstrap, prefix + TICKS, records)
-    port = free_port()
-    env = {**os.environ, "KAFKA_BOOTSTRAP_SERVERS": bootstrap, "DATABASE_URL": url}
-    env.update(TICKWIRE_TOPIC_PREFIX=prefix, TICKWIRE_CONSUMER_GROUP=f"{prefix}sink")
-    env.update(TICKWIRE_HEALTH_HOST="127.0.0.1", TICKWIRE_HEALTH_PORT=str(port))
+    ports, sinks, logs = [free_port() for _ in range(processes)], [], []
     spawned = time.monotonic()
-    process = spawn([sys.executable, "-m", "tickwire_sink"], log, env=env)
-    # When the first rows were seen: the time, the rows, the sink's CPU and each server's.
+    for k, port in enumerate(ports):
+        env = {**os.environ, "KAFKA_BOOTSTRAP_SERVERS": bootstrap, "DATABASE_URL": url}
+        env.update(TICKWIRE_TOPIC_PREFIX=prefix, TICKWIRE_CONSUMER_GROUP=f"{prefix}sink")
+        env.update(TICKWIRE_HEALTH_HOST="127.0.0.1", TICKWIRE_HEALTH_PORT=str(port))
+        env.update(TICKWIRE_INSTANCE_ID=f"bench-sink-{k}")  # each its own status row
+        logs.append(work / f"sink-{k}.log")
+        sinks.append(spawn([sys.executable, "-m", "tickwire_sink"], logs[-1], env=env))
+    # When the first rows were seen: the time, the rows, the sinks' CPU and each server's.
     first: tuple[float, float, float, dict[str, dict[int, float]]] | None = None
     written, deadline = 0.0, spawned + TIMEOUT_S
     try:
-        while written < n and process.poll() is None and time.monotonic() < deadline:
+        while (
+            written < n
+            and all(sink.poll() is None for sink in sinks)
+            and time.monotonic() < deadline
+        ):
             time.sleep(0.1)
             try:
-                written = rows_written(port)
+                written = sum(rows_written(port) for port in ports)
             except OSError:
                 continue  # not listening yet
             if first is None and written > 0:
                 at = {name: family_cpu(pid) for name, pid in servers.items()}
-                first = time.monotonic(), written, cpu_seconds(process.pid), at
-        done, cpu = time.monotonic(), cpu_seconds(process.pid)
-        peak = peak_rss_mib(process.pid)
+                first = time.monotonic(), written, sum(cpu_seconds(s.pid) for s in sinks), at
+        done, cpu = time.monotonic(), sum(cpu_seconds(sink.pid) for sink in sinks)
+        peaks = [peak_rss_mib(sink.pid) for sink in sinks]
         at_end = {name: family_cpu(pid) for name, pid in servers.items()}
     finally:
-        process.send_signal(signal.SIGTERM)
-        process.wait(60)
+        for sink in sinks:
+            sink.send_signal(signal.SIGTERM)
+        for sink in sinks:
+            sink.wait(60)
     rows = stored(url)
     if first is None or written < n or rows != n:
-        print(f"FAILED: {written:,.0f} rows counted, {rows:,} stored of {n:,}; {log}:\n{tail(log)}")
+        print(f"FAILED: {written:,.0f} rows counted, {rows:,} stored of {n:,}")
+        for log in logs:
+            print(f"{log}:\n{tail(log)}")
         return 0.0
     seconds, counted, used = done - first[0], n - first[1], cpu - first[2]
     rate, per_cpu = per(counted, seconds), per(counted, used)
-    print(f"one sink process, default settings (batch size {BATCH:,}); {first[0] - spawned:.1f} s")
+    what = "one sink process" if processes == 1 else f"{processes} sink processes, one group"
+    print(f"{what}, default settings (batch size {BATCH:,}); {first[0] - spawned:.1f} s")
     if rate is None:
         print(f"from its start to its first rows, which were all {n:,}: too few to time;")
         print(f"  {rows:,} rows stored, as many as ticks sent; a rate needs several batches'")
@@ -180,7 +194,7 @@ def run_sink(
     print(f"  {rate:,.0f} rows/s; {rows:,} rows stored, as many as ticks sent")
     cpu_rate = f"{per_cpu:,.0f} rows per CPU second" if per_cpu else "under one clock tick"
     print(f"  CPU: {used:.1f} s after its first rows ({cpu_rate})")
-    print(f"  peak RSS (VmHWM): {peak:.0f} MiB")
+    print(f"  peak RSS (VmHWM): {', '.join(f'{peak:.0f}' for peak in peaks)} MiB")
     for name, now in at_end.items():  # a process that ended in between is not counted
         spent = sum(cpu_s - first[3][name].get(pid, 0.0) for pid, cpu_s in now.items())
         print(f"  {name}'s CPU in that time: {spent:.1f} s")
@@ -267,6 +281,9 @@ def main() -> int:
     parser.add_argument("--profile", action="store_true", help="cProfile in-process, no Kafka")
     parser.add_argument("--top", type=int, default=25, help="functions the profile lists")
     parser.add_argument("--instruments", type=int, help="K simulated instruments instead")
+    parser.add_argument(
+        "--processes", type=positive, default=1, help="sink processes in one consumer group"
+    )
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args()
     print(f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()},")
@@ -292,7 +309,7 @@ def main() -> int:
                 assert stack.bootstrap is not None
                 with fresh_schema(url, "bench_sink") as target:
                     sink = run_sink(
-                        stack.bootstrap, target, records, stack.servers, work / "sink.log"
+                        stack.bootstrap, target, records, stack.servers, work, args.processes
                     )
                 with fresh_schema(url, "bench_naive") as target:
                     baseline = naive(target, records[: args.naive_rows], args.naive_seconds)
@@ -306,6 +323,7 @@ def main() -> int:
                             "rows_per_s": sink,
                             "naive_rows_per_s": baseline,
                             "times_naive": sink / baseline,
+                            "processes": args.processes,
                         },
                     )
                     targets = {"rows/s": (sink, 50_000), "times naive": (sink / baseline, 20)}

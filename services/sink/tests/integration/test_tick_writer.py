@@ -98,3 +98,19 @@ def test_a_failed_batch_leaves_nothing_and_the_writer_recovers(database_url: str
             writer.write(bad)
         assert conn.execute("SELECT count(*) FROM ticks").fetchone() == (0,)
         assert writer.write(ticks(5)) == 5
+
+
+def test_a_counted_write_counts_each_groups_new_rows(database_url: str) -> None:
+    with psycopg.connect(database_url) as conn:
+        migrate(conn)
+        writer = TickWriter(conn, AvroSerde().schema("tick"))
+        by = ("instrument", "kind")
+        other = [{**tick, "instrument": "SIM-B"} for tick in ticks(4)]
+        counted = writer.table.write_counted(writer.rows(ticks(3) + other), by)
+        assert counted == {("SIM-A", "quote"): 3, ("SIM-B", "quote"): 4}
+        # Redelivered with more: only the new rows count, and a group with none is absent.
+        again = writer.rows(ticks(5) + other + other)
+        assert writer.table.write_counted(again, by) == {("SIM-A", "quote"): 2}
+        assert conn.execute("SELECT count(*) FROM ticks").fetchone() == (9,)
+        with pytest.raises(ValueError, match="no such columns"):
+            writer.table.write_counted(again, ("venue",))

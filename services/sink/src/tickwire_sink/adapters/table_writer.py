@@ -7,8 +7,9 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
+from typing import Any, TypeVar
 
 import psycopg
 from psycopg import sql
@@ -17,6 +18,8 @@ from psycopg.pq import TransactionStatus
 from tickwire_sink.domain.records import Column, Replacement, Row, TableSpec
 
 logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 # Staged wider than stored: psycopg's binary int4/int2 dumpers wrap out-of-range Python ints
 # silently, while the database's cast from int8 refuses them (22003) like any other bad value.
@@ -160,6 +163,7 @@ class TableWriter:
         if replacement is not None:
             self._insert = _upsert(table, names, selected, stage, replacement)
         self._staged = False
+        self._counted: dict[tuple[str, ...], sql.Composed] = {}
 
     @classmethod
     def for_table(cls, conn: psycopg.Connection, spec: TableSpec) -> TableWriter:
@@ -177,6 +181,34 @@ class TableWriter:
         """Write `rows` in one transaction, all or none; returns the rows that were new."""
         if not rows:
             return 0
+        return self._staged_insert(rows, self._insert, lambda cur: cur.rowcount)
+
+    def write_counted(self, rows: Sequence[Row], by: Sequence[str]) -> dict[tuple[Any, ...], int]:
+        """Write `rows` in one transaction, all or none; returns how many were new for each
+        value of the `by` columns (as stored), counted by the database in the same statement."""
+        if not rows:
+            return {}
+        statement = self._counted.get(tuple(by))
+        if statement is None:
+            unknown = set(by) - set(self.names)
+            if unknown:
+                raise ValueError(f"{self.table}: no such columns {sorted(unknown)}")
+            columns = sql.SQL(", ").join(map(sql.Identifier, by))
+            statement = sql.SQL(
+                "WITH new AS ({insert} RETURNING {columns}) "
+                "SELECT {columns}, count(*) FROM new GROUP BY {columns}"
+            ).format(insert=self._insert, columns=columns)
+            self._counted[tuple(by)] = statement
+        return self._staged_insert(
+            rows, statement, lambda cur: {tuple(row[:-1]): row[-1] for row in cur.fetchall()}
+        )
+
+    def _staged_insert(
+        self,
+        rows: Sequence[Row],
+        statement: sql.Composed,
+        result: Callable[[psycopg.Cursor[Any]], T],
+    ) -> T:
         # Checked before the COPY: the database would refuse a short row as bad data (22P04),
         # and write_isolating would then set aside rows for a bug in the caller.
         width = len(self.names)
@@ -196,12 +228,11 @@ class TableWriter:
                     write_row = copy.write_row
                     for row in staged:
                         write_row(row)
-                cur.execute(self._insert)
-                inserted = cur.rowcount
+                cur.execute(statement)
+                return result(cur)
         except Exception:
             self._staged = False  # a rolled-back transaction may have taken the staging table
             raise
-        return inserted
 
     def write_isolating(self, rows: Sequence[Row]) -> WriteResult:
         """Write `rows`, setting aside those the database refuses (DATA_ERRORS) and writing the
