@@ -14,7 +14,7 @@ from tickwire_core.health import Health, HealthServer
 from tickwire_core.logs import configure_logging
 from tickwire_core.settings import KafkaServiceSettings, load_settings
 from tickwire_core.stopping import stop_on_signals
-from tickwire_core.waiting import StoppedWhileWaiting
+from tickwire_core.waiting import StoppedWhileWaiting, wait_for_broker
 
 logger = logging.getLogger(__name__)
 
@@ -42,6 +42,7 @@ def main(
     health = Health()
     server = HealthServer(health, settings.health_host, settings.health_port).start()
     try:
+        wait_for_broker(settings, stop, health)
         bootstrap(settings, health, stop).run()
     except StoppedWhileWaiting as exc:
         logger.info("%s: stopped while waiting for %s", service, exc)

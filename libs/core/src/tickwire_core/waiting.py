@@ -9,8 +9,12 @@ from collections.abc import Callable
 from typing import TypeVar
 
 import psycopg
+from confluent_kafka import KafkaException
+from confluent_kafka.admin import AdminClient
 
 from tickwire_core.health import Health
+from tickwire_core.kafka import admin_config
+from tickwire_core.settings import KafkaServiceSettings
 
 logger = logging.getLogger(__name__)
 
@@ -45,6 +49,7 @@ def wait_for(
     health.add_check(check, lambda: not waiting.is_set())
     delay, tries = first_delay_s, 0
     while True:
+        health.beat()  # waiting is not hanging: liveness holds, readiness does not
         try:
             result = attempt()
         except Exception as exc:
@@ -72,3 +77,30 @@ def database_away(exc: Exception) -> bool:
     if not isinstance(exc, psycopg.OperationalError):
         return False
     return exc.sqlstate is None or exc.sqlstate[:2] in ("08", "57")
+
+
+class BrokerAway(Exception):
+    """No broker answered a metadata request."""
+
+
+def wait_for_broker(settings: KafkaServiceSettings, stop: threading.Event, health: Health) -> None:
+    """Until a broker answers: librdkafka's clients would queue and retry on their own, but a
+    service would then start its work (faust would give up) with nowhere to send it."""
+    admin = AdminClient(admin_config(settings))
+
+    def brokers() -> None:
+        try:
+            metadata = admin.list_topics(timeout=5)
+        except KafkaException as exc:
+            raise BrokerAway(exc.args[0].str()) from exc
+        if not metadata.brokers:
+            raise BrokerAway("no broker in the metadata")
+
+    wait_for(
+        f"the broker at {settings.kafka_bootstrap_servers}",
+        brokers,
+        stop=stop,
+        health=health,
+        check="kafka_brokers",
+        away=lambda exc: isinstance(exc, BrokerAway),
+    )
