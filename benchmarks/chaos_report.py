@@ -77,7 +77,7 @@ def report(g: Gathered) -> tuple[str, bool]:
             (
                 "venue sequences at two exchange times",
                 "measured",
-                f"{len(reused):,} (a restarted simulator numbers its updates from 1 again)"
+                f"{len(reused):,} (0 expected: a restarted simulator continues its sequences)"
                 + (f": {names(reused)}" if reused else ""),
             )
         )

@@ -9,10 +9,12 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from confluent_kafka import KafkaException
 from prometheus_client import Counter
 
 from tickwire_core.clock import now_us
 from tickwire_core.health import Health
+from tickwire_core.waiting import wait_for
 from tickwire_ingest.adapters.kafka_sink import KafkaRawSink
 from tickwire_ingest.domain.events import Gap, VenueMessage
 from tickwire_ingest.domain.sequence import SequenceTracker
@@ -24,6 +26,13 @@ FAULTS = Counter("tickwire_ingest_sim_faults_total", "Faults injected by the sim
 
 _MAX_BURST = 5_000  # updates generated per loop turn at most, so stop and health stay prompt
 _FLUSH_EVERY_S = 0.5  # how often delivery is confirmed (and failures surface)
+# A restart steps the venue up to the raw topic's sequences (about 20,000 updates a second on one
+# core): 5 M updates are 7 hours at the default 200 a second. Beyond that the numbering alone
+# continues. Rounds re-read the topic, as a running replica moves on meanwhile; chunks keep a stop
+# prompt.
+_RESUME_MAX = 5_000_000
+_RESUME_ROUNDS = 4
+_RESUME_CHUNK = 20_000
 
 
 @dataclass
@@ -38,9 +47,13 @@ class SimulatorFeed:
     # With faults on, the feed checks the venue's sequence numbers as a real connector does, so
     # an injected gap becomes a gap event.
     tracker: SequenceTracker | None = None
+    # instrument -> its last sequence number on the raw topic, where a restart continues from
+    resume: Callable[[], dict[str, int]] | None = None
     _faults_seen: dict[str, int] = field(default_factory=dict)
 
     def run(self) -> None:
+        if self.resume is not None:
+            self._continue_venue(self.resume)
         started = time.monotonic()
         last_flush = started
         updates = 0
@@ -75,6 +88,50 @@ class SimulatorFeed:
             # Stay up (and ready) until told to stop, so supervisors see a clean, finished feed.
             while not self.stop.wait(1.0):
                 self.health.beat()
+
+    def _continue_venue(self, read: Callable[[], dict[str, int]]) -> None:
+        """Step the venue to where the raw topic shows it (the earlier session's, or a replica's
+        that kept running): read again after each round, since a replica publishes meanwhile."""
+
+        def resume() -> dict[str, int]:
+            # A topic just created, or a broker restarting, may not answer yet: wait for it.
+            return wait_for(
+                "the raw topic's last sequences",
+                read,
+                stop=self.stop,
+                health=self.health,
+                check="raw_topic_read",
+                away=lambda exc: isinstance(exc, KafkaException),
+            )
+
+        began, stepped, sequences = time.monotonic(), 0, resume()
+        for _round in range(_RESUME_ROUNDS):
+            moved = 0
+            while not self.stop.is_set() and stepped < _RESUME_MAX:
+                self.health.beat()
+                chunk = min(_RESUME_CHUNK, _RESUME_MAX - stepped)
+                done = self.simulator.resume(sequences, self.clock(), chunk)
+                moved += done
+                stepped += done
+                if done < chunk:
+                    break
+            if moved == 0 or self.stop.is_set() or stepped >= _RESUME_MAX:
+                break
+            sequences = resume()
+        if stepped >= _RESUME_MAX:
+            logger.warning(
+                "simulator: the raw topic is %d+ updates ahead; numbering continues after its "
+                "sequences with a market started anew",
+                stepped,
+            )
+            self.simulator.renumber(sequences)
+        if sequences:
+            logger.info(
+                "simulator continues its venue after %d updates (%.1fs), last sequences %s",
+                stepped,
+                time.monotonic() - began,
+                sequences,
+            )
 
     def _send(self, item: SimMessage | Gap) -> None:
         if isinstance(item, Gap):
