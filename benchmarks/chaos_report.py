@@ -83,7 +83,7 @@ def report(g: Gathered) -> tuple[str, bool]:
             (
                 "venue sequences at two exchange times",
                 "measured",
-                f"{len(reused):,} (one venue update stored under two exchange times)"
+                f"{len(reused):,} (0 expected: a restarted simulator continues its sequences)"
                 + (f": {names(reused)}" if reused else ""),
             )
         )

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import importlib
 import inspect
+import os
 import re
 from pathlib import Path
 from typing import Any
@@ -60,9 +61,10 @@ def example_values(texts: list[str]) -> dict[str, str]:
     return values
 
 
-def load_services() -> dict[str, dict[str, Any]]:
+def load_services(**overrides: str) -> dict[str, dict[str, Any]]:
+    """The services of both files, .env.example's values (and `overrides`) interpolated."""
     texts = [(REPO_ROOT / name).read_text() for name in FILES]
-    values = example_values(texts)
+    values = {**example_values(texts), **overrides}
     services: dict[str, dict[str, Any]] = {}
     for text in texts:
         services.update(yaml.safe_load(interpolate(text, values))["services"])
@@ -211,6 +213,39 @@ def test_the_root_filesystem_is_read_only_and_state_lives_on_volumes(
     data_dir = getattr(settings_of(name), "data_dir", None)
     if data_dir is not None:  # faust's working directory: on a volume, not in the image
         assert any(Path(data_dir).is_relative_to(m) for m in mounts), f"{name}: {data_dir}"
+
+
+def test_every_kafka_client_gets_the_client_config_from_env_as_helm_and_kustomize_give_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Empty by default (the compose broker is plaintext); set in .env, it reaches every service
+    # and job whose settings read it, as the chart's and the manifests' KAFKA_CLIENT_CONFIG does.
+    # A marker stands for the JSON here: this test interpolates the text before YAML reads it,
+    # where Compose interpolates the parsed strings, so a JSON value would be read as a mapping.
+    marker = "client-config-from-env"
+    config = '{"security.protocol": "SSL", "ssl.ca.location": "/etc/tickwire/ca.pem"}'
+    assert env_file(REPO_ROOT / ".env.example")["KAFKA_CLIENT_CONFIG"] == ""
+    services = load_services(KAFKA_CLIENT_CONFIG=marker)
+    clients = [
+        name
+        for name in [*SERVICE_NAMES, "topics"]
+        if name == "topics" or "kafka_client_config" in settings_model(SERVICES[name]).model_fields
+    ]
+    assert len(clients) >= 6
+    for name in clients:
+        env = services[name].get("environment") or {}
+        assert env.get("KAFKA_CLIENT_CONFIG") == marker, f"{name} lacks KAFKA_CLIENT_CONFIG"
+        assert environment(name)["KAFKA_CLIENT_CONFIG"] == "", name
+        if name == "topics":
+            continue
+        for key in list(os.environ):
+            if key.startswith("TICKWIRE_") or key in CONNECTION:
+                monkeypatch.delenv(key)
+        for key, value in env.items():
+            monkeypatch.setenv(str(key), "" if value is None else str(value))
+        monkeypatch.setenv("KAFKA_CLIENT_CONFIG", config)
+        settings: Any = load_settings(settings_model(SERVICES[name]))
+        assert settings.kafka_client_config["security.protocol"] == "SSL", name
 
 
 def test_the_ingest_instances_differ_in_their_ingest_instance(settings_of: Any) -> None:

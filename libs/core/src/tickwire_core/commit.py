@@ -12,6 +12,7 @@ from confluent_kafka import Consumer, KafkaException, TopicPartition
 
 from tickwire_core.errors import DeliveryError
 from tickwire_core.publisher import Publisher
+from tickwire_core.waiting import StoppedWhileWaiting
 
 logger = logging.getLogger(__name__)
 
@@ -84,8 +85,10 @@ class TransactionalCommitter:
                 # Retriable (a timeout while a fresh or restarted broker's transaction coordinator
                 # is still loading): librdkafka says to call it again. Anything else is fatal.
                 attempt += 1
-                if not exc.args[0].retriable() or self._stopping():
+                if not exc.args[0].retriable():
                     raise
+                if self._stopping():
+                    raise StoppedWhileWaiting("the transaction coordinator") from exc
                 logger.warning("init_transactions attempt %d: %s; retrying", attempt, exc)
 
     def begin(self) -> None:

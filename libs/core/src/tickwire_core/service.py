@@ -14,6 +14,7 @@ from tickwire_core.health import Health, HealthServer
 from tickwire_core.logs import configure_logging
 from tickwire_core.settings import KafkaServiceSettings, load_settings
 from tickwire_core.stopping import stop_on_signals
+from tickwire_core.waiting import StoppedWhileWaiting, wait_for_broker
 
 logger = logging.getLogger(__name__)
 
@@ -29,7 +30,8 @@ def main(
     settings_model: type[S],
     bootstrap: Callable[[S, Health, threading.Event], Runnable],
 ) -> int:
-    """Exit codes: 0 stopped cleanly, 2 bad settings, 1 failed."""
+    """Exit codes: 0 stopped cleanly (also while still waiting for a dependency at start), 2 bad
+    settings, 1 failed."""
     try:
         settings = load_settings(settings_model)
     except ConfigError as exc:
@@ -40,7 +42,10 @@ def main(
     health = Health()
     server = HealthServer(health, settings.health_host, settings.health_port).start()
     try:
+        wait_for_broker(settings, stop, health)
         bootstrap(settings, health, stop).run()
+    except StoppedWhileWaiting as exc:
+        logger.info("%s: stopped while waiting for %s", service, exc)
     except ConfigError as exc:
         logger.error("%s: %s", service, exc)
         return 2

@@ -9,7 +9,14 @@ from collections.abc import Mapping
 from typing import Annotated, Any, TypeVar
 
 from pydantic import AfterValidator, AliasChoices, Field, SecretStr, ValidationError
-from pydantic_settings import BaseSettings, SettingsConfigDict, SettingsError
+from pydantic.fields import FieldInfo
+from pydantic_settings import (
+    BaseSettings,
+    EnvSettingsSource,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    SettingsError,
+)
 
 from tickwire_core.errors import ConfigError
 from tickwire_core.kafka_security import REDACTED, SECRET_KEYS, redacted, security_problems
@@ -28,6 +35,16 @@ def _checked_client_config(config: dict[str, str]) -> dict[str, str]:
 KafkaClientConfig = Annotated[dict[str, str], AfterValidator(_checked_client_config)]
 
 
+class _Environment(EnvSettingsSource):
+    """The environment, where an empty KAFKA_CLIENT_CONFIG means no extra options: compose
+    passes it on from .env, empty unless the broker wants TLS or SASL."""
+
+    def decode_complex_value(self, field_name: str, field: FieldInfo, value: Any) -> Any:
+        if field_name == "kafka_client_config" and isinstance(value, str) and not value.strip():
+            return {}
+        return super().decode_complex_value(field_name, field, value)
+
+
 class ServiceSettings(BaseSettings):
     """What every service needs. Service settings subclass it and add their own fields; their
     environment variables are TICKWIRE_<FIELD>, except the standard connection addresses
@@ -36,6 +53,17 @@ class ServiceSettings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix=ENV_PREFIX, extra="ignore", frozen=True, populate_by_name=True
     )
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return init_settings, _Environment(settings_cls), dotenv_settings, file_secret_settings
 
     log_level: str = Field("INFO", pattern=r"^(DEBUG|INFO|WARNING|ERROR|CRITICAL)$")
     instance_id: str = Field(default_factory=socket.gethostname, min_length=1)

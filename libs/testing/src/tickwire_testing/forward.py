@@ -20,9 +20,10 @@ def _pump(source: socket.socket, target: socket.socket) -> None:
 
 
 @contextmanager
-def loopback_forward(host: str, port: int) -> Iterator[int]:
-    """A port on 127.0.0.1 whose connections reach host:port, until the block ends; the port."""
-    listener = socket.create_server(("127.0.0.1", 0))
+def loopback_forward(host: str, port: int, listen_port: int = 0) -> Iterator[int]:
+    """A port on 127.0.0.1 (`listen_port`, else a free one) whose connections reach host:port,
+    until the block ends; the port."""
+    listener = socket.create_server(("127.0.0.1", listen_port))
     open_sockets: list[socket.socket] = []
 
     def accept() -> None:

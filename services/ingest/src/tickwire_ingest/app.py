@@ -7,24 +7,25 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
-from confluent_kafka import Producer
+from confluent_kafka import Consumer, Producer
 
 from tickwire_core.health import Health
 from tickwire_core.heartbeat import Heartbeats, beat_in_background
-from tickwire_core.kafka import BrokerProbe, producer_config
+from tickwire_core.kafka import BrokerProbe, consumer_config, producer_config
 from tickwire_core.publisher import Publisher
 from tickwire_core.serde import AvroSerde
 from tickwire_core.service import Runnable
 from tickwire_core.topics import RAW_TICKS
 from tickwire_ingest.adapters.connection_config import ConnectionConfig
 from tickwire_ingest.adapters.kafka_sink import KafkaRawSink
+from tickwire_ingest.adapters.raw_tail import last_sequences
 from tickwire_ingest.adapters.replay_file import ReplayFile
 from tickwire_ingest.adapters.venue_runner import VenueRunner
 from tickwire_ingest.connectors import fault_config, make_venue
 from tickwire_ingest.domain.raw import Envelope
 from tickwire_ingest.domain.replay import Pacer
 from tickwire_ingest.domain.sequence import SequenceTracker
-from tickwire_ingest.domain.simulator import SimConfig, Simulator
+from tickwire_ingest.domain.simulator import PROVIDER, SimConfig, Simulator
 from tickwire_ingest.feeds.replay import ReplayFeed
 from tickwire_ingest.feeds.simulator import SimulatorFeed
 from tickwire_ingest.feeds.venue import VenueFeed
@@ -60,7 +61,17 @@ def bootstrap(settings: IngestSettings, health: Health, stop: threading.Event) -
             trade_probability=settings.sim_trade_probability,
             faults=faults,
         )
+        instruments = [spec.name for spec in config.instruments]
+
+        def resume() -> dict[str, int]:
+            consumer = Consumer(consumer_config(settings, f"{settings.instance_id}-resume"))
+            try:
+                return last_sequences(consumer, topic, PROVIDER, instruments)
+            finally:
+                consumer.close()
+
         return SimulatorFeed(
+            resume=resume,
             simulator=Simulator(config),
             sink=sink,
             rate=settings.sim_rate,

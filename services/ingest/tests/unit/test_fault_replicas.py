@@ -57,3 +57,37 @@ def test_silences_counted_in_updates_keep_two_instances_copies_of_each_other() -
     assert reasons["silence"] >= 3 and reasons["disconnect"] >= 3, f"too few gaps: {reasons}"
     assert primary_gaps == replica_gaps
     assert primary == replica
+
+
+def test_a_restarted_instance_continues_the_venue_its_replica_still_runs() -> None:
+    faults = FaultConfig(**RATES, silence_updates=round(2.0 * 1e6 / PACE_US))
+    replica = Simulator(SimConfig(INSTRUMENTS, seed=7, faults=faults))
+    sent = [replica.step(T0 + n) for n in range(UPDATES)]
+    last: dict[str, int] = {}
+    for items in sent:
+        for item in items:
+            if not isinstance(item, Gap) and (seq := json.loads(item.payload).get("seq")):
+                last[item.instrument] = max(seq, last.get(item.instrument, 0))
+    restarted = Simulator(SimConfig(INSTRUMENTS, seed=7, faults=faults))
+    stepped = restarted.resume(last, T0, max_updates=10 * UPDATES)
+    assert UPDATES - 3 <= stepped <= UPDATES  # the last updates of some instruments are silent
+    assert restarted.fault_counts.total == 0
+    # From there on it sends what the replica sent, numbered on from where the topic ended.
+    ahead = [restarted.step(T0 + stepped + n) for n in range(2_000)]
+    replica_again = Simulator(SimConfig(INSTRUMENTS, seed=7, faults=faults))
+    expected = [replica_again.step(T0 + n) for n in range(stepped + 2_000)][stepped:]
+    assert ahead == expected
+    for items in ahead:
+        for item in items:
+            if not isinstance(item, Gap) and (seq := json.loads(item.payload).get("seq")):
+                assert isinstance(seq, int) and seq > last[item.instrument] - 2, item
+
+
+def test_a_restart_too_far_behind_renumbers_without_going_back() -> None:
+    sim = Simulator(SimConfig(INSTRUMENTS, seed=7))
+    assert sim.resume({"A": 10**9}, T0, max_updates=100) == 100
+    sim.renumber({"A": 10**9})
+    messages = [sim.next_message(T0) for _ in range(60)]
+    seqs = [json.loads(m.payload)["seq"] for m in messages if m.instrument == "A"]
+    assert seqs == list(range(10**9 + 1, 10**9 + 1 + len(seqs)))
+    assert all(json.loads(m.payload)["seq"] < 200 for m in messages if m.instrument != "A")

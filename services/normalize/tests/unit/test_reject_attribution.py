@@ -7,7 +7,7 @@ import json
 from tickwire_core.batch import Consumed
 from tickwire_normalize.domain import reasons
 from tickwire_normalize.domain.dedup import DedupWindow
-from tickwire_normalize.domain.validate import Limits
+from tickwire_normalize.domain.validate import MAX_NAME_BYTES, Limits
 from tickwire_normalize.handler import NormalizeHandler
 
 NOW = 1_700_000_000_000_000
@@ -70,4 +70,19 @@ def test_an_unreadable_payload_is_attributed_by_its_envelope_in_unified_form() -
 def test_an_envelope_without_an_instrument_leaves_it_unknown() -> None:
     assert rejects(raw(b"[", instrument="")) == [
         (reasons.UNDECODABLE_PAYLOAD, "simulator", None, NOW + 250)
+    ]
+
+
+def test_a_name_too_long_to_store_is_refused_and_left_out_of_its_reject() -> None:
+    long_name = "é" * (MAX_NAME_BYTES // 2 + 1)  # within the limit in characters, not in bytes
+    assert rejects(raw(quote(instrument=long_name), instrument=long_name)) == [
+        (reasons.NAME_TOO_LONG, "simulator", None, NOW)
+    ]
+    # Refused for another reason, the reject still leaves the name out.
+    assert rejects(raw(b"{not json", instrument="X" * 10_000)) == [
+        (reasons.UNDECODABLE_PAYLOAD, "simulator", None, NOW + 250)
+    ]
+    at_limit = "S" * MAX_NAME_BYTES
+    assert rejects(raw(quote(instrument=at_limit, bid="102"), instrument=at_limit)) == [
+        (reasons.CROSSED_MARKET, "simulator", at_limit, NOW)
     ]

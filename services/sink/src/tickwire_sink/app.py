@@ -26,6 +26,7 @@ from tickwire_core.topics import (
     STATUS,
     TICKS,
 )
+from tickwire_core.waiting import database_away, wait_for
 from tickwire_sink.adapters.migrations import migrate, schema_ready
 from tickwire_sink.handler import SinkHandler
 from tickwire_sink.settings import SinkSettings
@@ -47,8 +48,20 @@ STORED = {
 
 
 def bootstrap(settings: SinkSettings, health: Health, stop: threading.Event) -> RunLoop:
-    with psycopg.connect(settings.database_url, connect_timeout=10) as conn:
-        applied = migrate(conn)
+    def migrated() -> list[int]:
+        with psycopg.connect(settings.database_url, connect_timeout=10) as conn:
+            return migrate(conn)
+
+    # A database still starting (or restarting) is waited for: compose and Kubernetes start
+    # everything at once.
+    applied = wait_for(
+        "the database",
+        migrated,
+        stop=stop,
+        health=health,
+        check="database",
+        away=database_away,
+    )
     logger.info("database schema up to date (applied now: %s)", applied or "none")
     serde = AvroSerde()
     schemas = {settings.topic(topic): schema for topic, schema in STORED.items()}

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import math
 import random
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 
 from tickwire_ingest.domain import faults
@@ -143,6 +144,26 @@ class Simulator:
             return out
         out.extend(sent)
         return out
+
+    def resume(self, sequences: Mapping[str, int], exchange_ts: int, max_updates: int) -> int:
+        """Step the venue, sending nothing, until each of its instruments has reached its
+        sequence number in `sequences` (the last one on the raw topic): an instance restarted from
+        the same seed then continues the market and its numbering where it was, as its replica
+        does, instead of from 1. At most `max_updates` updates; returns how many were stepped."""
+        wanted = [(b, sequences[b.spec.name]) for b in self._books if b.spec.name in sequences]
+        stepped = 0
+        while stepped < max_updates and any(book.seq < seq for book, seq in wanted):
+            self.step(exchange_ts)
+            stepped += 1
+        # What the skipped updates would have injected was injected by the earlier session.
+        self.fault_counts = FaultCounts()
+        return stepped
+
+    def renumber(self, sequences: Mapping[str, int]) -> None:
+        """Continue each instrument's numbering after its number in `sequences`, where stepping
+        there (resume) would take too long: the numbers never go back, the market starts anew."""
+        for book in self._books:
+            book.seq = max(book.seq, sequences.get(book.spec.name, 0))
 
     def _pick(self) -> _Book:
         return self._books[self._rng.randrange(len(self._books))]

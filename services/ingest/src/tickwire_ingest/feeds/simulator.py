@@ -10,10 +10,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from confluent_kafka import KafkaException
 from prometheus_client import Counter
 
 from tickwire_core.clock import now_us
 from tickwire_core.health import Health
+from tickwire_core.waiting import wait_for
 from tickwire_ingest.adapters.kafka_sink import KafkaRawSink
 from tickwire_ingest.domain.events import Gap, VenueMessage
 from tickwire_ingest.domain.sequence import SequenceTracker
@@ -26,6 +28,13 @@ FAULTS = Counter("tickwire_ingest_sim_faults_total", "Faults injected by the sim
 
 _MAX_BURST = 5_000  # updates generated per loop turn at most, so stop and health stay prompt
 _FLUSH_EVERY_S = 0.5  # how often delivery is confirmed (and failures surface)
+# A restart steps the venue up to the raw topic's sequences (about 20,000 updates a second on one
+# core): 5 M updates are 7 hours at the default 200 a second. Beyond that the numbering alone
+# continues. Rounds re-read the topic, as a running replica moves on meanwhile; chunks keep a stop
+# prompt.
+_RESUME_MAX = 5_000_000
+_RESUME_ROUNDS = 4
+_RESUME_CHUNK = 20_000
 
 
 @dataclass
@@ -43,19 +52,25 @@ class SimulatorFeed:
     # Where the venue's position is kept: a restarted feed resumes it and sends, at once, the
     # updates the venue sent while it was down, as a venue replays missed messages on reconnect.
     state_path: Path | None = None
+    # Without a venue file of its own (or with one not written yet): instrument -> its last
+    # sequence number on the raw topic, where a restart continues from.
+    resume: Callable[[], dict[str, int]] | None = None
     _faults_seen: dict[str, int] = field(default_factory=dict)
 
     def run(self) -> None:
+        position = None
+        if self.state_path is not None:
+            position = sim_state.load(self.state_path, self.simulator)
+        if position is None and self.resume is not None:
+            self._continue_venue(self.resume)
         started, started_wall = time.monotonic(), time.time()
         last_flush = started
         updates = 0
-        if self.state_path is not None:
-            position = sim_state.load(self.state_path, self.simulator)
-            if position is not None:
-                self.simulator, updates = position.simulator, position.updates
-                started_wall = position.started_wall_s
-                started -= time.time() - started_wall
-                logger.info("simulator resumed at update %d", updates)
+        if position is not None:
+            self.simulator, updates = position.simulator, position.updates
+            started_wall = position.started_wall_s
+            started -= time.time() - started_wall
+            logger.info("simulator resumed at update %d", updates)
         while not self.stop.is_set() and (self.count == 0 or updates < self.count):
             self.health.beat()
             due = (
@@ -94,6 +109,50 @@ class SimulatorFeed:
         if self.state_path is not None:
             sim_state.save(
                 self.state_path, sim_state.VenuePosition(self.simulator, started_wall, updates)
+            )
+
+    def _continue_venue(self, read: Callable[[], dict[str, int]]) -> None:
+        """Step the venue to where the raw topic shows it (the earlier session's, or a replica's
+        that kept running): read again after each round, since a replica publishes meanwhile."""
+
+        def resume() -> dict[str, int]:
+            # A topic just created, or a broker restarting, may not answer yet: wait for it.
+            return wait_for(
+                "the raw topic's last sequences",
+                read,
+                stop=self.stop,
+                health=self.health,
+                check="raw_topic_read",
+                away=lambda exc: isinstance(exc, KafkaException),
+            )
+
+        began, stepped, sequences = time.monotonic(), 0, resume()
+        for _round in range(_RESUME_ROUNDS):
+            moved = 0
+            while not self.stop.is_set() and stepped < _RESUME_MAX:
+                self.health.beat()
+                chunk = min(_RESUME_CHUNK, _RESUME_MAX - stepped)
+                done = self.simulator.resume(sequences, self.clock(), chunk)
+                moved += done
+                stepped += done
+                if done < chunk:
+                    break
+            if moved == 0 or self.stop.is_set() or stepped >= _RESUME_MAX:
+                break
+            sequences = resume()
+        if stepped >= _RESUME_MAX:
+            logger.warning(
+                "simulator: the raw topic is %d+ updates ahead; numbering continues after its "
+                "sequences with a market started anew",
+                stepped,
+            )
+            self.simulator.renumber(sequences)
+        if sequences:
+            logger.info(
+                "simulator continues its venue after %d updates (%.1fs), last sequences %s",
+                stepped,
+                time.monotonic() - began,
+                sequences,
             )
 
     def _send(self, item: SimMessage | Gap) -> None:

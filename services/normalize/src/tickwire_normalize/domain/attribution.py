@@ -10,6 +10,7 @@ from typing import Any
 from tickwire_core.batch import event_time
 from tickwire_core.errors import RejectedRecord
 from tickwire_normalize.domain import reasons
+from tickwire_normalize.domain.validate import fits
 from tickwire_normalize.domain.venues import MAPPINGS
 
 
@@ -33,10 +34,18 @@ def marked(exc: RejectedRecord, mapped: Mapping[str, Any]) -> RejectedRecord:
 def subject(exc: RejectedRecord, raw: Mapping[str, Any]) -> Subject:
     """What the reject of (part of) `raw` is about: the instrument and time it was marked with,
     else the envelope's instrument (unified as the provider's mapping names it) and receipt."""
-    provider = raw.get("provider") or None
-    instrument = exc.instrument or _envelope_instrument(provider, raw.get("instrument"))
+    provider = _fitting(raw.get("provider"))
+    instrument = _fitting(exc.instrument) or _fitting(
+        _envelope_instrument(provider, raw.get("instrument"))
+    )
     event_ts = exc.event_ts if exc.event_ts is not None else raw.get("received_ts")
     return Subject(provider, instrument, event_ts)
+
+
+def _fitting(name: str | None) -> str | None:
+    # A name too long to store (the reason of its reject, often) is left out: the reject is kept
+    # under no name rather than failing the rejects table's index as it would the ticks'.
+    return name if name and fits(name) else None
 
 
 def _envelope_instrument(provider: str | None, venue_name: str | None) -> str | None:

@@ -17,3 +17,4 @@ BAR_OFF_GRID = "bar_off_grid"  # a bar's start is not on its interval's UTC grid
 FUTURE_BAR = "future_bar"  # a bar that has not closed by the time it was received
 FUTURE_DATE = "future_date"  # a short volume or short interest date after its receipt
 INCONSISTENT_VOLUME = "inconsistent_volume"  # a part above its whole (short above total volume)
+NAME_TOO_LONG = "name_too_long"  # an instrument, provider or trade id longer than any venue's

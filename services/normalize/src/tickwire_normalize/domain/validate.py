@@ -35,6 +35,11 @@ SIZE_FIELDS = (
 )
 HIGH_LOW_PAIRS = (("day_high", "day_low"), ("high_24h", "low_24h"), ("max_price", "min_price"))
 _US_PER_S = 1_000_000
+# Names and ids from outside go into the stored tables' unique indexes, whose rows PostgreSQL caps
+# at about 2.7 kB: a longer one fails the sink's insert, and a batch that always fails stalls the
+# sink. No venue's names come near this; a provider's are known (mappings) and short.
+MAX_NAME_BYTES = 256
+NAME_FIELDS = ("provider", "instrument", "venue_instrument", "trade_id")
 
 
 @dataclass(frozen=True)
@@ -43,7 +48,24 @@ class Limits:
     max_past_s: float = 7 * 86_400.0  # replays of a week are fine; older needs a backfill job
 
 
+def fits(name: str) -> bool:
+    """Whether a name or id is short enough to be stored (MAX_NAME_BYTES in UTF-8)."""
+    return len(name) <= MAX_NAME_BYTES and len(name.encode("utf-8", "replace")) <= MAX_NAME_BYTES
+
+
+def check_names(record: dict[str, Any]) -> None:
+    for name in NAME_FIELDS:
+        value = record.get(name)
+        if isinstance(value, str) and not fits(value):
+            size = len(value.encode("utf-8", "replace"))
+            raise RejectedRecord(
+                reasons.NAME_TOO_LONG,
+                f"{name} of {size} bytes, above the limit of {MAX_NAME_BYTES}",
+            )
+
+
 def validate(tick: dict[str, Any], received_ts: int, limits: Limits) -> None:
+    check_names(tick)
     if not tick.get("instrument"):
         raise RejectedRecord(reasons.MISSING_IDENTITY, "no instrument")
     exchange_ts = tick.get("exchange_ts")

@@ -10,6 +10,7 @@ from typing import Any
 from tickwire_core.errors import RejectedRecord
 from tickwire_normalize.domain import reasons
 from tickwire_normalize.domain.history import BAR, SHORT_INTEREST, SHORT_VOLUME
+from tickwire_normalize.domain.validate import check_names
 
 _US_PER_DAY = 86_400_000_000
 _UNITS_US = {"m": 60_000_000, "h": 3_600_000_000, "d": _US_PER_DAY}
@@ -55,6 +56,7 @@ def _optional(record: dict[str, Any], name: str, *, positive: bool = False) -> N
 
 
 def _identity(record: dict[str, Any]) -> None:
+    check_names(record)
     if not record.get("instrument"):
         raise RejectedRecord(reasons.MISSING_IDENTITY, "no instrument")
 
