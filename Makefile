@@ -4,7 +4,7 @@
 run:        ## the whole pipeline on the simulator feed, with its own Kafka and TimescaleDB
 	bash scripts/run.sh
 
-test:       ## every test tier against a real broker and database the suite starts itself, then the short chaos run
+test:       ## every test tier against a real broker and database the suite starts itself
 	bash scripts/test.sh
 
 stop:       ## stop whatever a run left behind (pid files under .tickwire/)

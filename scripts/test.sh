@@ -2,9 +2,8 @@
 # The test command: installs what is missing, then runs every tier (unit, integration, e2e, images)
 # against a real Kafka broker and a real TimescaleDB that the suite starts itself (or the ones
 # named by KAFKA_BOOTSTRAP_SERVERS / DATABASE_URL; TICKWIRE_TEST_STACK, docs/testing.md). Extra
-# arguments go to pytest; without any, the short chaos run follows (benchmarks/chaos.py --short:
-# faults under load on a stack of its own; its table fails the run when a check fails), then one
-# more integration pass with the broker and the database as containers
+# arguments go to pytest; without any, one more integration pass follows with the broker and the
+# database as containers
 # (scripts/test-containers.sh), so that mode cannot rot.
 set -euo pipefail
 
@@ -19,6 +18,4 @@ if (($#)); then
   exec python3 -m uv run --frozen pytest "$@"
 fi
 python3 -m uv run --frozen pytest
-log "chaos: the short run (docs/reliability.md)"
-python3 -m uv run --frozen python benchmarks/chaos.py --short
 bash scripts/test-containers.sh
