@@ -3,14 +3,13 @@ normalize's own handler in-process, undisturbed: the ticks it makes and the reco
 
 from __future__ import annotations
 
-import uuid
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from chaos_checks import tick_identity
-from confluent_kafka import Consumer, TopicPartition
+from topic_end import batches_to_end
 
 from tickwire_core.batch import Consumed, Outcome
 from tickwire_core.serde import AvroSerde
@@ -20,7 +19,6 @@ from tickwire_normalize.handler import NormalizeHandler
 from tickwire_normalize.settings import NormalizeSettings
 
 _TICKS = "reference.ticks"
-_IDLE_POLLS = 10  # seconds
 
 
 @dataclass
@@ -58,49 +56,20 @@ def build_reference(
     """Every record of `topic` up to its end now, in each partition's order, as normalize sees
     them (read committed); `each(partition, offset, value)` is shown every one of them."""
     serde, handler, ref = AvroSerde(), _handler(), Reference()
-    consumer = Consumer(
-        {
-            "bootstrap.servers": bootstrap,
-            "group.id": f"chaos-reference-{uuid.uuid4().hex[:8]}",
-            "enable.auto.commit": False,
-            "isolation.level": "read_committed",
-        }
-    )
-    try:
-        partitions = consumer.list_topics(topic, timeout=30).topics[topic].partitions
-        ends = {
-            p: consumer.get_watermark_offsets(TopicPartition(topic, p), timeout=30)[1]
-            for p in partitions
-        }
-        consumer.assign([TopicPartition(topic, p, 0) for p in partitions])
-        left = {p for p, end in ends.items() if end > 0}
-        idle = 0
-        # A partition whose last offsets are transaction markers never delivers them: stop once
-        # nothing has come for a while as well.
-        while left and idle < _IDLE_POLLS:
-            batch: list[Consumed] = []
-            messages = consumer.consume(5000, 1.0)
-            idle = 0 if messages else idle + 1
-            for message in messages:
-                if message.error() is not None:
-                    continue
-                p, offset = message.partition(), message.offset()
-                if offset >= ends[p] - 1:
-                    left.discard(p)
-                if offset >= ends[p]:
-                    continue
-                ref.records += 1
-                if each is not None:
-                    each(p, offset, message.value())
-                try:
-                    value = serde.decode("raw_tick", message.value())
-                except Exception:  # what the run loop refuses before any handler sees it
-                    ref.refused[(p, offset)] = "undecodable"
-                    continue
-                batch.append(Consumed(topic, p, offset, message.key(), message.value(), value))
-            _take(handler(batch), batch, ref, hostile_instance)
-    finally:
-        consumer.close()
+    for messages in batches_to_end(bootstrap, topic, "reference", committed_only=True):
+        batch: list[Consumed] = []
+        for message in messages:
+            p, offset = message.partition(), message.offset()
+            ref.records += 1
+            if each is not None:
+                each(p, offset, message.value())
+            try:
+                value = serde.decode("raw_tick", message.value())
+            except Exception:  # what the run loop refuses before any handler sees it
+                ref.refused[(p, offset)] = "undecodable"
+                continue
+            batch.append(Consumed(topic, p, offset, message.key(), message.value(), value))
+        _take(handler(batch), batch, ref, hostile_instance)
     return ref
 
 

@@ -4,7 +4,6 @@ and engine in-process, undisturbed, against the bars and anomalies the disturbed
 from __future__ import annotations
 
 import math
-import uuid
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -12,7 +11,7 @@ from typing import Any
 
 import psycopg
 from chaos_checks import names
-from confluent_kafka import Consumer, TopicPartition
+from topic_end import batches_to_end
 
 from tickwire_core.serde import AvroSerde
 from tickwire_core.topics import ANOMALIES, BARS
@@ -122,40 +121,15 @@ def read_published(bootstrap: str, topic: str, schema: str, fields: Iterable[str
     """The whole topic, to its end now."""
     serde, published, kept = AvroSerde(), Published(), tuple(fields)
     key_of = bar_key if schema == "bar" else anomaly_key
-    consumer = Consumer(
-        {
-            "bootstrap.servers": bootstrap,
-            "group.id": f"chaos-outputs-{uuid.uuid4().hex[:8]}",
-            "enable.auto.commit": False,
-        }
-    )
-    try:
-        partitions = consumer.list_topics(topic, timeout=30).topics[topic].partitions
-        ends = {
-            p: consumer.get_watermark_offsets(TopicPartition(topic, p), timeout=30)[1]
-            for p in partitions
-        }
-        consumer.assign([TopicPartition(topic, p, 0) for p in partitions])
-        left, idle = {p for p, end in ends.items() if end > 0}, 0
-        while left and idle < 10:
-            messages = consumer.consume(5000, 1.0)
-            idle = 0 if messages else idle + 1
-            for message in messages:
-                if message.error() is not None:
-                    continue
-                p, offset = message.partition(), message.offset()
-                if offset >= ends[p] - 1:
-                    left.discard(p)
-                if offset >= ends[p]:
-                    continue
-                record = serde.decode(schema, message.value())
-                published.records += 1
-                version = {f: record[f] for f in kept}
-                seen = published.versions.setdefault(key_of(record), [])
-                if version not in seen:
-                    seen.append(version)
-    finally:
-        consumer.close()
+    # Uncommitted too: a batch written again after a crash shows in both of its versions.
+    for messages in batches_to_end(bootstrap, topic, "outputs", committed_only=False):
+        for message in messages:
+            record = serde.decode(schema, message.value())
+            published.records += 1
+            version = {f: record[f] for f in kept}
+            seen = published.versions.setdefault(key_of(record), [])
+            if version not in seen:
+                seen.append(version)
     return published
 
 
