@@ -17,9 +17,10 @@ from tests.compose.stack import ComposeStack
 from tests.images.containers import Images
 from tickwire_core.localstack._process import free_port
 
-# A restarted simulator instance starts its venue over at sequence 1 (docs/simulator.md): its
-# copies are the other instance's as long as normalize still remembers them. The tier's kills
-# come minutes after the start on a loaded machine, so it remembers for the longest it allows.
+# A restarted simulator instance continues its venue from the raw topic's last sequences
+# (docs/simulator.md); the few updates it sends again are the other instance's copies, dropped
+# while normalize remembers them. The tier's kills come minutes after the start on a loaded
+# machine, so it remembers for the longest it allows.
 DEDUP_WINDOW_S = "3600"
 # The tier counts every published update among the stored ones: the clean feed, since a crossed
 # book is published and then refused by normalize (docs/simulator.md).
