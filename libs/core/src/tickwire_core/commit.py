@@ -10,11 +10,16 @@ from typing import Any, Protocol
 
 from confluent_kafka import Consumer, KafkaException, TopicPartition
 
-from tickwire_core.errors import DeliveryError
+from tickwire_core.errors import DeliveryError, ProducerStuck
 from tickwire_core.publisher import Publisher
 from tickwire_core.waiting import StoppedWhileWaiting
 
 logger = logging.getLogger(__name__)
+
+# How long past its own timeout a transactional call may block before the producer is given up.
+# librdkafka's send_offsets_to_transaction can wait for ever when the group coordinator moved (a
+# broker restart): its timeout is not applied to the coordinator lookup.
+STUCK_GRACE_S = 10.0
 
 
 class Committer(Protocol):
@@ -57,13 +62,19 @@ class TransactionalCommitter:
     instance, so a restarted instance fences its predecessor and aborts what it left open."""
 
     def __init__(
-        self, publisher: Publisher, stop: threading.Event | None = None, timeout_s: float = 30.0
+        self,
+        publisher: Publisher,
+        stop: threading.Event | None = None,
+        timeout_s: float = 30.0,
+        grace_s: float = STUCK_GRACE_S,
     ) -> None:
         self.publisher = publisher
         self.producer: Any = publisher.producer
         self.stop = stop
         self._timeout_s = timeout_s
+        self._grace_s = grace_s
         self._open = False
+        self._stuck: ProducerStuck | None = None
 
     @property
     def timeout_s(self) -> float:
@@ -97,12 +108,18 @@ class TransactionalCommitter:
 
     def commit(self, consumer: Consumer, offsets: list[TopicPartition]) -> None:
         if offsets:
-            self.producer.send_offsets_to_transaction(
-                offsets, consumer.consumer_group_metadata(), self.timeout_s
+            self._bounded(
+                "send_offsets_to_transaction",
+                self.producer.send_offsets_to_transaction,
+                offsets,
+                consumer.consumer_group_metadata(),
+                self.timeout_s,
             )
         for attempt in range(1, 4):
             try:
-                self.producer.commit_transaction(self.timeout_s)
+                self._bounded(
+                    "commit_transaction", self.producer.commit_transaction, self.timeout_s
+                )
                 break
             except KafkaException as exc:
                 # Retriable (e.g. a timeout): the outcome is unknown, and only committing again
@@ -116,14 +133,42 @@ class TransactionalCommitter:
         if failures:  # cannot happen after a successful commit; kept loud in case it does
             raise DeliveryError(f"{len(failures)} records failed delivery; first: {failures[0]}")
 
+    def _bounded(self, call: str, fn: Any, *args: Any) -> None:
+        """fn(*args) on a thread of its own, waited for at most its timeout plus the grace: past
+        that the producer is given up (ProducerStuck), since the call may never return."""
+        if self._stuck is not None:
+            raise self._stuck
+        done, failure = threading.Event(), []
+
+        def run() -> None:
+            try:
+                fn(*args)
+            except BaseException as exc:  # handed to the caller's thread below
+                failure.append(exc)
+            finally:
+                done.set()
+
+        threading.Thread(target=run, name=f"txn-{call}", daemon=True).start()
+        if not done.wait(self.timeout_s + self._grace_s):
+            self._stuck = ProducerStuck(
+                f"{call} has not returned after {self.timeout_s + self._grace_s:.0f}s (its "
+                "timeout is not applied everywhere, e.g. while the group coordinator moves); "
+                "exiting so that a restart fences the open transaction"
+            )
+            raise self._stuck
+        if failure:
+            raise failure[0]
+
     def _stopping(self) -> bool:
         return self.stop is not None and self.stop.is_set()
 
     def abort(self) -> None:
+        if self._stuck is not None:
+            raise self._stuck  # nothing can be aborted while the stuck call holds the producer
         if not self._open:
             return
         try:
-            self.producer.abort_transaction(self.timeout_s)
+            self._bounded("abort_transaction", self.producer.abort_transaction, self.timeout_s)
         except KafkaException as exc:
             error = exc.args[0]
             if error.fatal():

@@ -6,6 +6,7 @@ TickwireError
  +-- SerializationError   Avro encoding or decoding failed (the cause is kept as __cause__)
  |    +-- SchemaError     a schema file is missing or does not parse
  +-- DeliveryError        Kafka refused or failed to deliver produced records
+ |    +-- ProducerStuck   a transactional call outlived its timeout: the process must restart
  +-- RejectedRecord       a record that a handler cannot accept; carries a reason code for the
                           dead-letter topic
 """
@@ -35,6 +36,12 @@ class SchemaError(SerializationError):
 
 class DeliveryError(TickwireError):
     pass
+
+
+class ProducerStuck(DeliveryError):
+    """A transactional producer call did not return within its timeout and a grace period. The
+    producer cannot be used again (librdkafka serializes transactional calls); the process exits,
+    and its successor, with the same transactional.id, fences the open transaction and aborts it."""
 
 
 class RejectedRecord(TickwireError):

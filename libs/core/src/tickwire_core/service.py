@@ -4,12 +4,13 @@ the health server, SIGTERM/SIGINT handling, then the service's own run()."""
 from __future__ import annotations
 
 import logging
+import os
 import sys
 import threading
 from collections.abc import Callable
 from typing import Protocol, TypeVar
 
-from tickwire_core.errors import ConfigError
+from tickwire_core.errors import ConfigError, ProducerStuck
 from tickwire_core.health import Health, HealthServer
 from tickwire_core.logs import configure_logging
 from tickwire_core.settings import KafkaServiceSettings, load_settings
@@ -31,7 +32,7 @@ def main(
     bootstrap: Callable[[S, Health, threading.Event], Runnable],
 ) -> int:
     """Exit codes: 0 stopped cleanly (also while still waiting for a dependency at start), 2 bad
-    settings, 1 failed."""
+    settings, 1 failed (a producer stuck for good exits at once, without cleaning up)."""
     try:
         settings = load_settings(settings_model)
     except ConfigError as exc:
@@ -49,6 +50,12 @@ def main(
     except ConfigError as exc:
         logger.error("%s: %s", service, exc)
         return 2
+    except ProducerStuck as exc:
+        # A thread is blocked inside the producer for good, and tearing the producer down would
+        # wait for it: leave at once, as a crash would, so that the process is restarted.
+        logger.critical("%s failed: %s", service, exc)
+        logging.shutdown()
+        os._exit(1)
     except Exception:
         logger.exception("%s failed", service)
         return 1
