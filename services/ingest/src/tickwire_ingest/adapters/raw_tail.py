@@ -52,8 +52,17 @@ def last_sequences(
                     if raw["provider"] != provider or raw["instrument"] not in instruments:
                         continue
                     seq = json.loads(raw["payload"]).get("seq")
-                except (SerializationError, ValueError, AttributeError, TypeError, KeyError):
-                    continue  # not a record of this venue's, or a malformed one (a fault)
+                except (
+                    SerializationError,
+                    ValueError,
+                    AttributeError,
+                    TypeError,
+                    KeyError,
+                    RecursionError,  # JSON nested deeper than the parser goes
+                ):
+                    # Not a record of this venue's, or a malformed one: the raw topic holds
+                    # whatever ingest was given, and one bad record must not stop a restart.
+                    continue
                 if isinstance(seq, int) and not isinstance(seq, bool):
                     found[raw["instrument"]] = max(seq, found.get(raw["instrument"], 0))
         consumer.assign([TopicPartition(topic, partition, OFFSET_END)])
