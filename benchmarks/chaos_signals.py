@@ -21,7 +21,7 @@ from tickwire_signals.settings import SignalsSettings
 from tickwire_signals.settings_rules import config_from_rules
 
 Key = tuple[Any, ...]
-BAR_FIELDS = ("open", "high", "low", "close", "volume", "tick_count", "source")
+BAR_FIELDS = ("open", "high", "low", "close", "volume", "tick_count", "source", "revision")
 ANOMALY_FIELDS = (
     "severity",
     "value",
@@ -44,10 +44,19 @@ def anomaly_key(record: Mapping[str, Any]) -> Key:
     return (record["provider"], record["instrument"], record["rule"], record["ts"])
 
 
+def corrects(new: Mapping[str, Any], old: Mapping[str, Any]) -> bool:
+    """`new` is a correction of `old` (docs/signals.md, confirmed moves): a bar of a higher
+    revision, or a critical judgement confirmed as a move. The tables keep the correction."""
+    if "revision" in new:
+        return int(new["revision"]) > int(old.get("revision", 0))
+    return new.get("severity") == "confirmed" and old.get("severity") == "critical"
+
+
 @dataclass
 class Judged:
     """What the signals service makes of a run's ticks: bars and anomalies by natural key (the
-    first made of a key, as the tables keep it), and keys made more than once."""
+    first made of a key, or its correction, as the tables keep them), and keys made more than
+    once otherwise."""
 
     bars: dict[Key, dict[str, Any]] = field(default_factory=dict)
     anomalies: dict[Key, dict[str, Any]] = field(default_factory=dict)
@@ -75,9 +84,11 @@ def judge(ordered: Mapping[int, list[tuple[bytes, dict[str, Any]]]]) -> Judged:
                 (judged.anomalies, emitted.anomalies, anomaly_key),
             ):
                 for record in records:
-                    if key_of(record) in found:
+                    earlier = found.get(key_of(record))
+                    if earlier is None or corrects(record, earlier):
+                        found[key_of(record)] = record
+                    else:
                         judged.repeated += 1
-                    found.setdefault(key_of(record), record)
     return judged
 
 
@@ -113,8 +124,19 @@ class Published:
     records: int = 0
 
     def repeated_unlike(self) -> list[Key]:
-        """Keys published more than once with different contents: not exactly-once state."""
+        """Keys published more than once with different contents (a correction aside): not
+        exactly-once state."""
         return sorted(k for k, v in self.versions.items() if len(v) > 1)
+
+
+def keep_version(seen: list[dict[str, Any]], version: dict[str, Any]) -> None:
+    """Add a key's version to those seen: a correction replaces what it corrects, and a version
+    a correction already replaced (its batch published again after a crash) adds nothing."""
+    if any(corrects(old, version) for old in seen):
+        return
+    seen[:] = [old for old in seen if not corrects(version, old)]
+    if version not in seen:
+        seen.append(version)
 
 
 def read_published(bootstrap: str, topic: str, schema: str, fields: Iterable[str]) -> Published:
@@ -127,9 +149,7 @@ def read_published(bootstrap: str, topic: str, schema: str, fields: Iterable[str
             record = serde.decode(schema, message.value())
             published.records += 1
             version = {f: record[f] for f in kept}
-            seen = published.versions.setdefault(key_of(record), [])
-            if version not in seen:
-                seen.append(version)
+            keep_version(published.versions.setdefault(key_of(record), []), version)
     return published
 
 

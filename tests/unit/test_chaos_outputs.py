@@ -56,6 +56,26 @@ def test_a_key_published_in_two_versions_is_named() -> None:
     assert published.repeated_unlike() == [("j",)]
 
 
+def test_a_correction_replaces_what_it_corrects_and_is_no_differing_republish() -> None:
+    critical = {"severity": "critical", "value": 9.0}
+    confirmed = {"severity": "confirmed", "value": 9.0}
+    assert signals.corrects(confirmed, critical)
+    assert not signals.corrects(critical, confirmed)  # never back
+    assert not signals.corrects({"severity": "warning"}, critical)
+    assert signals.corrects({"revision": 1, "close": 2.0}, {"revision": 0, "close": 1.0})
+    assert not signals.corrects({"revision": 0, "close": 2.0}, {"revision": 1, "close": 1.0})
+    # The critical, its correction, and the critical again (a batch repeated after a crash).
+    published = signals.Published()
+    for version in (critical, confirmed, critical):
+        published.records += 1
+        seen = published.versions.setdefault(("p", "i", "rule", 1), [])
+        signals.keep_version(seen, version)
+    assert published.versions == {("p", "i", "rule", 1): [confirmed]}
+    assert published.repeated_unlike() == []
+    signals.keep_version(published.versions[("p", "i", "rule", 1)], {**confirmed, "value": 8.0})
+    assert published.repeated_unlike() == [("p", "i", "rule", 1)]
+
+
 def test_report_gaps_unlike_the_stored_events_are_named() -> None:
     day = date(2026, 12, 7)
     a, b = ("simulator", "A", day), ("simulator", "B", day)
