@@ -24,6 +24,8 @@ FIRST_DELAY_S = 0.5
 # 10 s: a dependency that comes back (a database restarting, a broker electing its controller) is
 # seen within seconds of it, and one that stays away costs a log line every 10 s, not a flood.
 MAX_DELAY_S = 10.0
+# How long one ask of the brokers waits for an answer: it bounds how long a stop waits too.
+BROKER_ASK_S = 2.0
 
 
 class StoppedWhileWaiting(Exception):
@@ -90,7 +92,9 @@ def wait_for_broker(settings: KafkaServiceSettings, stop: threading.Event, healt
 
     def brokers() -> None:
         try:
-            metadata = admin.list_topics(timeout=5)
+            # Short: a stop that comes while this waits is served only after it (the call cannot
+            # be interrupted), and a broker that is there answers in milliseconds.
+            metadata = admin.list_topics(timeout=BROKER_ASK_S)
         except KafkaException as exc:
             raise BrokerAway(exc.args[0].str()) from exc
         if not metadata.brokers:
