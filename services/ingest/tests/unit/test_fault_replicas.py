@@ -60,7 +60,13 @@ def test_silences_counted_in_updates_keep_two_instances_copies_of_each_other() -
 
 
 def test_a_restarted_instance_continues_the_venue_its_replica_still_runs() -> None:
-    faults = FaultConfig(**RATES, silence_updates=round(2.0 * 1e6 / PACE_US))
+    # Silences and disconnects counted in updates, as the service counts them at a set rate: one
+    # counted in exchange time would not end while a restart steps at one exchange time.
+    faults = FaultConfig(
+        **RATES,
+        silence_updates=round(2.0 * 1e6 / PACE_US),
+        jump_updates=round(1.0 * 1e6 / PACE_US),
+    )
     replica = Simulator(SimConfig(INSTRUMENTS, seed=7, faults=faults))
     sent = [replica.step(T0 + n) for n in range(UPDATES)]
     last: dict[str, int] = {}
