@@ -80,6 +80,7 @@ def bootstrap(settings: IngestSettings, health: Health, stop: threading.Event) -
             health=health,
             tracker=SequenceTracker() if faults.enabled else None,
             state_path=Path(settings.sim_state_path) if settings.sim_state_path else None,
+            epoch_s=settings.sim_epoch_s,
         )
     if settings.connector == "replay":
         return ReplayFeed(

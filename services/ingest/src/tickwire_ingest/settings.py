@@ -81,6 +81,14 @@ class IngestSettings(KafkaServiceSettings):
     )
     sim_count: int = Field(0, ge=0, description="Stop after this many messages; 0 = never.")
     sim_trade_probability: float = Field(0.25, ge=0, le=1)
+    sim_epoch_s: float | None = Field(
+        None,
+        ge=0,
+        allow_inf_nan=False,
+        description="When the simulated venue started, epoch seconds: at a set sim_rate update n "
+        "is stamped epoch + n / rate. Give a primary and its replica the same value (near their "
+        "start) and they stamp each update alike. Unset = each instance's own start.",
+    )
     sim_state_path: str = Field(
         "",
         description="A file the simulated venue keeps its position in (sequence, books), so a "

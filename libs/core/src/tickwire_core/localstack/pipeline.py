@@ -8,6 +8,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,6 +25,7 @@ STOP_ORDER = ("ingest", "normalize", "signals", "sink", "api")
 # A second ingest instance of the same feed (`tickwire run --replica`), started right after the
 # primary so that normalize sees each update twice and keeps it once.
 REPLICA = "ingest-replica"
+EPOCH_VAR = "TICKWIRE_SIM_EPOCH_S"  # the simulated venue's start (docs/simulator.md)
 
 
 def service_names(replica: bool, order: tuple[str, ...] = SERVICES) -> tuple[str, ...]:
@@ -116,9 +118,20 @@ class Pipeline:
     def spawn(self, name: str) -> ServiceProcess:
         """Start one service without waiting for it; a restart appends to the same log."""
         svc = self.services[name]
+        if self.replica and name in ("ingest", REPLICA):
+            self._share_venue_epoch()
         svc.process = spawn([sys.executable, "-m", module(name)], svc.log_path, env=svc.env)
         svc.pid_file.write(svc.process.pid)
         return svc
+
+    def _share_venue_epoch(self) -> None:
+        """A primary and its replica on the simulator run one venue: given its start at their
+        first spawn (unless set), they stamp each update with the same exchange time, and
+        restarts keep it."""
+        feeds = [self.services["ingest"].env, self.services[REPLICA].env]
+        epoch = next((env[EPOCH_VAR] for env in feeds if EPOCH_VAR in env), f"{time.time():.6f}")
+        for env in feeds:
+            env.setdefault(EPOCH_VAR, epoch)
 
     def wait_ready(self, name: str, timeout: float = 90.0) -> None:
         """Until the service answers /readyz; StackError if it exits or takes too long."""

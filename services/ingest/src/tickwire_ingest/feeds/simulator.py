@@ -55,23 +55,32 @@ class SimulatorFeed:
     # Without a venue file of its own (or with one not written yet): instrument -> its last
     # sequence number on the raw topic, where a restart continues from.
     resume: Callable[[], dict[str, int]] | None = None
+    # When the venue started, epoch seconds: at a set rate update n carries the venue's time
+    # epoch + n / rate as its exchange time, whenever it is sent. A primary and its replica given
+    # the same epoch stamp each update alike, as two connections to one venue see it, and updates
+    # sent again after a restart keep the time they were made at. None: the feed's own start.
+    epoch_s: float | None = None
     _faults_seen: dict[str, int] = field(default_factory=dict)
 
     def run(self) -> None:
         position = None
         if self.state_path is not None:
             position = sim_state.load(self.state_path, self.simulator)
-        if position is None and self.resume is not None:
-            self._continue_venue(self.resume)
-        started, started_wall = time.monotonic(), time.time()
-        last_flush = started
         updates = 0
+        if position is None and self.resume is not None:
+            updates = self._continue_venue(self.resume)
         if position is not None:
             self.simulator, updates = position.simulator, position.updates
             started_wall = position.started_wall_s
-            started -= time.time() - started_wall
             logger.info("simulator resumed at update %d", updates)
-        while not self.stop.is_set() and (self.count == 0 or updates < self.count):
+        elif self.epoch_s is not None and updates <= (time.time() - self.epoch_s) * self.rate:
+            started_wall = self.epoch_s
+        else:  # the venue's updates so far (stepped to the raw topic's) were made at its rate
+            started_wall = time.time() - (updates / self.rate if self.rate > 0 else 0.0)
+        started = time.monotonic() - (time.time() - started_wall)
+        last_flush = time.monotonic()
+        until = updates + self.count  # a count is this session's updates
+        while not self.stop.is_set() and (self.count == 0 or updates < until):
             self.health.beat()
             due = (
                 _MAX_BURST
@@ -79,14 +88,14 @@ class SimulatorFeed:
                 else int((time.monotonic() - started) * self.rate) - updates
             )
             if self.count:
-                due = min(due, self.count - updates)
+                due = min(due, until - updates)
             due = min(due, _MAX_BURST)
             if due <= 0:
                 self.sink.publisher.poll()
                 self.stop.wait(min(0.05, 1.0 / self.rate))
                 continue
-            for _ in range(due):
-                for item in self.simulator.step(self.clock()):
+            for n in range(updates + 1, updates + due + 1):
+                for item in self.simulator.step(self._venue_ts(started_wall, n)):
                     self._send(item)
             updates += due
             if time.monotonic() - last_flush >= _FLUSH_EVERY_S:
@@ -98,11 +107,19 @@ class SimulatorFeed:
                 self.sink.publisher.poll()
         self.sink.flush()
         self._count_faults()
+        self._keep(started_wall, updates)  # all of it acknowledged: a restart sends none again
         logger.info("simulator published updates=%d in %.1fs", updates, time.monotonic() - started)
         if self.count:
             # Stay up (and ready) until told to stop, so supervisors see a clean, finished feed.
             while not self.stop.wait(1.0):
                 self.health.beat()
+
+    def _venue_ts(self, started_wall: float, update: int) -> int:
+        """The exchange time of the venue's `update`-th update: made at the venue's rate since
+        it started; as fast as possible (rate 0), the time it is made at."""
+        if self.rate <= 0:
+            return self.clock()
+        return round(started_wall * 1e6 + update * 1e6 / self.rate)
 
     def _keep(self, started_wall: float, updates: int) -> None:
         # After the flush: what the file says was sent has reached the broker.
@@ -111,9 +128,10 @@ class SimulatorFeed:
                 self.state_path, sim_state.VenuePosition(self.simulator, started_wall, updates)
             )
 
-    def _continue_venue(self, read: Callable[[], dict[str, int]]) -> None:
+    def _continue_venue(self, read: Callable[[], dict[str, int]]) -> int:
         """Step the venue to where the raw topic shows it (the earlier session's, or a replica's
-        that kept running): read again after each round, since a replica publishes meanwhile."""
+        that kept running): read again after each round, since a replica publishes meanwhile.
+        Returns the updates stepped."""
 
         def resume() -> dict[str, int]:
             # A topic just created, or a broker restarting, may not answer yet: wait for it.
@@ -154,6 +172,7 @@ class SimulatorFeed:
                 time.monotonic() - began,
                 sequences,
             )
+        return stepped
 
     def _send(self, item: SimMessage | Gap) -> None:
         if isinstance(item, Gap):
