@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 from typing import Any
 
 
@@ -37,3 +38,9 @@ def trade(
         "side": "buy",
         **extra,
     }
+
+
+def unindexable_name(seed: int = 54) -> str:
+    """A name of 10,000 bytes that no index row can hold (PostgreSQL refuses it with 54000): random
+    hex does not compress, where 10 kB of one letter would compress small enough to be stored."""
+    return random.Random(seed).randbytes(5_000).hex()
