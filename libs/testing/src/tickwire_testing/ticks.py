@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import string
 from typing import Any
 
 
@@ -40,7 +41,8 @@ def trade(
     }
 
 
-def unindexable_name(seed: int = 54) -> str:
-    """A name of 10,000 bytes that no index row can hold (PostgreSQL refuses it with 54000): random
-    hex does not compress, where 10 kB of one letter would compress small enough to be stored."""
-    return random.Random(seed).randbytes(5_000).hex()
+def incompressible_name(length: int, seed: int) -> str:
+    """Random letters, which PostgreSQL cannot compress into an index row: from about 2.7 kB such a
+    name fails an indexed insert (54000), where as many of one letter would compress and fit."""
+    rng = random.Random(seed)
+    return "".join(rng.choice(string.ascii_letters) for _ in range(length))

@@ -13,7 +13,7 @@ from tickwire_sink.app import bootstrap
 from tickwire_sink.settings import SinkSettings
 from tickwire_testing.kafka import decode_all, produce, read_topic
 from tickwire_testing.loops import running
-from tickwire_testing.ticks import trade, unindexable_name
+from tickwire_testing.ticks import incompressible_name, trade
 
 pytestmark = pytest.mark.integration
 
@@ -129,7 +129,7 @@ def test_a_tick_too_long_to_index_is_set_aside_not_retried(
     # like a lost connection: treated as one, the batch would be retried for ever and none stored.
     serde = AvroSerde()
     bootstrap_servers = stack.kafka_bootstrap_servers
-    long_name = unindexable_name()
+    long_name = incompressible_name(10_000, 54)
     ticks = [trade("L-A", T0 + i, 10.0 + i, 1.0) for i in range(5)]
     ticks.insert(3, trade(long_name, T0 + 3, 10.0, 1.0))
     key = tick_key("simulator", "L-A")  # one partition, so one batch

@@ -17,7 +17,7 @@ from tickwire_sink.adapters.migrations import available, migrate
 from tickwire_sink.adapters.table_writer import TableWriter
 from tickwire_sink.adapters.ticks import TickWriter
 from tickwire_sink.domain.records import ANOMALIES, BARS, REJECTS, SIGNALS, TableSpec
-from tickwire_testing.ticks import quote, unindexable_name
+from tickwire_testing.ticks import incompressible_name, quote
 
 pytestmark = pytest.mark.integration
 
@@ -384,7 +384,7 @@ def test_a_name_too_long_to_index_is_set_aside_not_retried(conn: psycopg.Connect
     # OperationalError like a lost connection: the batch must still be split down to that row.
     writer = TickWriter(conn, AvroSerde().schema("tick"))
     ticks = [quote("SIM-A", T0 + i, 100.0, 100.5) for i in range(64)]
-    ticks[45] = quote(unindexable_name(), T0 + 45, 100.0, 100.5)
+    ticks[45] = quote(incompressible_name(10_000, 54), T0 + 45, 100.0, 100.5)
     result = writer.write_isolating(ticks)
     assert [(p.index, p.sqlstate) for p in result.poisoned] == [(45, "54000")]
     assert "index row" in result.poisoned[0].message
