@@ -5,9 +5,12 @@ from __future__ import annotations
 
 import json
 import random
+import string
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
+
+from tickwire_normalize.domain.validate import MAX_NAME_BYTES
 
 # Their ingest identity: no ingest instance of the run is called this, so a stored tick carrying
 # it can only come from a hostile record.
@@ -38,8 +41,36 @@ def _quote(instrument: str, exchange_ts: int, number: int, **override: Any) -> d
     return body
 
 
+def _trade(instrument: str, exchange_ts: int, number: int, **override: Any) -> dict[str, Any]:
+    body = {
+        "type": "trade",
+        "instrument": instrument,
+        "ts": exchange_ts,
+        "seq": number,
+        "trade_id": f"{instrument}-{number}",
+        "price": "100.01",
+        "size": "0.5",
+        "side": "buy",
+    }
+    body.update(override)
+    return body
+
+
 def _json(body: Any) -> bytes:
     return json.dumps(body).encode()
+
+
+def _too_long(r: random.Random) -> str:
+    # From just past normalize's limit to 4 kB: the longer ones are past what an index row of the
+    # sink's tables can hold (about 2.7 kB of letters), which is what that limit guards.
+    return "".join(r.choices(string.ascii_letters, k=r.randrange(MAX_NAME_BYTES + 1, 4_096)))
+
+
+def _name_too_long(r: random.Random, i: str, t: int, s: int) -> bytes:
+    # On the quotes feed like the rest: normalize's live path does not read the feed.
+    if r.random() < 0.5:
+        return _json(_quote(_too_long(r), t, s))
+    return _json(_trade(i, t, s, trade_id=_too_long(r)))
 
 
 # kind -> payload(rng, instrument, now_us, seq); each would pass were it not for its one defect.
@@ -71,6 +102,7 @@ PAYLOADS: dict[str, _Payload] = {
         ]
     ),
     "unknown provider": lambda r, i, t, s: _json(_quote(i, t, s)),
+    "name too long": _name_too_long,  # an instrument or a trade id
     "garbage in a valid envelope": lambda r, i, t, s: r.randbytes(r.randrange(1, 512)),
     "not a record": lambda r, i, t, s: b"",  # no Avro at all: the value itself is garbage
 }

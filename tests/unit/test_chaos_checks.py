@@ -3,6 +3,7 @@ records without a dead letter or stored as ticks; the age of the newest queryabl
 database outage; recovery after each fault (until a tick received after it is queryable); and
 the hostile records themselves (seeded, each of them refused by normalize's own handler)."""
 
+import json
 from collections import Counter
 
 from tests.unit.benchmark_modules import load_benchmark
@@ -93,17 +94,43 @@ def test_the_hostile_records_are_seeded_and_cover_every_kind() -> None:
     assert [h.seq for h in one] == list(range(1, 61))
 
 
-def test_normalizes_own_handler_refuses_every_hostile_record() -> None:
+def consumed(records: list) -> list:
+    """The hostile records that are Avro records, as normalize's handler takes them (the others
+    the run loop refuses before any handler)."""
     from tickwire_core.batch import Consumed
     from tickwire_core.serde import AvroSerde
 
-    serde, handler = AvroSerde(), reference._handler()
+    serde = AvroSerde()
     batch = []
-    for n, record in enumerate(hostile.hostile_records(2, 150, 1_800_000_000_000_000, ["A"])):
+    for n, record in enumerate(records):
         if isinstance(record.value, bytes):
-            continue  # no Avro record: the run loop refuses it before any handler
+            continue
         encoded = serde.encode("raw_tick", record.value)
         batch.append(Consumed("raw", 0, n, None, encoded, serde.decode("raw_tick", encoded)))
-    outcome = handler(batch)
+    return batch
+
+
+def test_normalizes_own_handler_refuses_every_hostile_record() -> None:
+    batch = consumed(hostile.hostile_records(2, 150, 1_800_000_000_000_000, ["A"]))
+    outcome = reference._handler()(batch)
     assert [o for o in outcome.outputs if o.schema == "tick"] == []
     assert sorted(r.offset for r in outcome.rejects) == [c.offset for c in batch]
+
+
+def test_a_name_too_long_is_refused_for_it_and_left_out_of_its_reject() -> None:
+    from tickwire_normalize.domain.reasons import NAME_TOO_LONG
+    from tickwire_normalize.domain.validate import MAX_NAME_BYTES
+
+    records = hostile.hostile_records(4, 320, 1_800_000_000_000_000, ["A"])
+    batch = consumed([r for r in records if r.kind == "name too long"])
+    bodies = [json.loads(c.value["payload"]) for c in batch]
+    names = [b["instrument"] if b["type"] == "quote" else b["trade_id"] for b in bodies]
+    assert len(batch) == 20 and {b["type"] for b in bodies} == {"quote", "trade"}
+    assert min(map(len, names)) > MAX_NAME_BYTES and max(map(len, names)) > 2_704  # an index row
+    outcome = reference._handler()(batch)
+    assert [o for o in outcome.outputs if o.schema == "tick"] == []
+    assert [(r.offset, r.reason) for r in outcome.rejects] == [
+        (c.offset, NAME_TOO_LONG) for c in batch
+    ]
+    # Stored as rejects, they must not carry the name their table could not index either.
+    assert {r.instrument for r in outcome.rejects} <= {None, "A"}

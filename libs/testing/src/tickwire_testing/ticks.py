@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import random
+import string
 from typing import Any
 
 
@@ -37,3 +39,10 @@ def trade(
         "side": "buy",
         **extra,
     }
+
+
+def incompressible_name(length: int, seed: int) -> str:
+    """Random letters, which PostgreSQL cannot compress into an index row: from about 2.7 kB such a
+    name fails an indexed insert (54000), where as many of one letter would compress and fit."""
+    rng = random.Random(seed)
+    return "".join(rng.choice(string.ascii_letters) for _ in range(length))

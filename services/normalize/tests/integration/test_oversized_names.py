@@ -3,8 +3,6 @@ normalize and sink: each becomes one dead letter, stored as a reject, and the si
 the ticks behind them (a name past PostgreSQL's index row size would otherwise stall its insert)."""
 
 import json
-import random
-import string
 import time
 from collections import Counter
 
@@ -23,17 +21,12 @@ from tickwire_sink.settings import SinkSettings
 from tickwire_testing.kafka import produce
 from tickwire_testing.loops import running
 from tickwire_testing.raw import quote_raw
+from tickwire_testing.ticks import incompressible_name
 
 pytestmark = pytest.mark.integration
 
 T0 = int(time.time() * 1e6) - 60_000_000  # a minute ago: inside normalize's time limits
 GOOD = 40
-
-
-def name_of(length: int, seed: int) -> str:
-    """Random letters: incompressible, so PostgreSQL cannot shrink them into an index row."""
-    rng = random.Random(seed)
-    return "".join(rng.choice(string.ascii_letters) for _ in range(length))
 
 
 def trade_raw(instrument: str, trade_id: str, ts: int) -> dict:
@@ -62,10 +55,10 @@ def test_names_longer_than_the_limit_are_dead_letters_and_the_sink_goes_on(
 ) -> None:
     serde = AvroSerde()
     hostile = [
-        quote_raw(1, "primary", T0, instrument=name_of(10_000, 1)),  # 10 kB
-        quote_raw(1, "primary", T0, instrument=name_of(2_700, 2)),  # at the index row limit
-        quote_raw(1, "primary", T0, instrument=name_of(MAX_NAME_BYTES + 1, 3)),
-        trade_raw("SIM-A", name_of(10_000, 4), T0),
+        quote_raw(1, "primary", T0, instrument=incompressible_name(10_000, 1)),  # 10 kB
+        quote_raw(1, "primary", T0, instrument=incompressible_name(2_700, 2)),  # index row limit
+        quote_raw(1, "primary", T0, instrument=incompressible_name(MAX_NAME_BYTES + 1, 3)),
+        trade_raw("SIM-A", incompressible_name(10_000, 4), T0),
     ]
     good = [quote_raw(seq, "primary", T0 + seq) for seq in range(1, GOOD + 1)]
     # The hostile records first: every good tick is behind one of them in the sink's batches.

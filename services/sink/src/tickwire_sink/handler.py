@@ -285,7 +285,10 @@ class SinkHandler:
                     message,
                 )
                 continue
-            outcome.rejects.append(_rejected(record, REFUSED, message))
+            # Refused for a limit (class 54), the row may be refused for a name too long to index,
+            # and the rejects table indexes the names too: its reject leaves them out.
+            named = not bad.sqlstate.startswith("54")
+            outcome.rejects.append(_rejected(record, REFUSED, message, named=named))
 
     # The run loop's heartbeat (HeartbeatSender): the loop knows the lag and its breaker's state,
     # and calls this between batches, idle or not, so an idle sink still says it is alive.
@@ -313,14 +316,15 @@ class SinkHandler:
             self._tables.conn.close()
 
 
-def _rejected(record: Consumed, reason: str, message: str) -> Reject:
-    """A reject of a stored kind's record, with the provider, instrument and time it is about."""
+def _rejected(record: Consumed, reason: str, message: str, *, named: bool = True) -> Reject:
+    """A reject of a stored kind's record, with the time it is about and, when `named`, the
+    provider and instrument."""
     value = record.value
     return reject(
         record,
         reason,
         message,
-        provider=value.get("provider"),
-        instrument=value.get("instrument"),
+        provider=value.get("provider") if named else None,
+        instrument=value.get("instrument") if named else None,
         event_ts=event_time(value),
     )

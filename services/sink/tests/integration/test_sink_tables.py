@@ -13,7 +13,7 @@ from tickwire_sink.app import bootstrap
 from tickwire_sink.settings import SinkSettings
 from tickwire_testing.kafka import decode_all, produce, read_topic
 from tickwire_testing.loops import running
-from tickwire_testing.ticks import trade
+from tickwire_testing.ticks import incompressible_name, trade
 
 pytestmark = pytest.mark.integration
 
@@ -120,3 +120,45 @@ def test_every_kind_is_stored_once_and_a_poison_row_is_set_aside(
     assert stored == ("db_refused", topic_prefix + TICKS, 2)
     assert bar_row == (12.0, 3, "trade")
     assert interval == ("1s", "20")
+
+
+def test_a_tick_too_long_to_index_is_set_aside_not_retried(
+    stack, topic_prefix, database_url
+) -> None:
+    # The database refuses it with 54000 (program_limit_exceeded), an OperationalError to psycopg
+    # like a lost connection: treated as one, the batch would be retried for ever and none stored.
+    serde = AvroSerde()
+    bootstrap_servers = stack.kafka_bootstrap_servers
+    long_name = incompressible_name(10_000, 54)
+    ticks = [trade("L-A", T0 + i, 10.0 + i, 1.0) for i in range(5)]
+    ticks.insert(3, trade(long_name, T0 + 3, 10.0, 1.0))
+    key = tick_key("simulator", "L-A")  # one partition, so one batch
+    produce(
+        bootstrap_servers, topic_prefix + TICKS, [(key, serde.encode("tick", t)) for t in ticks]
+    )
+
+    settings = SinkSettings(
+        KAFKA_BOOTSTRAP_SERVERS=bootstrap_servers,
+        DATABASE_URL=database_url,
+        topic_prefix=topic_prefix,
+        consumer_group=f"{topic_prefix}sink",
+        batch_size=500,
+    )
+    with running(lambda health, stop: bootstrap(settings, health, stop)):
+        got = wait_rows(database_url, {"ticks": 5, "rejects": 1})
+    assert got == {"ticks": 5, "rejects": 1}
+
+    dead = decode_all(
+        serde, "dead_letter", read_topic(bootstrap_servers, topic_prefix + DEAD_LETTER, expect=1)
+    )
+    assert [d["reason"] for d in dead] == ["db_refused"]
+    assert "SQLSTATE 54000" in dead[0]["message"] and dead[0]["service"] == "sink"
+    assert serde.decode("tick", dead[0]["payload"])["instrument"] == long_name
+    with psycopg.connect(database_url) as conn:
+        stored = conn.execute(
+            "SELECT reason, source_topic, source_offset, instrument FROM rejects"
+        ).fetchall()
+        instruments = conn.execute("SELECT DISTINCT instrument FROM ticks").fetchall()
+    # The rejects table indexes the instrument too: its row leaves the name out, as normalize's do.
+    assert stored == [("db_refused", topic_prefix + TICKS, 3, None)]
+    assert instruments == [("L-A",)]

@@ -17,6 +17,7 @@ from tickwire_sink.adapters.migrations import available, migrate
 from tickwire_sink.adapters.table_writer import TableWriter
 from tickwire_sink.adapters.ticks import TickWriter
 from tickwire_sink.domain.records import ANOMALIES, BARS, REJECTS, SIGNALS, TableSpec
+from tickwire_testing.ticks import incompressible_name, quote
 
 pytestmark = pytest.mark.integration
 
@@ -376,3 +377,16 @@ def test_ticks_set_their_poison_aside_too(conn: psycopg.Connection) -> None:
     result = writer.write_isolating(ticks)
     assert [(p.index, p.sqlstate) for p in result.poisoned] == [(4, "23502")]
     assert conn.execute("SELECT count(*) FROM ticks").fetchone() == (5,)
+
+
+def test_a_name_too_long_to_index_is_set_aside_not_retried(conn: psycopg.Connection) -> None:
+    # PostgreSQL refuses the row with 54000 (program_limit_exceeded), which psycopg raises as an
+    # OperationalError like a lost connection: the batch must still be split down to that row.
+    writer = TickWriter(conn, AvroSerde().schema("tick"))
+    ticks = [quote("SIM-A", T0 + i, 100.0, 100.5) for i in range(64)]
+    ticks[45] = quote(incompressible_name(10_000, 54), T0 + 45, 100.0, 100.5)
+    result = writer.write_isolating(ticks)
+    assert [(p.index, p.sqlstate) for p in result.poisoned] == [(45, "54000")]
+    assert "index row" in result.poisoned[0].message
+    assert (result.inserted, result.attempts) == (63, 1 + 2 * 6)  # halved six times, never retried
+    assert conn.execute("SELECT count(*), max(length(instrument)) FROM ticks").fetchone() == (63, 5)

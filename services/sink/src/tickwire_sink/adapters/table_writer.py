@@ -25,9 +25,11 @@ T = TypeVar("T")
 # silently, while the database's cast from int8 refuses them (22003) like any other bad value.
 _STAGE_TYPES = {"int2": "int8", "smallint": "int8", "int4": "int8", "integer": "int8"}
 
-# Errors that blame the rows, not the connection or the code: invalid values (class 22) and
-# violated constraints (class 23; ON CONFLICT DO NOTHING already absorbs duplicate keys).
-DATA_ERRORS = (psycopg.DataError, psycopg.IntegrityError)
+# Errors that blame the rows, not the connection or the code: invalid values (class 22),
+# violated constraints (class 23; ON CONFLICT DO NOTHING already absorbs duplicate keys) and a
+# value beyond a limit of the database (54000: a name too long for an index row). psycopg raises
+# 54000 as an OperationalError, like a lost connection; retried, its batch would fail for ever.
+DATA_ERRORS = (psycopg.DataError, psycopg.IntegrityError, psycopg.errors.ProgramLimitExceeded)
 
 
 @dataclass(frozen=True)
