@@ -201,10 +201,10 @@ class NormalizeHandler:
         self, topic: str, partition: int, next_offset: int
     ) -> tuple[int, str | None] | None:
         warm_until = self._warm_until.get((topic, partition))
-        if warm_until is not None:
-            if next_offset <= warm_until:
-                return None  # still re-reading: the committed offset must not move back
-            del self._warm_until[(topic, partition)]
+        if warm_until is not None and next_offset <= warm_until:
+            return None  # still re-reading: the committed offset must not move back
+        # The mark stays until the partition goes: this commit may fail, and its batch, read
+        # again, must still find its records below the mark re-read, not new.
         oldest = self.window.oldest_offset(partition)
         return next_offset, None if oldest is None else f"{_META_PREFIX}{oldest}"
 
