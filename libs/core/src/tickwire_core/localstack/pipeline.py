@@ -53,6 +53,10 @@ class ServiceProcess:
     def ready_url(self) -> str:
         return f"http://127.0.0.1:{self.port}/readyz"
 
+    @property
+    def live_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/livez"
+
     def is_ready(self) -> bool:
         with urllib.request.urlopen(self.ready_url, timeout=2) as response:
             return bool(response.status == 200)

@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from tickwire_core.errors import StackError
+from tickwire_core.localstack.liveness import LivenessProbe
 from tickwire_core.localstack.pipeline import Pipeline, service_names
 from tickwire_core.localstack.restarts import RestartPolicy, Restarts, ServiceState
 
@@ -91,6 +92,7 @@ class Supervisor:
         self.wall = wall
         self.restarts: dict[str, Restarts] = {}
         self.exits: dict[str, tuple[int, float]] = {}  # name -> last exit code, wall time
+        self.liveness = LivenessProbe()
 
     def start(self, timeout: float = 90.0) -> None:
         """Each service in order, waited for on /readyz; one that exits during start-up is
@@ -115,6 +117,8 @@ class Supervisor:
         for name, restarts in self.restarts.items():
             process = self.pipeline.services[name].process
             if restarts.state is ServiceState.RUNNING:
+                if process is not None and process.poll() is None:
+                    self._kill_if_stuck(name, now)
                 if process is not None and process.poll() is not None:
                     self.record_exit(name, process.returncode)
             elif restarts.due(now):
@@ -125,6 +129,22 @@ class Supervisor:
                     "service %s restarted (restart %d) pid=%d", name, restarts.restarts, pid
                 )
                 self._write(name)
+
+    def _kill_if_stuck(self, name: str, now: float) -> None:
+        svc = self.pipeline.services[name]
+        if svc.process is None or not self.liveness.stuck(name, svc.live_url, now):
+            return
+        logger.error(
+            "service %s has answered /livez with 503 for %.0fs (its loop has stopped moving): "
+            "killing it to restart it; its log is %s",
+            name,
+            self.liveness.stuck_for_s,
+            svc.log_path,
+        )
+        svc.process.kill()
+        with contextlib.suppress(Exception):
+            svc.process.wait(timeout=10)
+        self.liveness.forget(name)
 
     def clear(self) -> None:
         """Remove the state files (an earlier run's, or ours once everything stopped)."""
