@@ -42,6 +42,7 @@ from chaos_watch import HostileFeed, Watch
 from tickwire_core.clock import now_us
 from tickwire_core.localstack._process import REPO_ROOT, free_port, spawn
 from tickwire_core.localstack.kafka import LocalKafka
+from tickwire_core.localstack.liveness import LivenessProbe
 from tickwire_core.localstack.pipeline import Pipeline
 from tickwire_core.localstack.postgres import LocalPostgres
 from tickwire_core.localstack.restarts import RestartPolicy
@@ -100,8 +101,19 @@ class SecondNormalize:
         self.log = first.log_path.with_name(f"{SLOW_CONSUMER}.log")
         self.process: subprocess.Popen[bytes] | None = None
         self.starts = 0
+        self.liveness = LivenessProbe()
 
     def keep(self) -> None:
+        """Started again when it exits, and killed first when its loop is stuck (the probe the
+        supervisor gives the pipeline's own services)."""
+        live_url = f"http://127.0.0.1:{self.env['TICKWIRE_HEALTH_PORT']}/livez"
+        running = self.process is not None and self.process.poll() is None
+        if running and self.liveness.stuck(SLOW_CONSUMER, live_url, time.monotonic()):
+            assert self.process is not None
+            logging.error("%s answers /livez with 503: killing it to restart it", SLOW_CONSUMER)
+            self.process.kill()
+            self.process.wait(10)
+            self.liveness.forget(SLOW_CONSUMER)
         if self.process is None or self.process.poll() is not None:
             argv = [sys.executable, "-m", "tickwire_normalize"]
             self.process = spawn(argv, self.log, env=self.env)
