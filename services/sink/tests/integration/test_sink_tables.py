@@ -37,6 +37,17 @@ def wait_rows(database_url: str, want: dict[str, int], timeout: float = 60) -> d
     return got
 
 
+def sink_settings(bootstrap_servers: str, database_url: str, topic_prefix: str) -> SinkSettings:
+    """The sink on the test's topics, database and a consumer group of its own."""
+    return SinkSettings(
+        KAFKA_BOOTSTRAP_SERVERS=bootstrap_servers,
+        DATABASE_URL=database_url,
+        topic_prefix=topic_prefix,
+        consumer_group=f"{topic_prefix}sink",
+        batch_size=500,
+    )
+
+
 def test_every_kind_is_stored_once_and_a_poison_row_is_set_aside(
     stack, topic_prefix, database_url
 ) -> None:
@@ -90,13 +101,7 @@ def test_every_kind_is_stored_once_and_a_poison_row_is_set_aside(
         )
         produce(bootstrap_servers, topic_prefix + SIGNALS, [(key, serde.encode("signal", signal))])
 
-    settings = SinkSettings(
-        KAFKA_BOOTSTRAP_SERVERS=bootstrap_servers,
-        DATABASE_URL=database_url,
-        topic_prefix=topic_prefix,
-        consumer_group=f"{topic_prefix}sink",
-        batch_size=500,
-    )
+    settings = sink_settings(bootstrap_servers, database_url, topic_prefix)
     with running(lambda health, stop: bootstrap(settings, health, stop)):
         got = wait_rows(
             database_url, {"ticks": 50, "bars": 1, "anomalies": 1, "signals": 1, "rejects": 2}
@@ -137,13 +142,7 @@ def test_a_tick_too_long_to_index_is_set_aside_not_retried(
         bootstrap_servers, topic_prefix + TICKS, [(key, serde.encode("tick", t)) for t in ticks]
     )
 
-    settings = SinkSettings(
-        KAFKA_BOOTSTRAP_SERVERS=bootstrap_servers,
-        DATABASE_URL=database_url,
-        topic_prefix=topic_prefix,
-        consumer_group=f"{topic_prefix}sink",
-        batch_size=500,
-    )
+    settings = sink_settings(bootstrap_servers, database_url, topic_prefix)
     with running(lambda health, stop: bootstrap(settings, health, stop)):
         got = wait_rows(database_url, {"ticks": 5, "rejects": 1})
     assert got == {"ticks": 5, "rejects": 1}
