@@ -107,13 +107,10 @@ class SecondNormalize:
         """Started again when it exits, and killed first when its loop is stuck (the probe the
         supervisor gives the pipeline's own services)."""
         live_url = f"http://127.0.0.1:{self.env['TICKWIRE_HEALTH_PORT']}/livez"
-        running = self.process is not None and self.process.poll() is None
-        if running and self.liveness.stuck(SLOW_CONSUMER, live_url, time.monotonic()):
-            assert self.process is not None
-            logging.error("%s answers /livez with 503: killing it to restart it", SLOW_CONSUMER)
-            self.process.kill()
-            self.process.wait(10)
-            self.liveness.forget(SLOW_CONSUMER)
+        if self.process is not None and self.liveness.kill_if_stuck(
+            SLOW_CONSUMER, live_url, self.process, time.monotonic()
+        ):
+            logging.error("%s answered /livez with 503: killed to restart it", SLOW_CONSUMER)
         if self.process is None or self.process.poll() is not None:
             argv = [sys.executable, "-m", "tickwire_normalize"]
             self.process = spawn(argv, self.log, env=self.env)

@@ -6,7 +6,9 @@ word that its loop is stuck counts."""
 
 from __future__ import annotations
 
+import contextlib
 import math
+import subprocess
 import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
@@ -31,6 +33,19 @@ class LivenessProbe:
             self._stuck_since.pop(name, None)
             return False
         return now - self._stuck_since.setdefault(name, now) >= self.stuck_for_s
+
+    def kill_if_stuck(
+        self, name: str, url: str, process: subprocess.Popen[bytes], now: float
+    ) -> bool:
+        """Kill `process` (SIGKILL, waited for) once `stuck`; True if it was killed. Whoever
+        keeps it running starts it again."""
+        if process.poll() is not None or not self.stuck(name, url, now):
+            return False
+        process.kill()
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            process.wait(timeout=10)
+        self.forget(name)
+        return True
 
     def forget(self, name: str) -> None:
         """The service was restarted: its next probe starts a new count."""

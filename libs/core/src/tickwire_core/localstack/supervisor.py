@@ -132,19 +132,17 @@ class Supervisor:
 
     def _kill_if_stuck(self, name: str, now: float) -> None:
         svc = self.pipeline.services[name]
-        if svc.process is None or not self.liveness.stuck(name, svc.live_url, now):
+        if svc.process is None or not self.liveness.kill_if_stuck(
+            name, svc.live_url, svc.process, now
+        ):
             return
         logger.error(
-            "service %s has answered /livez with 503 for %.0fs (its loop has stopped moving): "
-            "killing it to restart it; its log is %s",
+            "service %s answered /livez with 503 for %.0fs (its loop had stopped moving): "
+            "killed to restart it; its log is %s",
             name,
             self.liveness.stuck_for_s,
             svc.log_path,
         )
-        svc.process.kill()
-        with contextlib.suppress(Exception):
-            svc.process.wait(timeout=10)
-        self.liveness.forget(name)
 
     def clear(self) -> None:
         """Remove the state files (an earlier run's, or ours once everything stopped)."""
