@@ -18,6 +18,8 @@ python3 -m uv sync --frozen --quiet
 
 echo "bootstrap: Kafka"
 bash scripts/install-kafka.sh >/dev/null
+# The tools: the local broker's guard against hanging transactions runs kafka-transactions' check.
+bash scripts/install-kafka.sh tools >/dev/null
 echo "bootstrap: PostgreSQL + TimescaleDB"
 bash scripts/install-timescaledb.sh
 echo "bootstrap: Chromium (the dashboard's browser test)"

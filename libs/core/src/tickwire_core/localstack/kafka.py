@@ -17,6 +17,12 @@ from confluent_kafka.admin import AdminClient
 
 from tickwire_core.errors import StackError
 from tickwire_core.localstack import _process
+from tickwire_core.localstack.hanging import (
+    MAX_TRANSACTION_TIMEOUT_MS,
+    HangingTransaction,
+    HangingTransactionWatch,
+)
+from tickwire_core.localstack.kafka_fence import fence_old_incarnation, unclean_stop
 from tickwire_core.localstack.kafka_listeners import SecureListeners
 
 logger = logging.getLogger(__name__)
@@ -68,6 +74,9 @@ class LocalKafka:
             self.state_dir / "kafka.pid", marker=f"kafka.Kafka {self._properties}"
         )
         self._process: subprocess.Popen[bytes] | None = None
+        self._watch: HangingTransactionWatch | None = None
+        # Every hanging transaction the watch found, across restarts of this broker.
+        self.hanging: list[HangingTransaction] = []
 
     @property
     def running_pid(self) -> int | None:
@@ -104,8 +113,14 @@ class LocalKafka:
         self._write_properties()
         log4j_flag = f"-Dlog4j2.configurationFile={home / 'log4j2.properties'}"
         classpath = str(home / "libs" / "*")
-        if not (self._data_dir / "meta.properties").exists():
+        restarted = (self._data_dir / "meta.properties").exists()
+        if not restarted:
             self._format_storage(log4j_flag, classpath)
+        elif unclean_stop(self._data_dir):
+            java = ["java", *_JVM_FLAGS, log4j_flag, "-cp", classpath]
+            fence_old_incarnation(
+                self.state_dir, self._data_dir, self.controller_port, java, self.log_path
+            )
 
         with open(self.log_path, "ab") as log:
             log.write(f"--- starting Kafka broker on {self.bootstrap_servers}\n".encode())
@@ -129,6 +144,8 @@ class LocalKafka:
         except BaseException:
             self.stop()
             raise
+        if restarted:  # a new broker has no transactions to leave hanging
+            self._watch = self._hanging_watch().start()
         logger.info(
             "Kafka broker ready on %s after %.1fs (log %s)",
             self.bootstrap_servers,
@@ -136,8 +153,24 @@ class LocalKafka:
             self.log_path,
         )
 
+    def hanging_transactions(self) -> list[HangingTransaction]:
+        """The broker's hanging transactions now (localstack/hanging.py); after a restart the
+        watch looks by itself, once they are old enough to tell. Each is kept in `hanging`."""
+        return self._hanging_watch().check()
+
+    def _hanging_watch(self) -> HangingTransactionWatch:
+        return HangingTransactionWatch(
+            self.bootstrap_servers,
+            lambda: str(self._install("tools") / "libs" / "*"),
+            self.state_dir / "transactions.log",
+            self.hanging.append,
+        )
+
     def stop(self, timeout: float = 30.0) -> None:
         """SIGTERM for a controlled shutdown, SIGKILL if it takes longer than `timeout`."""
+        if self._watch is not None:
+            self._watch.stop()
+            self._watch = None
         if self._pid_file.stop(signal.SIGTERM, timeout=timeout):
             logger.info("stopped the Kafka broker of %s", self.state_dir)
         if self._process is not None:
@@ -147,12 +180,13 @@ class LocalKafka:
             self._process.wait()
             self._process = None
 
-    def _install(self) -> Path:
-        install_log = self.state_dir / "install-kafka.log"
+    def _install(self, part: str = "broker") -> Path:
+        """scripts/install-kafka.sh's `part`: the broker, or its command-line tools."""
+        install_log = self.state_dir / f"install-kafka{'' if part == 'broker' else '-' + part}.log"
         with open(install_log, "wb") as log:
             try:
                 result = subprocess.run(
-                    ["bash", str(_INSTALL_SCRIPT)],
+                    ["bash", str(_INSTALL_SCRIPT), part],
                     stdout=log,
                     stderr=subprocess.STDOUT,
                     stdin=subprocess.DEVNULL,
@@ -204,6 +238,9 @@ class LocalKafka:
             "transaction.state.log.min.isr": "1",
             "share.coordinator.state.topic.replication.factor": "1",
             "share.coordinator.state.topic.min.isr": "1",
+            # How old an open transaction must be before the watch may call it hanging
+            # (localstack/hanging.py); Kafka's default is 15 minutes.
+            "transaction.max.timeout.ms": str(MAX_TRANSACTION_TIMEOUT_MS),
             # Tests start consumer groups often; the default 3 s delay only slows their first join.
             "group.initial.rebalance.delay.ms": "0",
             # Topics are created on purpose (with their partition count) or not at all.
@@ -254,10 +291,10 @@ class LocalKafka:
             )
 
     def _wait_ready(self, timeout: float) -> None:
-        # Usually ~2-3 s. After an unclean stop (SIGKILL) the controller refuses the new broker
-        # incarnation until the old one's session expires (broker.session.timeout.ms, 9 s), so
-        # that start takes ~12 s; a shorter session would risk fencing a broker that is merely
-        # starved of CPU on a busy machine.
+        # Usually ~2-3 s; after an unclean stop, once the controller alone has fenced the old
+        # incarnation (kafka_fence.py, ~7 s), about as long. The node's own session stays
+        # Kafka's 9 s: a shorter one would risk fencing a broker merely starved of CPU on a busy
+        # machine.
         admin: AdminClient | None = None
 
         def ready() -> bool:
