@@ -317,6 +317,8 @@ def run(args: argparse.Namespace, work: Path) -> bool:
         gathered.ticks, gathered.dead, gathered.leaked = gather_database(url, raw_topic)
         gathered.outputs = gather_outputs(url, broker.bootstrap_servers)
         gathered.quality = check_quality(url, INSTANCE)
+        broker.hanging_transactions()  # also kept in broker.hanging, beside the watch's finds
+        gathered.hanging = sorted({str(txn) for txn in broker.hanging})
     finally:
         if watch is not None:
             watch.join()

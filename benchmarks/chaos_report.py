@@ -50,6 +50,7 @@ class Gathered:
     ended: list[tuple[str, float]] = field(default_factory=list)
     outputs: RunOutputs | None = None  # the signals service's bars and anomalies
     quality: QualityCheck | None = None
+    hanging: list[str] = field(default_factory=list)  # hanging transactions on the broker
 
 
 def _mark(ok: bool) -> str:
@@ -130,6 +131,17 @@ def report(g: Gathered) -> tuple[str, bool]:
     for more, passed in checked:
         rows += more
         ok &= passed
+    if g.reference is not None:
+        ok &= not g.hanging
+        rows.append(
+            (
+                "no transaction left hanging",
+                _mark(not g.hanging),
+                f"{len(g.hanging)} open on the broker with their coordinator done, read_committed "
+                "readers held at their offset (find-hanging after the run and after each restart)"
+                + (f": {names(g.hanging)}" if g.hanging else ""),
+            )
+        )
     rows += _figures(g)
     return render(rows), ok
 
