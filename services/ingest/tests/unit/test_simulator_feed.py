@@ -10,11 +10,15 @@ import time
 from pathlib import Path
 from typing import Any, cast
 
+import pytest
+
 from tickwire_core.health import Health
 from tickwire_ingest.adapters.kafka_sink import KafkaRawSink
 from tickwire_ingest.domain.events import Gap, VenueMessage
 from tickwire_ingest.domain.faults import FaultConfig
 from tickwire_ingest.domain.simulator import SimConfig, Simulator, parse_instruments
+from tickwire_ingest.feeds import sim_state
+from tickwire_ingest.feeds import simulator as simulator_feed
 from tickwire_ingest.feeds.simulator import SimulatorFeed
 
 RATE = 20_000.0  # updates a second: a few hundred take milliseconds
@@ -47,23 +51,45 @@ class _Sink:
         pass
 
 
+class _StopAfter(Health):
+    """Stops the feed at its n-th heartbeat: stepping beats once a chunk."""
+
+    def __init__(self, stop: threading.Event, beats: int) -> None:
+        super().__init__()
+        self.stop, self.left = stop, beats
+
+    def beat(self) -> None:
+        super().beat()
+        self.left -= 1
+        if self.left <= 0:
+            self.stop.set()
+
+
 def venue() -> Simulator:
     # A disconnect every few hundred updates, so the gap events' times are checked too.
     faults = FaultConfig(jump=0.01, jump_updates=20, silence=0.01, silence_updates=30)
     return Simulator(SimConfig(parse_instruments("A:100,B:3500:0.05"), seed=3, faults=faults))
 
 
-def run(limit: int, epoch_s: float | None, state: Path | None = None) -> _Sink:
+def run(
+    limit: int,
+    epoch_s: float | None,
+    state: Path | None = None,
+    resume: dict[str, int] | None = None,
+    stop_after_beats: int = 0,
+) -> _Sink:
     stop = threading.Event()
     sink = _Sink(stop, limit)
+    health = _StopAfter(stop, stop_after_beats) if stop_after_beats else Health()
     feed = SimulatorFeed(
         simulator=venue(),
         sink=cast(KafkaRawSink, sink),
         rate=RATE,
         count=0,
         stop=stop,
-        health=Health(),
+        health=health,
         state_path=state,
+        resume=None if resume is None else lambda: resume,
         epoch_s=epoch_s,
     )
     feed.run()
@@ -112,3 +138,22 @@ def test_without_an_epoch_the_feed_starts_its_venue_at_its_own_start() -> None:
     began = time.time()
     sink = run(50, None)
     assert 0 <= sink.sent[0][2] - round(began * 1e6) < 1e6
+
+
+def test_a_feed_stopped_while_stepping_steps_on_from_its_venue_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A replica far behind steps for minutes; killed meanwhile, it used to start stepping from
+    the first update again, every time, and never sent anything in a run that killed it often."""
+    monkeypatch.setattr(simulator_feed, "_RESUME_CHUNK", 50)
+    epoch, topic = time.time() - 10, {"A": 300, "B": 300}
+    state = tmp_path / "venue"
+    stopped = run(10, epoch, state, resume=topic, stop_after_beats=3)
+    assert stopped.sent == []
+    kept = sim_state.load(state, venue())
+    assert kept is not None and kept.stepping and kept.updates == 100  # two chunks of 50
+    resumed = run(40, epoch, state, resume=topic)
+    unbroken = run(40, epoch, resume=topic)
+    # The same updates as a feed that stepped without a stop, times included.
+    assert [sent[:3] for sent in resumed.sent] == [sent[:3] for sent in unbroken.sent]
+    assert min(seq for instrument, seq, _, _ in resumed.sent if instrument == "A") > 300

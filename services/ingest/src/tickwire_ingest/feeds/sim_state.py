@@ -18,6 +18,9 @@ class VenuePosition:
     simulator: Simulator
     started_wall_s: float  # when the venue started sending, epoch seconds
     updates: int  # updates generated since then
+    # Saved while stepping to the raw topic's sequences (sending nothing): a restart steps on.
+    # A file written before this field existed reads it as False, the class's default.
+    stepping: bool = False
 
 
 def save(path: Path, position: VenuePosition) -> None:

@@ -66,17 +66,19 @@ class SimulatorFeed:
         position = None
         if self.state_path is not None:
             position = sim_state.load(self.state_path, self.simulator)
-        updates = 0
-        if position is None and self.resume is not None:
-            updates = self._continue_venue(self.resume)
         if position is not None:
-            self.simulator, updates = position.simulator, position.updates
-            started_wall = position.started_wall_s
-            logger.info("simulator resumed at update %d", updates)
-        elif self.epoch_s is not None and updates <= (time.time() - self.epoch_s) * self.rate:
-            started_wall = self.epoch_s
-        else:  # the venue's updates so far (stepped to the raw topic's) were made at its rate
-            started_wall = time.time() - (updates / self.rate if self.rate > 0 else 0.0)
+            self.simulator = position.simulator
+            logger.info("simulator resumed at update %d", position.updates)
+        if (position is None or position.stepping) and self.resume is not None:
+            # No file, or one saved while stepping: step (on) to the raw topic's sequences.
+            updates = self._continue_venue(self.resume, position.updates if position else 0)
+            if self.stop.is_set():
+                return  # stopped while stepping: the venue file says so, a restart steps on
+            started_wall = self._venue_start(updates)
+        elif position is not None:
+            updates, started_wall = position.updates, position.started_wall_s
+        else:
+            updates, started_wall = 0, self._venue_start(0)
         started = time.monotonic() - (time.time() - started_wall)
         last_flush = time.monotonic()
         until = updates + self.count  # a count is this session's updates
@@ -114,6 +116,14 @@ class SimulatorFeed:
             while not self.stop.wait(1.0):
                 self.health.beat()
 
+    def _venue_start(self, updates: int) -> float:
+        """When the venue started, for a feed `updates` into it: the epoch given, unless the
+        venue is further than the epoch's time allows; else its updates so far were made at its
+        rate until now."""
+        if self.epoch_s is not None and updates <= (time.time() - self.epoch_s) * self.rate:
+            return self.epoch_s
+        return time.time() - (updates / self.rate if self.rate > 0 else 0.0)
+
     def _venue_ts(self, started_wall: float, update: int) -> int:
         """The exchange time of the venue's `update`-th update: made at the venue's rate since
         it started; as fast as possible (rate 0), the time it is made at."""
@@ -121,17 +131,22 @@ class SimulatorFeed:
             return self.clock()
         return round(started_wall * 1e6 + update * 1e6 / self.rate)
 
-    def _keep(self, started_wall: float, updates: int) -> None:
-        # After the flush: what the file says was sent has reached the broker.
+    def _keep(self, started_wall: float, updates: int, stepping: bool = False) -> None:
+        # After the flush, or a stepped chunk: what the file says was sent has reached the
+        # broker (sent by this feed, or by the one whose sequences it stepped to).
         if self.state_path is not None:
             sim_state.save(
-                self.state_path, sim_state.VenuePosition(self.simulator, started_wall, updates)
+                self.state_path,
+                sim_state.VenuePosition(self.simulator, started_wall, updates, stepping),
             )
 
-    def _continue_venue(self, read: Callable[[], dict[str, int]]) -> int:
+    def _continue_venue(self, read: Callable[[], dict[str, int]], stepped: int = 0) -> int:
         """Step the venue to where the raw topic shows it (the earlier session's, or a replica's
         that kept running): read again after each round, since a replica publishes meanwhile.
-        Returns the updates stepped."""
+        Each chunk is kept in the venue file, so that a feed killed while stepping (minutes, far
+        into a fast run) steps on from there when it restarts instead of from the start.
+        `stepped`: the updates the venue file says were stepped already. Returns the updates
+        stepped in all."""
 
         def resume() -> dict[str, int]:
             # A topic just created, or a broker restarting, may not answer yet: wait for it.
@@ -144,7 +159,7 @@ class SimulatorFeed:
                 away=lambda exc: isinstance(exc, KafkaException),
             )
 
-        began, stepped, sequences = time.monotonic(), 0, resume()
+        began, sequences = time.monotonic(), resume()
         for _round in range(_RESUME_ROUNDS):
             moved = 0
             while not self.stop.is_set() and stepped < _RESUME_MAX:
@@ -153,6 +168,8 @@ class SimulatorFeed:
                 done = self.simulator.resume(sequences, self.clock(), chunk)
                 moved += done
                 stepped += done
+                if done:
+                    self._keep(self._venue_start(stepped), stepped, stepping=True)
                 if done < chunk:
                     break
             if moved == 0 or self.stop.is_set() or stepped >= _RESUME_MAX:
