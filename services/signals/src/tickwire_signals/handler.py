@@ -141,10 +141,11 @@ class SignalsHandler:
             self._states[key] = state
             self._partition[key] = partition
             clock = self._clock(state.provider, partition)
-            if stored is not None and clock.now is not None:
+            reached = clock.reached()
+            if stored is not None and reached is not None:
                 # Uninterrupted, the instrument would have been on the clock all along: its
                 # watermark goes where the clock has taken the others.
-                self.engine.advance(state, clock.now - self.engine.config.allowed_lateness_us, out)
+                self.engine.advance(state, reached, out)
             clock.add(key, state)
         return state
 

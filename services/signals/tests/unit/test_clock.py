@@ -161,3 +161,21 @@ def test_restarts_anywhere_change_when_outputs_come_never_what_they_are() -> Non
     for _ in range(8):
         cuts = rng.sample(range(1, len(events)), rng.randint(1, 12))
         assert _by_identity(_run_restarted(events, cuts)) == whole, f"cut at {sorted(cuts)}"
+
+
+def test_a_late_tick_after_a_restart_reads_as_far_behind_as_without_one() -> None:
+    # The clock moves at A-1's ticks, every 300 ms, off the bar boundaries. B-2, quiet, rejoins
+    # the clock after a restart at its late quote: its watermark must stand where the clock had
+    # taken it uninterrupted, or the judgement's value (how far behind) reads otherwise. A
+    # restart's first ticks look at the instruments at other ticks than an uninterrupted run's.
+    ticks = [quote("B-2", T0, 9.9, 10.1)]
+    ticks += [quote("A-1", T0 + i * 300 * MS, 19.9, 20.1) for i in range(40)]
+    ticks += [quote("B-2", T0 + 5 * S + 100 * MS, 9.9, 10.1)]  # its 1 s bar closed at 6 s
+    ticks += [quote("A-1", T0 + i * 300 * MS, 19.9, 20.1) for i in range(40, 60)]
+    events = _events(ticks)
+    whole = _by_identity(_run(events, []))
+    late = [a for a in whole[0] if a["rule"] == "late_tick"]
+    assert [a["instrument"] for a in late] == ["B-2"]
+    for cut in range(2, 42, 3):
+        restarted = _by_identity(_run_restarted(events, [cut]))
+        assert restarted == whole, f"restarted after tick {cut}"
