@@ -36,5 +36,6 @@ class NormalizeSettings(KafkaServiceSettings):
         60_000,
         ge=1000,
         le=900_000,
-        description="How long an open transaction of a vanished instance can hold back readers.",
+        description="How long an open transaction of a vanished instance can hold back readers. "
+        "At most the broker's transaction.max.timeout.ms (the local stack's broker: 60 s).",
     )
