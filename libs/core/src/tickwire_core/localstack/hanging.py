@@ -11,9 +11,9 @@ restart of a broker that had data, once a transaction left by the stop is old en
 logs each one it finds as an error. It does not abort them: the producer's next transaction closes
 its own earlier output and offsets wherever it writes too, so the same transaction may have been
 committed on __consumer_offsets (its input is never read again) while it hangs on one partition
-of its output. Aborting it there loses those records (a chaos run on 2026-12-07 lost one tick so),
-and Kafka's admin API cannot commit it. `kafka-transactions.sh abort` is the remedy once it is
-known that the input will be read again."""
+of its output. Aborting it there loses those records (on a copy of a chaos run's broker of
+2026-12-07 the abort cost one tick), and Kafka's admin API cannot commit it.
+`kafka-transactions.sh abort` is the remedy once it is known that the input will be read again."""
 
 from __future__ import annotations
 

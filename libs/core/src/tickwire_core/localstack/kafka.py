@@ -291,10 +291,10 @@ class LocalKafka:
             )
 
     def _wait_ready(self, timeout: float) -> None:
-        # Usually ~2-3 s; after an unclean stop, once the controller alone has fenced the old
-        # incarnation (kafka_fence.py, ~7 s), about as long. The node's own session stays
-        # Kafka's 9 s: a shorter one would risk fencing a broker merely starved of CPU on a busy
-        # machine.
+        # Usually ~2-3 s, longer after an unclean stop (log recovery), which is preceded by the
+        # controller's step (kafka_fence.py: a JVM start and a 3 s session, ~8 s here). The
+        # node's own session stays Kafka's 9 s: a shorter one would risk fencing a broker merely
+        # starved of CPU on a busy machine.
         admin: AdminClient | None = None
 
         def ready() -> bool:
