@@ -79,6 +79,7 @@ def fence_old_incarnation(
         cwd=state_dir,
         death_signal=signal.SIGTERM,
     )
+    outcome = "did not fence the old incarnation"  # unless the loop finds otherwise
     try:
         active_at = None
         while time.monotonic() - began < _TIMEOUT_S and controller.poll() is None:
@@ -86,11 +87,13 @@ def fence_old_incarnation(
                 log.seek(start)
                 text = log.read().decode(errors="replace")
             if _FENCING in text and _FENCED in text[text.index(_FENCING) :]:
+                outcome = "fenced the old incarnation"
                 break
             if active_at is None and _ACTIVE in text:
                 active_at = time.monotonic()
             if active_at is not None and time.monotonic() - active_at > _SESSION_MS / 1000 + 5:
-                break  # nothing to fence: the old incarnation was fenced already
+                outcome = "found the old incarnation fenced already"
+                break
             time.sleep(0.2)
         else:
             logger.warning(
@@ -104,4 +107,4 @@ def fence_old_incarnation(
         if controller.poll() is None:
             _process.terminate(controller.pid, "kafka.Kafka", timeout=30.0)
         controller.wait()
-    logger.info("fenced the Kafka broker's old incarnation in %.1fs", time.monotonic() - began)
+    logger.info("the Kafka controller alone %s in %.1fs", outcome, time.monotonic() - began)
