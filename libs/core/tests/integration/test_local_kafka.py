@@ -118,6 +118,19 @@ def _committed_values(kafka: LocalKafka, topic: str, partitions: int) -> list[by
     return values
 
 
+def _log_until(kafka: LocalKafka, offset: int, line: str, timeout_s: float = 60.0) -> str:
+    """The broker's log from `offset`, once `line` is in it: the broker answers (start() returns)
+    before its coordinators are elected, which it logs a moment later."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        with open(kafka.log_path, "rb") as log:
+            log.seek(offset)
+            text = log.read().decode(errors="replace")
+        if line in text or time.monotonic() > deadline:
+            return text
+        time.sleep(0.2)
+
+
 def test_a_restart_after_kill_9_fences_the_old_broker_before_it_leads_again(
     tmp_path: Path,
 ) -> None:
@@ -146,9 +159,10 @@ def test_a_restart_after_kill_9_fences_the_old_broker_before_it_leads_again(
         before = kafka.log_path.stat().st_size
 
         kafka.start()
-        with open(kafka.log_path, "rb") as log:
-            log.seek(before)
-            restart = log.read().decode(errors="replace")
+        assert sorted(_committed_values(kafka, topic, 3), key=int) == [
+            str(n).encode() for n in range(30)
+        ]
+        restart = _log_until(kafka, before, "Elected as the txn coordinator")
         fencing, starting = (
             restart.index("the controller alone fences"),
             restart.index("--- starting Kafka broker"),
@@ -160,9 +174,6 @@ def test_a_restart_after_kill_9_fences_the_old_broker_before_it_leads_again(
         assert node.index("The broker has been unfenced") < node.index(
             "Elected as the txn coordinator"
         )
-        assert sorted(_committed_values(kafka, topic, 3), key=int) == [
-            str(n).encode() for n in range(30)
-        ]
     finally:
         kafka.stop()
 
