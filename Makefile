@@ -52,12 +52,12 @@ eval-anomaly-seeds: ## the return rule's clean rates and 8-sigma recall across s
 	python3 -m uv run --frozen python benchmarks/anomaly_seeds.py --seeds $(or $(SEEDS),1-10)
 
 bench: export TICKWIRE_BENCH_RESULTS := $(CURDIR)/.tickwire/bench-results
-bench:      ## throughput and latency on the local stack (end to end, tick -> queryable, backfill, normalize, signals, sink, the API, the lake export), bytes per tick compressed, the broker's and database's own ceilings; ends with one summary table
+bench:      ## throughput and latency on the local stack (end to end for 10 minutes with each service's memory, tick -> queryable, backfill, normalize, signals, sink, the API, the lake export), bytes per tick compressed, the broker's and database's own ceilings; ends with one summary table
 	rm -rf "$$TICKWIRE_BENCH_RESULTS"
-	python3 -m uv run --frozen python benchmarks/e2e_throughput.py
-	python3 -m uv run --frozen python benchmarks/tick_latency.py
 	python3 -m uv run --frozen python benchmarks/broker_ceiling.py
 	python3 -m uv run --frozen python benchmarks/database_ceiling.py
+	python3 -m uv run --frozen python benchmarks/e2e_sustained.py
+	python3 -m uv run --frozen python benchmarks/tick_latency.py
 	python3 -m uv run --frozen python benchmarks/backfill_throughput.py
 	python3 -m uv run --frozen python benchmarks/normalize_throughput.py
 	python3 -m uv run --frozen python benchmarks/signals_throughput.py
