@@ -243,7 +243,16 @@ def measure(work: Path, records: Encoded, args: argparse.Namespace) -> int:
         ticks, dead = reader.counts[ticks_topic], reader.counts[dead_topic]
         print(f"  read back after it stopped: {ticks:,} ticks, {dead:,} dead letters")
         if ticks == n and not dead:
-            record("normalize_throughput", {"ticks_per_s": n / seconds})
+            own_us = 1e6 * (cpu - at_first[0]) / n
+            record(
+                "normalize_throughput",
+                {
+                    "ticks_per_s": n / seconds,
+                    "cpu_us_per_tick:normalize": own_us,
+                    "cpu_us_per_tick:the Kafka broker": 1e6 * broker_cpu / n if broker else None,
+                    "bound_per_s": 1e6 / own_us,  # one core at the service's own cost
+                },
+            )
         if ticks != n or dead:
             print(f"FAILED: expected exactly {n:,} ticks and no dead letters (log: {log})")
         return 0 if ticks == n and dead == 0 else 1

@@ -118,7 +118,14 @@ def run_service(bootstrap: str, records: list[tuple[bytes, bytes]], work: Path) 
                 print(f"one signals worker{where}: {len(records):,} ticks")
                 print(f"  {counted / wall:,.0f} ticks/s over {wall:.2f} s after its first tick")
                 print(f"  CPU {cpu:.2f} s in that time ({counted / cpu:,.0f} ticks per CPU second)")
-                record("signals_throughput", {"ticks_per_s": counted / wall})
+                record(
+                    "signals_throughput",
+                    {
+                        "ticks_per_s": counted / wall,
+                        "cpu_us_per_tick:signals": 1e6 * cpu / counted,
+                        "bound_per_s": counted / cpu,  # its core, all of it for the worker
+                    },
+                )
                 return
         raise SystemExit(f"signals did not finish; log: {log}")
     finally:

@@ -195,9 +195,15 @@ def run_sink(
     cpu_rate = f"{per_cpu:,.0f} rows per CPU second" if per_cpu else "under one clock tick"
     print(f"  CPU: {used:.1f} s after its first rows ({cpu_rate})")
     print(f"  peak RSS (VmHWM): {', '.join(f'{peak:.0f}' for peak in peaks)} MiB")
+    costs = {"sink": 1e6 * used / counted}
     for name, now in at_end.items():  # a process that ended in between is not counted
         spent = sum(cpu_s - first[3][name].get(pid, 0.0) for pid, cpu_s in now.items())
         print(f"  {name}'s CPU in that time: {spent:.1f} s")
+        costs[name] = 1e6 * spent / counted
+    # The sink and PostgreSQL work one after the other on a batch; the broker only serves fetches.
+    in_series = costs["sink"] + costs.get("PostgreSQL", 0.0)
+    figures: dict[str, float | None] = {f"cpu_us_per_row:{k}": v for k, v in costs.items()}
+    record("sink_throughput", {**figures, "bound_per_s": 1e6 / in_series})
     return counted / seconds
 
 
