@@ -161,7 +161,7 @@ def bounds(results: Results, rows: tuple[Row, ...] = ROWS) -> list[str]:
             figure(results, row.source),
             figure(results, (row.source[0], "bound_per_s")),
         )
-        if row.target is None or measured is None or ceiling is None:
+        if not row.bound_basis or row.target is None or measured is None or ceiling is None:
             continue
         if (measured >= row.target) if row.at_least else (measured <= row.target):
             continue

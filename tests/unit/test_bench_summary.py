@@ -120,6 +120,7 @@ def test_a_missed_target_is_followed_by_the_cpu_its_benchmark_counted() -> None:
         },
         "normalize_throughput": {"ticks_per_s": 30_000.0, "bound_per_s": 31_000.0},
         "sink_throughput": {"rows_per_s": 8_000.0},  # no bound recorded: nothing to say
+        "signals_throughput": {"ticks_per_s": 30_000.0},
     }
     (line,) = summary.bounds(recorded)
     assert line.startswith("end to end, every service, sustained: 3,900 ticks/s against 15,000")
@@ -132,3 +133,9 @@ def test_nothing_to_explain_where_every_target_is_met() -> None:
     assert (
         summary.bounds({"signals_throughput": {"ticks_per_s": 20_000.0, "bound_per_s": 1.0}}) == []
     )
+
+
+def test_a_bound_is_given_only_for_the_figure_it_was_counted_for() -> None:
+    # The sink's bound is in rows a second: the ratio to the naive writer, missed, gets none.
+    recorded = {"sink_throughput": {"rows_per_s": 60_000.0, "times_naive": 5.0, "bound_per_s": 7e4}}
+    assert summary.bounds(recorded) == []
