@@ -12,7 +12,7 @@ What it measures, beside the 200,000-tick burst of e2e_throughput.py:
 - after S the feed stops cleanly and the pipeline drains; then every tick published to the raw
   topic must be stored exactly once (one row per ingest sequence 1..published).
 
-Usage: python benchmarks/e2e_sustained.py [--seconds 600] [--warmup 120] [--drain 900]
+Usage: python benchmarks/e2e_sustained.py [--seconds 600] [--warmup 120] [--drain 900] [--rate 0]
 (KAFKA_BOOTSTRAP_SERVERS / DATABASE_URL, when set, name the broker and database to use)"""
 
 from __future__ import annotations
@@ -29,9 +29,9 @@ from pathlib import Path
 
 import httpx
 import psycopg
-from bench_results import record
+from bench_results import RESULTS_DIR_VARIABLE, record
 from bench_stack import bench_stack
-from chaos_soak import fold, summary
+from chaos_soak import fold, summary, write_csv
 from chaos_watch import rss_mib
 from confluent_kafka import Consumer, TopicPartition
 from proc_stats import thread_cpu
@@ -60,6 +60,13 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--seconds", type=float, default=600.0, help="how long the feed runs")
     parser.add_argument("--warmup", type=float, default=120.0, help="left out of the rate")
     parser.add_argument("--drain", type=float, default=900.0, help="most to wait after the feed")
+    parser.add_argument(
+        "--rate",
+        type=float,
+        default=0.0,
+        help="ticks a second the feed publishes; 0 (the default) as fast as it can, so the rest "
+        "runs behind a backlog; a rate the pipeline keeps up with shows memory without one",
+    )
     args = parser.parse_args()
     if not 0 < args.warmup < args.seconds:
         parser.error("--warmup must be above 0 and below --seconds")
@@ -103,7 +110,7 @@ def run(
         service_env={
             "ingest": {
                 "TICKWIRE_SIM_COUNT": "0",
-                "TICKWIRE_SIM_RATE": "0",
+                "TICKWIRE_SIM_RATE": f"{args.rate:g}",
                 "TICKWIRE_SIM_FAULTS": "false",
                 "TICKWIRE_SIM_INSTRUMENTS": instruments,
             },
@@ -183,6 +190,11 @@ def run(
     series = fold(memory, [], began, began + args.seconds, every_s=10.0)
     for line in summary(series):
         print(line)
+    if folder := os.environ.get(RESULTS_DIR_VARIABLE):
+        path = Path(folder) / "e2e_sustained_memory.csv"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        write_csv(series, path)
+        print(f"  the peaks of each 10 s: {path}")
     if check.ok:
         figures: dict[str, float | None] = {"ticks_per_s": rate, "bound_per_s": bound}
         figures.update({f"cpu_us_per_tick:{k}": v for k, v in per_tick.items()})
