@@ -20,9 +20,7 @@ from __future__ import annotations
 import argparse
 import os
 import platform
-import shutil
 import signal
-import tempfile
 import time
 import uuid
 from pathlib import Path
@@ -30,7 +28,7 @@ from pathlib import Path
 import httpx
 import psycopg
 from bench_results import RESULTS_DIR_VARIABLE, record
-from bench_stack import bench_stack
+from bench_stack import on_a_stack, simulator_pipeline
 from chaos_soak import fold, summary, write_csv
 from chaos_watch import rss_mib
 from confluent_kafka import Consumer, TopicPartition
@@ -38,7 +36,6 @@ from proc_stats import thread_cpu
 from run_costs import cpu_now, start_counting_cpu
 from sustained_figures import Stored, Window, ceiling, cpu_per_tick_us
 
-from tickwire_core.localstack.pipeline import Pipeline
 from tickwire_core.topics import RAW_TICKS
 
 _ROWS = 'tickwire_sink_rows_written_total{table="ticks"}'
@@ -46,13 +43,7 @@ _ROWS = 'tickwire_sink_rows_written_total{table="ticks"}'
 
 def main() -> int:
     args = parse_args()
-    work = Path(tempfile.mkdtemp(prefix="tickwire-bench-"))
-    with bench_stack(work) as stack:
-        assert stack.bootstrap is not None
-        ok = run(args, stack.bootstrap, stack.database_url, stack.servers, work)
-    if ok:
-        shutil.rmtree(work, ignore_errors=True)  # the stack's data; a failure keeps it and the logs
-    return 0 if ok else 1
+    return on_a_stack(lambda *stack: run(args, *stack))
 
 
 def parse_args() -> argparse.Namespace:
@@ -98,26 +89,10 @@ def published(bootstrap: str, topic: str) -> int:
 def run(
     args: argparse.Namespace, bootstrap: str, database_url: str, servers: dict[str, int], work: Path
 ) -> bool:
-    run_id = uuid.uuid4().hex[:6]
-    prefix = f"bench{run_id}."
-    like = f"S{run_id}-%"
-    instruments = ",".join(f"S{run_id}-{i}:{100 * (i + 1)}" for i in range(4))
-    pipeline = Pipeline(
-        work / "services",
-        bootstrap,
-        database_url,
-        topic_prefix=prefix,
-        service_env={
-            "ingest": {
-                "TICKWIRE_SIM_COUNT": "0",
-                "TICKWIRE_SIM_RATE": f"{args.rate:g}",
-                "TICKWIRE_SIM_FAULTS": "false",
-                "TICKWIRE_SIM_INSTRUMENTS": instruments,
-            },
-            "normalize": {"TICKWIRE_CONSUMER_GROUP": f"{prefix}normalize"},
-            "sink": {"TICKWIRE_CONSUMER_GROUP": f"{prefix}sink"},
-        },
+    pipeline, like = simulator_pipeline(
+        work, bootstrap, database_url, count=0, rate=args.rate, mark="S"
     )
+    prefix = pipeline.topic_prefix
     start_counting_cpu(pipeline, servers)
     sink_url = pipeline.urls()["sink"]
     pids = {name: svc.process.pid for name, svc in pipeline.services.items() if svc.process}

@@ -9,54 +9,24 @@ from __future__ import annotations
 
 import os
 import platform
-import shutil
 import sys
-import tempfile
 import time
-import uuid
 from pathlib import Path
 
 import psycopg
 from bench_results import record
-from bench_stack import bench_stack
+from bench_stack import on_a_stack, simulator_pipeline
 from proc_stats import cpu_seconds, family_cpu
-
-from tickwire_core.localstack.pipeline import Pipeline
 
 
 def main() -> int:
     n = int(sys.argv[1]) if len(sys.argv) > 1 else 200_000
-    work = Path(tempfile.mkdtemp(prefix="tickwire-bench-"))
-    with bench_stack(work) as stack:
-        assert stack.bootstrap is not None
-        stored = run(n, stack.bootstrap, stack.database_url, stack.servers, work)
-    if stored:
-        shutil.rmtree(work, ignore_errors=True)  # the stack's data; a failure keeps it and the logs
-    return 0 if stored else 1
+    return on_a_stack(lambda *stack: run(n, *stack))
 
 
 def run(n: int, bootstrap: str, database_url: str, servers: dict[str, int], work: Path) -> bool:
     """N simulator ticks through every service; True when all N were stored."""
-    run_id = uuid.uuid4().hex[:6]
-    prefix = f"bench{run_id}."
-    # Instruments unique to this run, so an existing database's rows are not counted.
-    instruments = ",".join(f"B{run_id}-{i}:{100 * (i + 1)}" for i in range(4))
-    pipeline = Pipeline(
-        work / "services",
-        bootstrap,
-        database_url,
-        topic_prefix=prefix,
-        service_env={
-            "ingest": {
-                "TICKWIRE_SIM_COUNT": str(n),
-                "TICKWIRE_SIM_RATE": "0",
-                "TICKWIRE_SIM_FAULTS": "false",
-                "TICKWIRE_SIM_INSTRUMENTS": instruments,
-            },
-            "normalize": {"TICKWIRE_CONSUMER_GROUP": f"{prefix}normalize"},
-            "sink": {"TICKWIRE_CONSUMER_GROUP": f"{prefix}sink"},
-        },
-    )
+    pipeline, like = simulator_pipeline(work, bootstrap, database_url, count=n, rate=0, mark="B")
     pipeline.start()
     try:
         count = 0
@@ -65,13 +35,13 @@ def run(n: int, bootstrap: str, database_url: str, servers: dict[str, int], work
             while count < n and time.monotonic() < deadline:
                 time.sleep(0.2)
                 count = conn.execute(
-                    "SELECT count(*) FROM ticks WHERE instrument LIKE %s", (f"B{run_id}-%",)
+                    "SELECT count(*) FROM ticks WHERE instrument LIKE %s", (like,)
                 ).fetchone()[0]
             done_us = time.time_ns() // 1000
             first_us = conn.execute(
                 "SELECT (extract(epoch FROM min(received_ts)) * 1e6)::bigint FROM ticks "
                 "WHERE instrument LIKE %s",
-                (f"B{run_id}-%",),
+                (like,),
             ).fetchone()[0]
         cpu = {
             name: cpu_seconds(svc.process.pid)
