@@ -131,7 +131,7 @@ def run(
         pipeline.stop()
     window = Window(warm_cpu_at[0], end_at[0], warm_cpu_at[1], end_at[1])
     per_tick = cpu_per_tick_us(warm_cpu, end_cpu, window.ticks)
-    # The feed publishes faster than the rest stores: its cost is per tick it published.
+    # Ingest's cost is per tick it published: at full speed it runs ahead of what is stored.
     per_tick["ingest"] *= window.ticks / max(1, published_end - published_warm)
     cores = os.cpu_count() or 1
     rate = window.rate
