@@ -25,7 +25,6 @@ import time
 import uuid
 from pathlib import Path
 
-import httpx
 import psycopg
 from bench_results import RESULTS_DIR_VARIABLE, record
 from bench_stack import on_a_stack, simulator_pipeline
@@ -34,11 +33,10 @@ from chaos_watch import rss_mib
 from confluent_kafka import Consumer, TopicPartition
 from proc_stats import thread_cpu
 from run_costs import cpu_now, start_counting_cpu
+from sink_throughput import rows_written
 from sustained_figures import Stored, Window, ceiling, cpu_per_tick_us
 
 from tickwire_core.topics import RAW_TICKS
-
-_ROWS = 'tickwire_sink_rows_written_total{table="ticks"}'
 
 
 def main() -> int:
@@ -64,14 +62,6 @@ def parse_args() -> argparse.Namespace:
     return args
 
 
-def stored_now(sink_url: str) -> float:
-    """The sink's count of tick rows written so far."""
-    for line in httpx.get(f"{sink_url}/metrics", timeout=5.0).text.splitlines():
-        if line.startswith(_ROWS):
-            return float(line.rsplit(" ", 1)[1])
-    return 0.0
-
-
 def published(bootstrap: str, topic: str) -> int:
     """Records on the raw topic: ingest's producer is idempotent, not transactional, so the end
     offsets count records and nothing else."""
@@ -94,7 +84,7 @@ def run(
     )
     prefix = pipeline.topic_prefix
     start_counting_cpu(pipeline, servers)
-    sink_url = pipeline.urls()["sink"]
+    sink_port = pipeline.services["sink"].port
     pids = {name: svc.process.pid for name, svc in pipeline.services.items() if svc.process}
     pids.update({name: pid for name, pid in servers.items() if name == "the Kafka broker"})
     memory: dict[str, list[tuple[float, float]]] = {name: [] for name in pids}
@@ -109,7 +99,7 @@ def run(
                 if (mib := rss_mib(pid)) is not None:
                     memory[name].append((now, mib))
             if not counts or now - counts[-1][0] >= 5.0:
-                counts.append((now, stored_now(sink_url)))
+                counts.append((now, rows_written(sink_port)))
             if not warm_cpu and now >= began + args.warmup:
                 warm_cpu = cpu_now(pipeline, servers)
                 warm_cpu_at = (now, counts[-1][1])
@@ -117,7 +107,7 @@ def run(
                 broker_threads_warm = thread_cpu(pids.get("the Kafka broker"))
             time.sleep(1.0)
         end_cpu = cpu_now(pipeline, servers)
-        end_at = (time.monotonic(), stored_now(sink_url))
+        end_at = (time.monotonic(), rows_written(sink_port))
         broker_threads = thread_cpu(pids.get("the Kafka broker"))
         published_end = published(bootstrap, prefix + RAW_TICKS)
         ingest = pipeline.services["ingest"].process
